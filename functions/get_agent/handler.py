@@ -1,0 +1,32 @@
+"""GET /agents/{agent_id}: the agent's profile, for that agent or an admin key with agents:read."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from cashback import agents, http
+from cashback.auth import AGENT_ID_PATTERN
+from cashback.models import AgentProfile
+from cashback.observability import logger, metrics, tracer
+
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+
+
+@app.get(
+    "/agents/<agent_id>",
+    summary="An agent's profile",
+    tags=["Agents"],
+    responses={403: {"description": "FORBIDDEN"}, 404: {"description": "AGENT_NOT_FOUND"}, **http.ERROR_RESPONSES},
+)
+def get_agent(agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)]) -> AgentProfile:
+    return agents.profile(agent_id, http.caller(app))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@http.api_endpoint()
+def lambda_handler(event, context):
+    return app.resolve(event, context)

@@ -1,0 +1,31 @@
+"""GET /health: DynamoDB reachability and the deployed version."""
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.logging import correlation_paths
+from cashback import http, store
+from cashback.models import HealthStatus
+from cashback.observability import logger, metrics, tracer
+from cashback.settings import get_settings
+
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+
+
+@app.get(
+    "/health",
+    summary="Health of the API and its dependencies",
+    tags=["Operations"],
+    responses={200: {"description": "All dependencies answer"}, 503: {"description": "DYNAMODB_UNAVAILABLE"}},
+)
+def health() -> HealthStatus:
+    store.ping()
+    settings = get_settings()
+    return HealthStatus(status="ok", version=settings.version, stage=settings.stage, checks={"dynamodb": "ok"})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@http.api_endpoint(anonymous_policy="public")
+def lambda_handler(event, context):
+    return app.resolve(event, context)

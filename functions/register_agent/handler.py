@@ -1,0 +1,29 @@
+"""POST /agents: register an agent; its bearer token is returned once."""
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from cashback import agents, http
+from cashback.models import RegisterAgentRequest, RegisteredAgent
+from cashback.observability import logger, metrics, tracer
+
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+
+
+@app.post(
+    "/agents",
+    summary="Register an agent",
+    description="Anonymous, limited per source IP. The token in the answer is shown once.",
+    tags=["Agents"],
+    responses={201: {"description": "Registered"}, **http.ERROR_RESPONSES},
+)
+def register_agent(request: RegisterAgentRequest) -> Response[RegisteredAgent]:
+    return Response(status_code=201, content_type="application/json", body=agents.register(request))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@http.api_endpoint(anonymous_policy="registration")
+def lambda_handler(event, context):
+    return app.resolve(event, context)

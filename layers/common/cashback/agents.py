@@ -1,0 +1,93 @@
+"""Agent registration, profiles, token rotation and bearer-secret resolution."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cashback import store
+from cashback.auth import (
+    Caller,
+    PrincipalKind,
+    Scope,
+    hash_secret,
+    new_agent_id,
+    new_agent_token,
+    parse_scopes,
+)
+from cashback.errors import Unauthorized
+from cashback.models import AgentProfile, Plan, RegisterAgentRequest, RegisteredAgent, RotatedToken
+from cashback.observability import MetricUnit, logger, metrics
+
+
+def register(request: RegisterAgentRequest) -> RegisteredAgent:
+    token = new_agent_token()
+    profile = AgentProfile(
+        agent_id=new_agent_id(),
+        agent_name=request.agent_name,
+        wallet_address=request.wallet_address,
+        crypto_preference=request.crypto_preference,
+        plan=Plan.STANDARD,
+        created_at=store.now_iso(),
+    )
+    store.create_agent(profile.model_dump(mode="json", exclude_none=True), hash_secret(token))
+    logger.info("agent registered", extra={"agent_id": profile.agent_id})
+    metrics.add_metric(name="AgentRegistered", unit=MetricUnit.Count, value=1)
+    return RegisteredAgent(**profile.model_dump(), token=token)
+
+
+def profile(agent_id: str, caller: Caller) -> AgentProfile:
+    caller.require_agent_or_scope(agent_id, Scope.AGENTS_READ)
+    return AgentProfile.model_validate(store.get_agent(agent_id))
+
+
+def rotate_token(agent_id: str, caller: Caller, presented_token: str | None, api_id: str, stage: str) -> RotatedToken:
+    """Replace the agent's token; the presented (old) one stops working at once.
+
+    API Gateway caches authorizer decisions per token, so after the credential swap the stage's
+    authorizer cache is flushed: the next request with the old token reaches the authorizer,
+    which no longer finds it. Rotation is rare, so flushing the whole stage costs little.
+    """
+    caller.require_agent(agent_id)
+    if not presented_token:
+        raise Unauthorized()
+    new_token = new_agent_token()
+    rotated_at = store.now_iso()
+    store.rotate_agent_token(
+        agent_id, caller.plan or Plan.STANDARD.value, hash_secret(presented_token), hash_secret(new_token), rotated_at
+    )
+    _flush_authorizer_cache(api_id, stage)
+    logger.info("agent token rotated", extra={"agent_id": agent_id})
+    return RotatedToken(agent_id=agent_id, token=new_token, rotated_at=rotated_at)
+
+
+def caller_for_secret(secret: str) -> Caller | None:
+    """The principal a bearer secret authenticates, or None if it is unknown or revoked."""
+    credential = store.get_credential(hash_secret(secret))
+    if credential is None:
+        return None
+    kind = PrincipalKind(credential["kind"])
+    return Caller(
+        kind=kind,
+        principal_id=credential["principal_id"],
+        plan=credential.get("plan"),
+        scopes=parse_scopes(credential.get("scopes", "")) if kind is PrincipalKind.ADMIN else frozenset(),
+    )
+
+
+@lru_cache(maxsize=1)
+def _apigateway() -> Any:
+    return boto3.client("apigateway", config=store.CLIENT_CONFIG)
+
+
+def _flush_authorizer_cache(api_id: str, stage: str) -> None:
+    try:
+        _apigateway().flush_stage_authorizers_cache(restApiId=api_id, stageName=stage)
+    except (ClientError, BotoCoreError):
+        # The credential is already gone from the table, so the old token fails as soon as its
+        # cached decision expires (AuthorizerCacheSeconds). Alarmed via this metric.
+        logger.exception("authorizer cache flush failed", extra={"api_id": api_id, "stage": stage})
+        metrics.add_metric(name="AuthorizerCacheFlushFailed", unit=MetricUnit.Count, value=1)

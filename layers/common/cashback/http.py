@@ -1,0 +1,204 @@
+"""What every API function shares: the error body, request ids, rate limits, response headers.
+
+A function wires it up in two places:
+
+    app = APIGatewayRestResolver(enable_validation=True)
+    http.install_error_handlers(app)
+    ...
+    @http.api_endpoint(anonymous_policy="public")
+    def lambda_handler(event, context):
+        return app.resolve(event, context)
+
+`api_endpoint` runs before the resolver (so malformed requests are counted too) and decorates
+whatever comes back, success or error, with X-Request-Id and the rate-limit headers.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
+
+from cashback import ratelimit
+from cashback.auth import Caller, bearer_secret
+from cashback.errors import (
+    ApiError,
+    InternalError,
+    InvalidRequest,
+    MalformedJson,
+    PayloadTooLarge,
+    RouteNotFound,
+    UnsupportedMediaType,
+    error_body,
+)
+from cashback.observability import logger
+from cashback.settings import get_settings
+
+EXPOSED_HEADERS = ", ".join(
+    [
+        "X-Request-Id",
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "X-RateLimit-Reset",
+        "RateLimit-Policy",
+        "RateLimit",
+        "Retry-After",
+    ]
+)
+
+# Error responses every endpoint may answer, for the OpenAPI document.
+ERROR_RESPONSES: dict[int, dict[str, Any]] = {
+    400: {"description": "Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE"},
+    413: {"description": "PAYLOAD_TOO_LARGE"},
+    429: {"description": "RATE_LIMITED; see Retry-After"},
+    503: {"description": "DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE"},
+}
+
+_TYPE_ERROR_SUFFIXES = ("_type", "_parsing")
+
+
+def request_id(event: dict[str, Any]) -> str:
+    return str((event.get("requestContext") or {}).get("requestId") or "unknown")
+
+
+def caller(app: APIGatewayRestResolver) -> Caller:
+    return Caller.from_authorizer_context(app.current_event.request_context.authorizer.raw_event)
+
+
+def presented_secret(app: APIGatewayRestResolver) -> str | None:
+    return bearer_secret(app.current_event.headers.get("Authorization"))
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """A Lambda proxy result (REST API) with a JSON body."""
+    return {
+        "statusCode": status,
+        "multiValueHeaders": {"Content-Type": ["application/json"], **{k: [v] for k, v in (headers or {}).items()}},
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def _error_response(app: APIGatewayRestResolver, error: ApiError) -> Response:
+    return Response(
+        status_code=error.status,
+        content_type="application/json",
+        body=json.dumps(error_body(error, app.current_event.request_context.request_id), separators=(",", ":")),
+    )
+
+
+def validation_error(errors: list[dict[str, Any]]) -> ApiError:
+    """Name the first problem precisely; list every problem in details.errors."""
+    listed = [
+        {"field": ".".join(str(part) for part in e["loc"]), "type": e["type"], "message": e.get("msg", "")}
+        for e in errors
+    ]
+    first = errors[0] if errors else {"type": "value_error", "loc": ("body",)}
+    kind, location = first["type"], tuple(first["loc"])
+    if kind == "json_invalid":
+        return MalformedJson(details={"position": location[-1]})
+    if location and location[0] == "path" and len(location) > 1:
+        name = str(location[1])
+        return InvalidRequest(f"INVALID_{name.upper()}", f"The path parameter {name} is not valid.", {"errors": listed})
+    if kind == "missing":
+        code, message = "MISSING_FIELD", "A required field is missing."
+    elif kind == "extra_forbidden":
+        code, message = "UNKNOWN_FIELD", "The request has a field this endpoint does not accept."
+    elif kind.endswith(_TYPE_ERROR_SUFFIXES):
+        code, message = "INVALID_TYPE", "A field has the wrong type."
+    else:
+        code, message = "INVALID_VALUE", "A field has a value this endpoint does not accept."
+    return InvalidRequest(code, message, {"errors": listed})
+
+
+def install_error_handlers(app: APIGatewayRestResolver) -> None:
+    """Map every exception a route can raise to the project's error body; nothing leaks a traceback."""
+
+    @app.exception_handler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return _error_response(app, error)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response:
+        return _error_response(app, validation_error(list(error.errors())))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response:
+        return _error_response(app, UnsupportedMediaType())
+
+    @app.not_found
+    def _route_not_found(_: NotFoundError) -> Response:
+        return _error_response(app, RouteNotFound())
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return _error_response(app, InternalError())
+
+
+def _body_size(event: dict[str, Any]) -> int:
+    body = event.get("body") or ""
+    return len(base64.b64decode(body)) if event.get("isBase64Encoded") else len(body.encode("utf-8"))
+
+
+def _add_headers(response: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+    multi = response.setdefault("multiValueHeaders", {})
+    for name, value in headers.items():
+        multi[name] = [value]
+    single = response.get("headers")
+    if single:
+        for name, value in single.items():
+            multi.setdefault(name, [value])
+        response["headers"] = {}
+    return response
+
+
+@lambda_handler_decorator
+def api_endpoint(
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+    event: dict[str, Any],
+    context: Any,
+    anonymous_policy: str = "public",
+) -> dict[str, Any]:
+    """Count the request against its rate limit, reject early if over it or oversized,
+    run the handler, and add the shared headers to whatever it answered."""
+    rid = request_id(event)
+    request_context = event.get("requestContext") or {}
+    identity = request_context.get("identity") or {}
+    subject, policy = ratelimit.subject_and_policy(
+        Caller.from_authorizer_context(request_context.get("authorizer")),
+        str(identity.get("sourceIp") or "unknown"),
+        anonymous_policy,
+    )
+    shared = {
+        "X-Request-Id": rid,
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": EXPOSED_HEADERS,
+        "Cache-Control": "no-store",
+    }
+    try:
+        decision = ratelimit.check(subject, policy, int(time.time()))
+    except ApiError as error:
+        return json_response(error.status, error_body(error, rid), {**shared, "Retry-After": "1"})
+    shared.update(decision.headers())
+    if not decision.allowed:
+        return json_response(429, error_body(ratelimit.rejection(decision), rid), shared)
+    if _body_size(event) > get_settings().max_body_bytes:
+        error = PayloadTooLarge(details={"max_bytes": get_settings().max_body_bytes})
+        return json_response(error.status, error_body(error, rid), shared)
+    try:
+        response = handler(event, context)
+    except Exception:
+        logger.exception("unhandled error outside the resolver")
+        response = json_response(500, error_body(InternalError(), rid))
+    return _add_headers(response, shared)

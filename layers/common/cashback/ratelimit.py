@@ -1,0 +1,148 @@
+"""Exact fixed-window rate limits: one conditional UpdateItem per request.
+
+All windows of a policy live in ONE item whose key names the caller and the start of the
+longest window (e.g. the hour); each shorter window (e.g. the minute) is an attribute named
+after its own start. The update adds one to every window only if none is at its limit, so
+DynamoDB's per-item serialisation makes the limit exact under any concurrency: N concurrent
+requests against a limit L admit exactly min(N, L). Rejected requests change nothing. TTL only
+cleans up old items; correctness never depends on when DynamoDB deletes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cashback import store
+from cashback.auth import Caller, PrincipalKind
+from cashback.errors import DependencyUnavailable, RateLimited, RateLimiterUnavailable
+from cashback.observability import MetricUnit, logger, metrics
+from cashback.settings import Policy, Window, get_settings
+
+# Items outlive their window by this much before TTL may delete them.
+_TTL_GRACE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class WindowState:
+    window: Window
+    used: int
+    reset_at: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.window.limit - self.used)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.used >= self.window.limit
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    policy: Policy
+    states: tuple[WindowState, ...]
+    now: int
+
+    @property
+    def binding(self) -> WindowState:
+        """The window the X-RateLimit-* headers describe.
+
+        When admitted: the one with the fewest requests left (the shorter window on a tie).
+        When refused: the full window that reopens last, so its reset is when a retry can pass.
+        """
+        if self.allowed:
+            return min(self.states, key=lambda s: (s.remaining, s.window.seconds))
+        return max((s for s in self.states if s.exhausted), key=lambda s: s.reset_at)
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, self.binding.reset_at - self.now)
+
+    def headers(self) -> dict[str, str]:
+        binding = self.binding
+        headers = {
+            "X-RateLimit-Limit": str(binding.window.limit),
+            "X-RateLimit-Remaining": str(binding.remaining),
+            "X-RateLimit-Reset": str(binding.reset_at),
+            # draft-ietf-httpapi-ratelimit-headers: one named policy per window.
+            "RateLimit-Policy": ", ".join(
+                f'"{s.window.name}";q={s.window.limit};w={s.window.seconds}' for s in self.states
+            ),
+            "RateLimit": ", ".join(f'"{s.window.name}";r={s.remaining};t={s.reset_at - self.now}' for s in self.states),
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(self.retry_after)
+        return headers
+
+
+def window_start(now: int, seconds: int) -> int:
+    return now - now % seconds
+
+
+def counter_name(window: Window, now: int) -> str:
+    return f"c{window.seconds}_{window_start(now, window.seconds)}"
+
+
+def counter_key(subject: str, policy: Policy, now: int) -> str:
+    longest = policy.windows[-1].seconds
+    return f"{subject}#{longest}#{window_start(now, longest)}"
+
+
+def subject_and_policy(caller: Caller, source_ip: str, anonymous_policy: str) -> tuple[str, Policy]:
+    """Who is counted, and under which policy: agents by plan, admin keys, anonymous callers by IP."""
+    policies = get_settings().policies
+    if caller.kind is PrincipalKind.AGENT:
+        return f"agent#{caller.principal_id}", policies.get(caller.plan or "standard", policies["standard"])
+    if caller.kind is PrincipalKind.ADMIN:
+        return f"admin#{caller.principal_id}", policies["admin"]
+    return f"ip#{source_ip}#{anonymous_policy}", policies[anonymous_policy]
+
+
+def check(subject: str, policy: Policy, now: int) -> Decision:
+    """Count one request for `subject`; the decision says whether it is admitted.
+
+    When DynamoDB fails, RATE_LIMIT_FAIL_MODE decides: `open` admits (headers then report the
+    full limit, as nothing could be counted), `closed` raises RateLimiterUnavailable (503).
+    """
+    counters = {counter_name(w, now): w for w in policy.windows}
+    limits = {name: w.limit for name, w in counters.items()}
+    expires_at = window_start(now, policy.windows[-1].seconds) + policy.windows[-1].seconds + _TTL_GRACE_SECONDS
+    try:
+        counts, allowed = store.consume_counters(counter_key(subject, policy, now), limits, expires_at), True
+    except store.CounterLimitReached as full:
+        counts, allowed = full.counts, False
+    except DependencyUnavailable as exc:
+        return _on_limiter_failure(policy, now, exc)
+    states = tuple(
+        WindowState(window=w, used=counts[name], reset_at=window_start(now, w.seconds) + w.seconds)
+        for name, w in counters.items()
+    )
+    if not allowed:
+        metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
+    return Decision(allowed=allowed, policy=policy, states=states, now=now)
+
+
+def _on_limiter_failure(policy: Policy, now: int, exc: DependencyUnavailable) -> Decision:
+    mode = get_settings().rate_limit_fail_mode
+    logger.error("rate limiter unavailable", extra={"fail_mode": mode, "reason": exc.details})
+    metrics.add_metric(name="RateLimiterError", unit=MetricUnit.Count, value=1)
+    if mode == "closed":
+        raise RateLimiterUnavailable() from exc
+    states = tuple(
+        WindowState(window=w, used=0, reset_at=window_start(now, w.seconds) + w.seconds) for w in policy.windows
+    )
+    return Decision(allowed=True, policy=policy, states=states, now=now)
+
+
+def rejection(decision: Decision) -> RateLimited:
+    binding = decision.binding
+    return RateLimited(
+        f"Rate limit exceeded: {binding.window.limit} requests per {binding.window.name}.",
+        details={
+            "policy": decision.policy.name,
+            "window": binding.window.name,
+            "limit": binding.window.limit,
+            "retry_after": decision.retry_after,
+        },
+    )

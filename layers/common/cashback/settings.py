@@ -1,0 +1,110 @@
+"""Settings from the environment, read once on first use (never at import time)."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from cashback import __version__
+
+
+class Window(BaseModel, frozen=True):
+    """A fixed window: at most `limit` requests per `seconds`, aligned to the epoch."""
+
+    seconds: int = Field(gt=0)
+    limit: int = Field(gt=0)
+
+    @property
+    def name(self) -> str:
+        return {60: "minute", 3600: "hour", 86400: "day"}.get(self.seconds, f"{self.seconds}s")
+
+
+class Policy(BaseModel, frozen=True):
+    """The windows one caller class is held to; every window must divide the longest one."""
+
+    name: str
+    windows: tuple[Window, ...]
+
+    @model_validator(mode="after")
+    def _windows_nest(self) -> Policy:
+        if not self.windows:
+            raise ValueError(f"policy {self.name!r} has no windows")
+        longest = max(w.seconds for w in self.windows)
+        if any(longest % w.seconds for w in self.windows):
+            raise ValueError(f"policy {self.name!r}: every window must divide {longest}s")
+        object.__setattr__(self, "windows", tuple(sorted(self.windows, key=lambda w: w.seconds)))
+        return self
+
+
+def _policy(name: str, *windows: tuple[int, int]) -> Policy:
+    return Policy(name=name, windows=tuple(Window(seconds=s, limit=n) for s, n in windows))
+
+
+DEFAULT_POLICIES: dict[str, Policy] = {
+    # Per agent, chosen by the agent's plan.
+    "standard": _policy("standard", (60, 100), (3600, 1_000)),
+    "premium": _policy("premium", (60, 1_000), (3600, 10_000)),
+    # Per admin key.
+    "admin": _policy("admin", (60, 1_000), (3600, 20_000)),
+    # Per source IP on anonymous routes.
+    "registration": _policy("registration", (60, 10), (3600, 50)),
+    "public": _policy("public", (60, 120), (3600, 2_000)),
+}
+
+
+class Settings(BaseModel, frozen=True):
+    stage: str = "dev"
+    version: str = __version__
+    agents_table: str
+    rate_limit_table: str
+    rate_limit_fail_mode: Literal["open", "closed"] = "open"
+    max_body_bytes: int = Field(default=16_384, gt=0)
+    policies: dict[str, Policy] = Field(default_factory=lambda: dict(DEFAULT_POLICIES))
+
+    @field_validator("policies", mode="before")
+    @classmethod
+    def _merge_overrides(cls, value: object) -> object:
+        """`RATE_LIMITS` overrides named policies: {"standard": [[60, 100], [3600, 1000]]}."""
+        if not isinstance(value, dict):
+            return value
+        merged: dict[str, object] = dict(DEFAULT_POLICIES)
+        for name, windows in value.items():
+            merged[name] = (
+                windows
+                if isinstance(windows, Policy)
+                else {"name": name, "windows": [{"seconds": s, "limit": n} for s, n in windows]}
+            )
+        return merged
+
+
+class ConfigurationError(RuntimeError):
+    """The function's environment is missing or has an invalid setting."""
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    env = os.environ
+    raw: dict[str, object] = {
+        "stage": env.get("STAGE", "dev"),
+        "agents_table": env.get("AGENTS_TABLE"),
+        "rate_limit_table": env.get("RATE_LIMIT_TABLE"),
+        "rate_limit_fail_mode": env.get("RATE_LIMIT_FAIL_MODE", "open"),
+        "max_body_bytes": env.get("MAX_BODY_BYTES", 16_384),
+    }
+    if env.get("RATE_LIMITS"):
+        raw["policies"] = _json_object(env["RATE_LIMITS"])
+    try:
+        return Settings.model_validate({k: v for k, v in raw.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid settings: {exc}") from exc
+
+
+def _json_object(text: str) -> dict[str, object]:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ConfigurationError("RATE_LIMITS must be a JSON object")
+    return value

@@ -1,0 +1,256 @@
+"""Every DynamoDB access pattern, by name. No other module builds DynamoDB requests.
+
+Item layout (table: key → attributes):
+- agents  `AGENT#<agent_id>` / `PROFILE` → the profile, its plan and its current token hash.
+- agents  `CRED#<sha256 of secret>` / `CRED` → kind (agent|admin), principal_id, plan, scopes.
+  The authorizer resolves a bearer secret with one GetItem on this key.
+- agents  `HEALTH` / `HEALTH` → never written; the health check reads it.
+- rate limits  `<subject>#<longest window start>` → one counter attribute per window, expires_at (TTL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cashback.errors import AgentNotFound, Conflict, DependencyUnavailable
+from cashback.settings import get_settings
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+# Short timeouts and few retries: an API call must fail fast rather than hang until the
+# Lambda timeout; callers retry with their own budget.
+CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=3,
+    retries={"mode": "standard", "max_attempts": 3},
+)
+
+
+class StoreUnavailable(DependencyUnavailable):
+    code = "DYNAMODB_UNAVAILABLE"
+    default_message = "The database is unavailable; retry later."
+
+
+class CounterLimitReached(Exception):
+    """A rate-limit counter would pass its limit; carries the counts as they stand."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        super().__init__("counter limit reached")
+        self.counts = counts
+
+
+@lru_cache(maxsize=1)
+def dynamodb() -> Any:
+    """The DynamoDB client, created on first use and reused while the container is warm."""
+    return boto3.client("dynamodb", config=CLIENT_CONFIG)
+
+
+def _dump(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def _load(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _key(pk: str, sk: str | None = None) -> dict[str, Any]:
+    return _dump({"pk": pk, "sk": sk}) if sk is not None else _dump({"pk": pk})
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _unavailable(exc: Exception) -> StoreUnavailable:
+    code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else type(exc).__name__
+    return StoreUnavailable(details={"reason": code})
+
+
+def _cancellation_reasons(exc: ClientError) -> list[str]:
+    return [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
+
+
+# ---------------------------------------------------------------- health
+
+
+def ping() -> None:
+    """One cheap read proving the agents table answers."""
+    try:
+        dynamodb().get_item(TableName=get_settings().agents_table, Key=_key("HEALTH", "HEALTH"))
+    except (ClientError, BotoCoreError) as exc:
+        raise _unavailable(exc) from exc
+
+
+# ---------------------------------------------------------------- agents and credentials
+
+
+def _agent_key(agent_id: str) -> dict[str, Any]:
+    return _key(f"AGENT#{agent_id}", "PROFILE")
+
+
+def _credential_key(secret_hash: str) -> dict[str, Any]:
+    return _key(f"CRED#{secret_hash}", "CRED")
+
+
+def create_agent(profile: Mapping[str, Any], token_hash: str) -> None:
+    """The profile and its credential, together or not at all."""
+    table = get_settings().agents_table
+    credential = {"kind": "agent", "principal_id": profile["agent_id"], "plan": profile["plan"]}
+    try:
+        dynamodb().transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {**_agent_key(profile["agent_id"]), **_dump({**profile, "token_hash": token_hash})},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {**_credential_key(token_hash), **_dump(credential)},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "TransactionCanceledException":
+            raise Conflict("An agent with this id or token already exists; retry.") from exc
+        raise _unavailable(exc) from exc
+    except BotoCoreError as exc:
+        raise _unavailable(exc) from exc
+
+
+def get_agent(agent_id: str) -> dict[str, Any]:
+    try:
+        response = dynamodb().get_item(TableName=get_settings().agents_table, Key=_agent_key(agent_id))
+    except (ClientError, BotoCoreError) as exc:
+        raise _unavailable(exc) from exc
+    if "Item" not in response:
+        raise AgentNotFound()
+    return _load(response["Item"])
+
+
+def get_credential(secret_hash: str) -> dict[str, Any] | None:
+    """The principal a bearer secret belongs to, read strongly consistent (rotation is instant)."""
+    try:
+        response = dynamodb().get_item(
+            TableName=get_settings().agents_table, Key=_credential_key(secret_hash), ConsistentRead=True
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise _unavailable(exc) from exc
+    return _load(response["Item"]) if "Item" in response else None
+
+
+def rotate_agent_token(agent_id: str, plan: str, old_hash: str, new_hash: str, rotated_at: str) -> None:
+    """Swap the agent's credential in one transaction; fails if the old token is no longer current."""
+    table = get_settings().agents_table
+    try:
+        dynamodb().transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": _agent_key(agent_id),
+                        "UpdateExpression": "SET token_hash = :new, token_rotated_at = :at",
+                        "ConditionExpression": "token_hash = :old",
+                        "ExpressionAttributeValues": _dump({":new": new_hash, ":old": old_hash, ":at": rotated_at}),
+                    }
+                },
+                {
+                    "Delete": {
+                        "TableName": table,
+                        "Key": _credential_key(old_hash),
+                        "ConditionExpression": "principal_id = :agent",
+                        "ExpressionAttributeValues": _dump({":agent": agent_id}),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {
+                            **_credential_key(new_hash),
+                            **_dump({"kind": "agent", "principal_id": agent_id, "plan": plan}),
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "TransactionCanceledException":
+            raise Conflict(
+                "The token was rotated concurrently; use the newest token.",
+                details={"reasons": _cancellation_reasons(exc)},
+            ) from exc
+        raise _unavailable(exc) from exc
+    except BotoCoreError as exc:
+        raise _unavailable(exc) from exc
+
+
+def create_admin_key(key_id: str, key_hash: str, name: str, scopes: list[str]) -> None:
+    item = {
+        "kind": "admin",
+        "principal_id": key_id,
+        "name": name,
+        "scopes": ",".join(sorted(scopes)),
+        "plan": "admin",
+        "created_at": now_iso(),
+    }
+    try:
+        dynamodb().put_item(
+            TableName=get_settings().agents_table,
+            Item={**_credential_key(key_hash), **_dump(item)},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise _unavailable(exc) from exc
+
+
+# ---------------------------------------------------------------- rate-limit counters
+
+
+def consume_counters(key: str, limits: Mapping[str, int], expires_at: int) -> dict[str, int]:
+    """Add one to every counter of `key` in ONE conditional UpdateItem, unless one is at its limit.
+
+    Returns the counts after the increment. If any counter is already at its limit nothing
+    changes and CounterLimitReached carries the current counts (ReturnValuesOnConditionCheckFailure),
+    so the caller learns which window is full without a second round trip.
+    """
+    names = {f"#c{i}": counter for i, counter in enumerate(limits)}
+    values: dict[str, Any] = {":one": 1, ":exp": expires_at}
+    conditions = []
+    for i, limit in enumerate(limits.values()):
+        values[f":l{i}"] = limit
+        conditions.append(f"(attribute_not_exists(#c{i}) OR #c{i} < :l{i})")
+    try:
+        response = dynamodb().update_item(
+            TableName=get_settings().rate_limit_table,
+            Key=_key(key),
+            UpdateExpression="ADD " + ", ".join(f"{n} :one" for n in names) + " SET expires_at = :exp",
+            ConditionExpression=" AND ".join(conditions),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=_dump(values),
+            ReturnValues="UPDATED_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            current = _load(exc.response.get("Item", {}))
+            raise CounterLimitReached({c: int(current.get(c, 0)) for c in limits}) from exc
+        raise _unavailable(exc) from exc
+    except BotoCoreError as exc:
+        raise _unavailable(exc) from exc
+    updated = _load(response["Attributes"])
+    return {c: int(updated[c]) for c in limits}
