@@ -1,0 +1,82 @@
+# The cashback API. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+PORT ?= 3000
+DYNAMODB_PORT ?= 8000
+DATA_DIR ?= .local/dynamodb
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+$(VENV)/.installed: requirements-dev.txt constraints.txt layers/common/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	test -x $(SAM) || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q -r requirements-sam.txt
+	touch $@
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+.PHONY: install
+install: $(VENV)/.installed $(SAM_VENV)/.installed ## Create both virtual environments
+
+.PHONY: dev
+dev: $(VENV)/.installed ## Run the API on 127.0.0.1:$(PORT) with an embedded DynamoDB on :$(DYNAMODB_PORT)
+	$(PY) -m localrun dev --port $(PORT) --dynamodb-port $(DYNAMODB_PORT) --data-dir $(DATA_DIR)
+
+.PHONY: invoke
+invoke: $(VENV)/.installed ## Run one function with an event: make invoke FUNCTION=HealthFunction EVENT=events/health/get.json
+	$(PY) -m localrun invoke $(FUNCTION) $(EVENT)
+
+.PHONY: wipe
+wipe: $(VENV)/.installed ## Delete the local DynamoDB data (make dev starts empty again)
+	$(PY) -m localrun wipe --data-dir $(DATA_DIR)
+
+.PHONY: admin-key
+admin-key: $(VENV)/.installed ## Create an admin key: make admin-key SCOPES=catalog:write,agents:read [NAME=ops] [STACK=name for AWS]
+	$(PY) -m scripts.admin_key --scopes "$(SCOPES)" --name "$(or $(NAME),admin)" $(if $(STACK),--stack $(STACK),--dynamodb-port $(DYNAMODB_PORT))
+
+.PHONY: test
+test: $(VENV)/.installed $(SAM_VENV)/.installed ## Run every test (unit, handlers, local API over HTTP, events, template)
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+.PHONY: lint
+lint: $(VENV)/.installed ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+.PHONY: format
+format: $(VENV)/.installed ## Format and autofix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+.PHONY: validate
+validate: $(SAM_VENV)/.installed ## sam validate --lint
+	$(SAM) validate --lint --region us-east-1
+
+.PHONY: build
+build: $(SAM_VENV)/.installed ## sam build (the layer lands as python/cashback plus its dependencies)
+	$(SAM) build --cached --parallel
+
+.PHONY: bench
+bench: $(VENV)/.installed ## Measure cold starts, DynamoDB round trips and warm latency (figures, not assertions)
+	$(PY) -m bench
+
+.PHONY: deploy
+deploy: build ## Deploy the dev stack (make deploy CONFIG_ENV=prod for prod)
+	$(SAM) deploy --config-env $(or $(CONFIG_ENV),default)
+
+.PHONY: clean
+clean: ## Remove build output and caches (keeps local data; see make wipe)
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache test-output
