@@ -11,15 +11,15 @@ import os
 import sys
 from pathlib import Path
 
+import boto3
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "layers" / "common"))
 
-from cashback import store  # noqa: E402
-from cashback.auth import hash_secret, new_admin_key, parse_scopes  # noqa: E402
+from cashback import store
+from cashback.auth import hash_secret, new_admin_key, parse_scopes
 
 
 def _stack_output(stack: str, key: str) -> str:
-    import boto3
-
     outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
     for output in outputs:
         if output["OutputKey"] == key:

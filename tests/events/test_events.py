@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-
 from cashback import store
 from cashback.auth import hash_secret
+
 from tests.apigw import LambdaContext, body_of
 from tests.conftest import ROOT, load_function
 
@@ -52,11 +51,11 @@ def example_agent(aws: None) -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_event_file_runs_against_its_function(name: str, example_agent: None) -> None:
-    function = load_function(name.split("/")[0])
+    function = load_function(name.split("/", maxsplit=1)[0])
     event = json.loads((EVENTS / name).read_text())
     expected = EXPECTED[name]
     if expected == "Unauthorized":
-        with pytest.raises(Exception, match="^Unauthorized$"):
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
             function.lambda_handler(event, LambdaContext())
         return
     result = function.lambda_handler(event, LambdaContext())

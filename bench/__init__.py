@@ -1,0 +1,1 @@
+"""`make bench`: figures printed, never asserted (they depend on the machine)."""

@@ -1,0 +1,226 @@
+"""Cold start per function, DynamoDB round trips per request, warm invocation time per endpoint.
+
+Cold start: each function is imported and invoked once in a fresh Python process against an
+embedded DynamoDB server, next to a bare `import boto3; boto3.client("dynamodb")` process.
+Round trips and warm times: in-process with moto, counted with a botocore event hook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "common")]
+
+ENV = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AGENTS_TABLE": "AgentsTable",
+    "RATE_LIMIT_TABLE": "RateLimitTable",
+    "POWERTOOLS_SERVICE_NAME": "bench",
+    "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+    # The bench measures the endpoints, not the limiter refusing them.
+    "RATE_LIMITS": json.dumps(
+        {
+            "standard": [[60, 10**9], [3600, 10**9]],
+            "registration": [[60, 10**9], [3600, 10**9]],
+            "public": [[60, 10**9], [3600, 10**9]],
+        }
+    ),
+}
+os.environ.update(ENV)
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+# (function folder, event file) pairs measured; the events are the same files `make invoke` uses.
+ENDPOINTS = [
+    ("health", "events/health/get.json"),
+    ("register_agent", "events/register_agent/register.json"),
+    ("get_agent", "events/get_agent/own-profile.json"),
+    ("rotate_token", "events/rotate_token/rotate.json"),
+    ("authorizer", "events/authorizer/valid-token.json"),
+]
+EXAMPLE_AGENT_ID = "agt_EXAMPLEexampleEXAMPLE0"
+EXAMPLE_TOKEN = "cbk_agent_EXAMPLE_token_for_events_only_0123456789abcdef"
+
+_COLD_START_SCRIPT = """
+import importlib.util, json, sys, time
+t0 = time.perf_counter()
+sys.path[:0] = {paths!r}
+spec = importlib.util.spec_from_file_location("handler", {handler!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+t1 = time.perf_counter()
+from tests.apigw import LambdaContext
+try:
+    module.lambda_handler(json.load(open({event!r})), LambdaContext())
+except Exception:
+    pass
+t2 = time.perf_counter()
+print(json.dumps({{"import_ms": (t1 - t0) * 1000, "first_invoke_ms": (t2 - t1) * 1000}}))
+"""
+
+_BARE_SCRIPT = """
+import json, time
+t0 = time.perf_counter()
+import boto3
+client = boto3.client("dynamodb")
+t1 = time.perf_counter()
+print(json.dumps({"import_ms": (t1 - t0) * 1000, "first_invoke_ms": 0.0}))
+"""
+
+
+def _seed_example_agent() -> None:
+    from cashback import store
+    from cashback.auth import hash_secret
+
+    profile = {
+        "agent_id": EXAMPLE_AGENT_ID,
+        "agent_name": "bench",
+        "plan": "standard",
+        "created_at": "2026-11-25T00:00:00Z",
+    }
+    with contextlib.suppress(Exception):  # already there from a previous round
+        store.create_agent(profile, hash_secret(EXAMPLE_TOKEN))
+
+
+def _reset_clients() -> None:
+    from cashback import agents, settings, store
+
+    settings.get_settings.cache_clear()
+    store.dynamodb.cache_clear()
+    agents._apigateway.cache_clear()
+
+
+def _fresh_process(script: str, env: dict[str, str]) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def cold_starts() -> None:
+    from moto.server import ThreadedMotoServer
+
+    from tests.conftest import _create_template_tables
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL_DYNAMODB": f"http://{host}:{port}",
+        "AWS_ENDPOINT_URL_API_GATEWAY": "http://127.0.0.1:9",
+    }
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = env["AWS_ENDPOINT_URL_DYNAMODB"]
+    try:
+        _reset_clients()
+        _create_template_tables()
+        print("\nCold start (fresh process: module import + first invocation, against a local DynamoDB server)")
+        print(f"  {'function':<22}{'import ms':>12}{'first call ms':>16}{'total ms':>12}")
+        rows = [("bare boto3 client", _fresh_process(_BARE_SCRIPT, env))]
+        for folder, event in ENDPOINTS:
+            _seed_example_agent()
+            script = _COLD_START_SCRIPT.format(
+                paths=[str(ROOT), str(ROOT / "layers" / "common")],
+                handler=str(ROOT / "functions" / folder / "handler.py"),
+                event=str(ROOT / event),
+            )
+            rows.append((folder, _fresh_process(script, env)))
+        for name, row in rows:
+            total = row["import_ms"] + row["first_invoke_ms"]
+            print(f"  {name:<22}{row['import_ms']:>12.0f}{row['first_invoke_ms']:>16.0f}{total:>12.0f}")
+    finally:
+        os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+        _reset_clients()
+        server.stop()
+
+
+def _load(folder: str) -> Any:
+    from tests.conftest import load_function
+
+    return load_function(folder)
+
+
+def round_trips_and_warm_latency(iterations: int = 300) -> None:
+    from cashback import store
+    from moto import mock_aws
+
+    from tests.apigw import LambdaContext
+    from tests.conftest import _create_template_tables
+
+    _reset_clients()
+    with mock_aws():
+        _create_template_tables()
+        _seed_example_agent()
+        calls: list[str] = []
+        store.dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+        print(f"\nDynamoDB round trips per request, and warm invocation time with moto ({iterations} calls each)")
+        print(f"  {'function':<18}{'requests':>9}  {'operations':<40}{'p50 ms':>8}{'p95 ms':>8}")
+        for folder, event_path in ENDPOINTS:
+            function = _load(folder)
+            event = json.loads((ROOT / event_path).read_text())
+            if folder == "rotate_token":
+                continue_rotating = _Rotator(event)
+                invoke = continue_rotating.invoke_with(function)
+            else:
+
+                def invoke(function: Any = function, event: dict[str, Any] = event) -> Any:
+                    try:
+                        return function.lambda_handler(event, LambdaContext())
+                    except Exception:
+                        return None
+
+            invoke()  # warm
+            calls.clear()
+            invoke()
+            operations = list(calls)
+            timings = []
+            for _ in range(iterations):
+                start = time.perf_counter()
+                invoke()
+                timings.append((time.perf_counter() - start) * 1000)
+            p95 = statistics.quantiles(timings, n=20)[-1]
+            p50 = statistics.median(timings)
+            print(f"  {folder:<18}{len(operations):>9}  {', '.join(operations):<40}{p50:>8.2f}{p95:>8.2f}")
+    _reset_clients()
+
+
+class _Rotator:
+    """Rotation consumes the token it presents, so each call presents the previous answer's token."""
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        self.event = event
+        self.token = EXAMPLE_TOKEN
+
+    def invoke_with(self, function: Any) -> Any:
+        from tests.apigw import LambdaContext
+
+        def invoke() -> Any:
+            event = json.loads(json.dumps(self.event))
+            event["headers"]["Authorization"] = f"Bearer {self.token}"
+            result = function.lambda_handler(event, LambdaContext())
+            self.token = json.loads(result["body"]).get("token", self.token)
+            return result
+
+        return invoke
+
+
+def main() -> None:
+    print("== foundation: agents, tokens, rate limits, health ==")
+    cold_starts()
+    round_trips_and_warm_latency()
+
+
+if __name__ == "__main__":
+    main()
