@@ -98,6 +98,17 @@ class Caller:
             return
         raise Forbidden("This token may not access another agent's data.")
 
+    def require_scope(self, *any_of: Scope) -> None:
+        """Allow an admin key holding any of these scopes; everyone else gets 403."""
+        if self.kind is not PrincipalKind.ADMIN or not self.scopes.intersection(any_of):
+            raise Forbidden(f"This needs an admin key with scope {' or '.join(s.value for s in any_of)}.")
+
+    def require_any_agent(self) -> str:
+        """The caller's agent id; admin keys and anonymous callers get 403."""
+        if self.agent_id is None:
+            raise Forbidden("This endpoint needs an agent token.")
+        return self.agent_id
+
     def require_agent(self, agent_id: str) -> None:
         if self.agent_id != agent_id:
             raise Forbidden("Only the agent itself may do this.")

@@ -79,6 +79,19 @@ def presented_secret(app: APIGatewayRestResolver) -> str | None:
     return bearer_secret(app.current_event.headers.get("Authorization"))
 
 
+def public_base_url(app: APIGatewayRestResolver) -> str:
+    """Where this API is reachable, for links it hands out: PUBLIC_BASE_URL when set (custom
+    domains), else the host the request came to, with the stage on execute-api hosts."""
+    configured = get_settings().public_base_url
+    if configured:
+        return configured.rstrip("/")
+    event = app.current_event
+    host = event.headers.get("Host") or event.request_context.domain_name or "localhost"
+    scheme = event.headers.get("X-Forwarded-Proto") or "http"  # API Gateway always sends https
+    stage = f"/{event.request_context.stage}" if ".execute-api." in host else ""
+    return f"{scheme}://{host}{stage}"
+
+
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """A Lambda proxy result (REST API) with a JSON body."""
     return {
@@ -163,15 +176,33 @@ def _add_headers(response: dict[str, Any], headers: dict[str, str]) -> dict[str,
     return response
 
 
+def counted_items(field: str, maximum: int) -> Callable[[dict[str, Any]], int]:
+    """A request cost: the number of items in the body's `field` list (1..maximum).
+
+    Used where one call does several units of work (a batch of searches counts per search).
+    A body that does not parse costs 1; validation then refuses it.
+    """
+
+    def cost(event: dict[str, Any]) -> int:
+        try:
+            items = json.loads(event.get("body") or "").get(field)
+        except (ValueError, AttributeError):
+            return 1
+        return min(max(len(items), 1), maximum) if isinstance(items, list) else 1
+
+    return cost
+
+
 @lambda_handler_decorator
 def api_endpoint(
     handler: Callable[[dict[str, Any], Any], dict[str, Any]],
     event: dict[str, Any],
     context: Any,
     anonymous_policy: str = "public",
+    cost: Callable[[dict[str, Any]], int] | None = None,
 ) -> dict[str, Any]:
-    """Count the request against its rate limit, reject early if over it or oversized,
-    run the handler, and add the shared headers to whatever it answered."""
+    """Count the request against its rate limit (`cost` units, default 1), reject early if over
+    it or oversized, run the handler, and add the shared headers to whatever it answered."""
     rid = request_id(event)
     request_context = event.get("requestContext") or {}
     identity = request_context.get("identity") or {}
@@ -187,7 +218,7 @@ def api_endpoint(
         "Cache-Control": "no-store",
     }
     try:
-        decision = ratelimit.check(subject, policy, int(time.time()))
+        decision = ratelimit.check(subject, policy, int(time.time()), cost(event) if cost else 1)
     except ApiError as error:
         return json_response(error.status, error_body(error, rid), {**shared, "Retry-After": "1"})
     shared.update(decision.headers())

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from cashback.auth import AGENT_ID_PATTERN
+from cashback.money import cents
+from cashback.text import fold
 
 AgentId = Annotated[str, Field(pattern=AGENT_ID_PATTERN, examples=["agt_3q2-7vJcN0bS9yW1xZ8kQA"])]
 
@@ -127,3 +130,200 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+# ---------------------------------------------------------------- catalog
+
+Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2, examples=["3.25"]), AfterValidator(cents)]
+Price = Annotated[Decimal, Field(gt=0, le=1_000_000, decimal_places=2, examples=["348.00"]), AfterValidator(cents)]
+CatalogId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{3,64}$")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
+Category = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", examples=["audio"])]
+
+
+def _https(value: str) -> str:
+    if not re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?(/[^\s]*)?$", value):
+        raise ValueError("must be an https URL")
+    return value
+
+
+HttpsUrl = Annotated[str, Field(max_length=2048), AfterValidator(_https)]
+
+
+class Merchant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    merchant_id: CatalogId
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    domain: Annotated[str, Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$", max_length=253)]
+    subid_param: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,32}$")] = "subid"
+    currency: Currency = "USD"
+    default_cashback_rate: Percent
+    category_rates: dict[str, Percent] = Field(default_factory=dict)
+
+    def rate_for(self, category: str) -> Decimal:
+        return self.category_rates.get(category, self.default_cashback_rate)
+
+
+class Product(BaseModel):
+    """One offer: a product as one merchant sells it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: CatalogId
+    product_key: Annotated[str, Field(min_length=1, max_length=200, description="normalised brand + model")]
+    gtin: Annotated[str, Field(pattern=r"^\d{8}(\d{4,6})?$")] | None = None
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    brand: Annotated[str, Field(min_length=1, max_length=80)]
+    model: Annotated[str, Field(max_length=120)] | None = None
+    category: Category
+    merchant_id: CatalogId
+    price: Price
+    currency: Currency
+    rating: Annotated[Decimal, Field(ge=0, le=5, decimal_places=1)] | None = None
+    review_count: Annotated[int, Field(ge=0)] = 0
+    in_stock: bool = True
+    url: HttpsUrl
+    cashback_rate: Percent
+
+    @property
+    def match_key(self) -> str:
+        """How offers of the same product are matched across merchants: GTIN when known."""
+        return f"gtin:{self.gtin}" if self.gtin else f"key:{fold(self.product_key)}"
+
+
+class ProductBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    products: Annotated[list[Product], Field(min_length=1, max_length=25)]
+
+
+class MerchantBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    merchants: Annotated[list[Merchant], Field(min_length=1, max_length=25)]
+
+
+class UpsertResult(BaseModel):
+    upserted: int
+    ids: list[str]
+
+
+class Deleted(BaseModel):
+    deleted: str
+
+
+# ---------------------------------------------------------------- search and compare
+
+
+class SortOrder(StrEnum):
+    RELEVANCE = "relevance"
+    CASHBACK_RATE = "cashback_rate"
+    CASHBACK_AMOUNT = "cashback_amount"
+    PRICE_ASC = "price_asc"
+    PRICE_DESC = "price_desc"
+    RATING = "rating"
+
+
+class SearchFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    brand: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+    merchant: Annotated[str, Field(min_length=1, max_length=120, description="merchant id or name")] | None = None
+    min_price: Annotated[Decimal, Field(ge=0, le=1_000_000)] | None = None
+    max_price: Annotated[Decimal, Field(ge=0, le=1_000_000)] | None = None
+    min_cashback_rate: Annotated[Decimal, Field(ge=0, le=100)] | None = None
+    in_stock: bool | None = None
+
+    @model_validator(mode="after")
+    def _price_range(self) -> SearchFilters:
+        if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
+            raise ValueError("min_price must not exceed max_price")
+        return self
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keywords: Annotated[str, Field(min_length=1, max_length=200, examples=["wireless headphones"])]
+    filters: SearchFilters = Field(default_factory=SearchFilters)
+    sort: SortOrder = SortOrder.RELEVANCE
+    limit: Annotated[int, Field(ge=1, le=50)] = 10
+    cursor: Annotated[str, Field(max_length=512)] | None = None
+
+
+class SearchResult(BaseModel):
+    product_id: str
+    title: str
+    brand: str
+    category: str
+    merchant: str
+    merchant_id: str
+    price: Decimal
+    currency: str
+    cashback_rate: Decimal = Field(description="percent")
+    cashback_amount: Decimal
+    rating: Decimal | None
+    in_stock: bool
+    affiliate_link: str
+
+
+class SearchResponse(BaseModel):
+    keywords: str
+    results: list[SearchResult]
+    total: int = Field(description="products matched; a lower bound when total_is_estimate")
+    total_is_estimate: bool
+    next_cursor: str | None
+
+
+class BatchSearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    searches: Annotated[list[SearchRequest], Field(min_length=1, max_length=10)]
+
+
+class BatchSearchItem(BaseModel):
+    ok: bool
+    result: SearchResponse | None = None
+    error: ErrorDetail | None = None
+
+
+class BatchSearchResponse(BaseModel):
+    results: list[BatchSearchItem]
+
+
+class CompareRow(BaseModel):
+    rank: int
+    product_id: str
+    title: str
+    merchant: str
+    price: Decimal
+    currency: str
+    cashback_rate: Decimal
+    cashback_amount: Decimal
+    savings_vs_1st: Decimal = Field(description="this row's cashback_amount minus the first row's (≤ 0)")
+    effective_price: Decimal = Field(description="price - cashback_amount")
+    in_stock: bool
+    affiliate_link: str
+
+
+class PriceRange(BaseModel):
+    min: Decimal
+    max: Decimal
+
+
+class CompareSummary(BaseModel):
+    best_merchant: str
+    best_cashback_rate: str = Field(examples=["3.25%"])
+    best_effective_price: Decimal
+    price_range: PriceRange
+    merchant_count: int
+
+
+class CompareResponse(BaseModel):
+    success: Literal[True] = True
+    product_query: str
+    agent_id: str
+    results: list[CompareRow]
+    summary: CompareSummary

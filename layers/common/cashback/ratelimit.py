@@ -32,10 +32,6 @@ class WindowState:
     def remaining(self) -> int:
         return max(0, self.window.limit - self.used)
 
-    @property
-    def exhausted(self) -> bool:
-        return self.used >= self.window.limit
-
 
 @dataclass(frozen=True)
 class Decision:
@@ -43,6 +39,7 @@ class Decision:
     policy: Policy
     states: tuple[WindowState, ...]
     now: int
+    cost: int = 1
 
     @property
     def binding(self) -> WindowState:
@@ -53,7 +50,7 @@ class Decision:
         """
         if self.allowed:
             return min(self.states, key=lambda s: (s.remaining, s.window.seconds))
-        return max((s for s in self.states if s.exhausted), key=lambda s: s.reset_at)
+        return max((s for s in self.states if s.remaining < self.cost), key=lambda s: s.reset_at)
 
     @property
     def retry_after(self) -> int:
@@ -99,8 +96,8 @@ def subject_and_policy(caller: Caller, source_ip: str, anonymous_policy: str) ->
     return f"ip#{source_ip}#{anonymous_policy}", policies[anonymous_policy]
 
 
-def check(subject: str, policy: Policy, now: int) -> Decision:
-    """Count one request for `subject`; the decision says whether it is admitted.
+def check(subject: str, policy: Policy, now: int, cost: int = 1) -> Decision:
+    """Count `cost` requests for `subject` at once; the decision says whether they are admitted.
 
     When DynamoDB fails, RATE_LIMIT_FAIL_MODE decides: `open` admits (headers then report the
     full limit, as nothing could be counted), `closed` raises RateLimiterUnavailable (503).
@@ -109,7 +106,8 @@ def check(subject: str, policy: Policy, now: int) -> Decision:
     limits = {name: w.limit for name, w in counters.items()}
     expires_at = window_start(now, policy.windows[-1].seconds) + policy.windows[-1].seconds + _TTL_GRACE_SECONDS
     try:
-        counts, allowed = store.consume_counters(counter_key(subject, policy, now), limits, expires_at), True
+        counts = store.consume_counters(counter_key(subject, policy, now), limits, expires_at, cost)
+        allowed = True
     except store.CounterLimitReached as full:
         counts, allowed = full.counts, False
     except DependencyUnavailable as exc:
@@ -120,7 +118,7 @@ def check(subject: str, policy: Policy, now: int) -> Decision:
     )
     if not allowed:
         metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
-    return Decision(allowed=allowed, policy=policy, states=states, now=now)
+    return Decision(allowed=allowed, policy=policy, states=states, now=now, cost=cost)
 
 
 def _on_limiter_failure(policy: Policy, now: int, exc: DependencyUnavailable) -> Decision:

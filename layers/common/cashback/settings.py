@@ -61,6 +61,15 @@ class Settings(BaseModel, frozen=True):
     version: str = __version__
     agents_table: str
     rate_limit_table: str
+    catalog_table: str = "CatalogTable"
+    activity_table: str = "ActivityTable"
+    catalog_source: Literal["dynamodb", "upstream"] = "dynamodb"
+    upstream_base_url: str | None = None
+    upstream_api_key: str | None = Field(default=None, repr=False)
+    upstream_api_key_parameter: str | None = None
+    upstream_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
+    public_base_url: str | None = None
+    click_ttl_days: int = Field(default=30, gt=0, le=365)
     rate_limit_fail_mode: Literal["open", "closed"] = "open"
     max_body_bytes: int = Field(default=16_384, gt=0)
     policies: dict[str, Policy] = Field(default_factory=lambda: dict(DEFAULT_POLICIES))
@@ -94,11 +103,20 @@ def get_settings() -> Settings:
         "rate_limit_table": env.get("RATE_LIMIT_TABLE"),
         "rate_limit_fail_mode": env.get("RATE_LIMIT_FAIL_MODE", "open"),
         "max_body_bytes": env.get("MAX_BODY_BYTES", 16_384),
+        "catalog_table": env.get("CATALOG_TABLE"),
+        "activity_table": env.get("ACTIVITY_TABLE"),
+        "catalog_source": env.get("CATALOG_SOURCE"),
+        "upstream_base_url": env.get("UPSTREAM_BASE_URL"),
+        "upstream_api_key": env.get("UPSTREAM_API_KEY"),
+        "upstream_api_key_parameter": env.get("UPSTREAM_API_KEY_PARAMETER"),
+        "upstream_timeout_seconds": env.get("UPSTREAM_TIMEOUT_SECONDS"),
+        "public_base_url": env.get("PUBLIC_BASE_URL"),
+        "click_ttl_days": env.get("CLICK_TTL_DAYS"),
     }
     if env.get("RATE_LIMITS"):
         raw["policies"] = _json_object(env["RATE_LIMITS"])
     try:
-        return Settings.model_validate({k: v for k, v in raw.items() if v is not None})
+        return Settings.model_validate({k: v for k, v in raw.items() if v not in (None, "")})
     except ValidationError as exc:
         raise ConfigurationError(f"invalid settings: {exc}") from exc
 

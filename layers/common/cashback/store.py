@@ -23,8 +23,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cashback.errors import AgentNotFound, Conflict, DependencyUnavailable
 from cashback.settings import get_settings
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+SERIALIZER = TypeSerializer()
+DESERIALIZER = TypeDeserializer()
 
 # Short timeouts and few retries: an API call must fail fast rather than hang until the
 # Lambda timeout; callers retry with their own budget.
@@ -54,23 +54,23 @@ def dynamodb() -> Any:
     return boto3.client("dynamodb", config=CLIENT_CONFIG)
 
 
-def _dump(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+def dump(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: SERIALIZER.serialize(v) for k, v in item.items() if v is not None}
 
 
-def _load(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+def load(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: DESERIALIZER.deserialize(v) for k, v in item.items()}
 
 
-def _key(pk: str, sk: str | None = None) -> dict[str, Any]:
-    return _dump({"pk": pk, "sk": sk}) if sk is not None else _dump({"pk": pk})
+def key(pk: str, sk: str | None = None) -> dict[str, Any]:
+    return dump({"pk": pk, "sk": sk}) if sk is not None else dump({"pk": pk})
 
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _unavailable(exc: Exception) -> StoreUnavailable:
+def unavailable(exc: Exception) -> StoreUnavailable:
     code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else type(exc).__name__
     return StoreUnavailable(details={"reason": code})
 
@@ -79,26 +79,52 @@ def _cancellation_reasons(exc: ClientError) -> list[str]:
     return [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
 
 
+# ---------------------------------------------------------------- generic reads
+
+
+def get_item(table: str, pk: str, sk: str, consistent: bool = False) -> dict[str, Any] | None:
+    try:
+        response = dynamodb().get_item(TableName=table, Key=key(pk, sk), ConsistentRead=consistent)
+    except (ClientError, BotoCoreError) as exc:
+        raise unavailable(exc) from exc
+    return load(response["Item"]) if "Item" in response else None
+
+
+def query_partition(table: str, pk: str, limit: int, newest_first: bool = False) -> tuple[list[dict[str, Any]], bool]:
+    """Up to `limit` items of one partition in sort-key order; and whether more exist."""
+    try:
+        response = dynamodb().query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=dump({":pk": pk}),
+            ScanIndexForward=not newest_first,
+            Limit=limit,
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise unavailable(exc) from exc
+    return [load(i) for i in response["Items"]], "LastEvaluatedKey" in response
+
+
 # ---------------------------------------------------------------- health
 
 
 def ping() -> None:
     """One cheap read proving the agents table answers."""
     try:
-        dynamodb().get_item(TableName=get_settings().agents_table, Key=_key("HEALTH", "HEALTH"))
+        dynamodb().get_item(TableName=get_settings().agents_table, Key=key("HEALTH", "HEALTH"))
     except (ClientError, BotoCoreError) as exc:
-        raise _unavailable(exc) from exc
+        raise unavailable(exc) from exc
 
 
 # ---------------------------------------------------------------- agents and credentials
 
 
 def _agent_key(agent_id: str) -> dict[str, Any]:
-    return _key(f"AGENT#{agent_id}", "PROFILE")
+    return key(f"AGENT#{agent_id}", "PROFILE")
 
 
 def _credential_key(secret_hash: str) -> dict[str, Any]:
-    return _key(f"CRED#{secret_hash}", "CRED")
+    return key(f"CRED#{secret_hash}", "CRED")
 
 
 def create_agent(profile: Mapping[str, Any], token_hash: str) -> None:
@@ -111,14 +137,14 @@ def create_agent(profile: Mapping[str, Any], token_hash: str) -> None:
                 {
                     "Put": {
                         "TableName": table,
-                        "Item": {**_agent_key(profile["agent_id"]), **_dump({**profile, "token_hash": token_hash})},
+                        "Item": {**_agent_key(profile["agent_id"]), **dump({**profile, "token_hash": token_hash})},
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 },
                 {
                     "Put": {
                         "TableName": table,
-                        "Item": {**_credential_key(token_hash), **_dump(credential)},
+                        "Item": {**_credential_key(token_hash), **dump(credential)},
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 },
@@ -127,19 +153,19 @@ def create_agent(profile: Mapping[str, Any], token_hash: str) -> None:
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "TransactionCanceledException":
             raise Conflict("An agent with this id or token already exists; retry.") from exc
-        raise _unavailable(exc) from exc
+        raise unavailable(exc) from exc
     except BotoCoreError as exc:
-        raise _unavailable(exc) from exc
+        raise unavailable(exc) from exc
 
 
 def get_agent(agent_id: str) -> dict[str, Any]:
     try:
         response = dynamodb().get_item(TableName=get_settings().agents_table, Key=_agent_key(agent_id))
     except (ClientError, BotoCoreError) as exc:
-        raise _unavailable(exc) from exc
+        raise unavailable(exc) from exc
     if "Item" not in response:
         raise AgentNotFound()
-    return _load(response["Item"])
+    return load(response["Item"])
 
 
 def get_credential(secret_hash: str) -> dict[str, Any] | None:
@@ -149,8 +175,8 @@ def get_credential(secret_hash: str) -> dict[str, Any] | None:
             TableName=get_settings().agents_table, Key=_credential_key(secret_hash), ConsistentRead=True
         )
     except (ClientError, BotoCoreError) as exc:
-        raise _unavailable(exc) from exc
-    return _load(response["Item"]) if "Item" in response else None
+        raise unavailable(exc) from exc
+    return load(response["Item"]) if "Item" in response else None
 
 
 def rotate_agent_token(agent_id: str, plan: str, old_hash: str, new_hash: str, rotated_at: str) -> None:
@@ -165,7 +191,7 @@ def rotate_agent_token(agent_id: str, plan: str, old_hash: str, new_hash: str, r
                         "Key": _agent_key(agent_id),
                         "UpdateExpression": "SET token_hash = :new, token_rotated_at = :at",
                         "ConditionExpression": "token_hash = :old",
-                        "ExpressionAttributeValues": _dump({":new": new_hash, ":old": old_hash, ":at": rotated_at}),
+                        "ExpressionAttributeValues": dump({":new": new_hash, ":old": old_hash, ":at": rotated_at}),
                     }
                 },
                 {
@@ -173,7 +199,7 @@ def rotate_agent_token(agent_id: str, plan: str, old_hash: str, new_hash: str, r
                         "TableName": table,
                         "Key": _credential_key(old_hash),
                         "ConditionExpression": "principal_id = :agent",
-                        "ExpressionAttributeValues": _dump({":agent": agent_id}),
+                        "ExpressionAttributeValues": dump({":agent": agent_id}),
                     }
                 },
                 {
@@ -181,7 +207,7 @@ def rotate_agent_token(agent_id: str, plan: str, old_hash: str, new_hash: str, r
                         "TableName": table,
                         "Item": {
                             **_credential_key(new_hash),
-                            **_dump({"kind": "agent", "principal_id": agent_id, "plan": plan}),
+                            **dump({"kind": "agent", "principal_id": agent_id, "plan": plan}),
                         },
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
@@ -194,9 +220,9 @@ def rotate_agent_token(agent_id: str, plan: str, old_hash: str, new_hash: str, r
                 "The token was rotated concurrently; use the newest token.",
                 details={"reasons": _cancellation_reasons(exc)},
             ) from exc
-        raise _unavailable(exc) from exc
+        raise unavailable(exc) from exc
     except BotoCoreError as exc:
-        raise _unavailable(exc) from exc
+        raise unavailable(exc) from exc
 
 
 def create_admin_key(key_id: str, key_hash: str, name: str, scopes: list[str]) -> None:
@@ -211,46 +237,47 @@ def create_admin_key(key_id: str, key_hash: str, name: str, scopes: list[str]) -
     try:
         dynamodb().put_item(
             TableName=get_settings().agents_table,
-            Item={**_credential_key(key_hash), **_dump(item)},
+            Item={**_credential_key(key_hash), **dump(item)},
             ConditionExpression="attribute_not_exists(pk)",
         )
     except (ClientError, BotoCoreError) as exc:
-        raise _unavailable(exc) from exc
+        raise unavailable(exc) from exc
 
 
 # ---------------------------------------------------------------- rate-limit counters
 
 
-def consume_counters(key: str, limits: Mapping[str, int], expires_at: int) -> dict[str, int]:
-    """Add one to every counter of `key` in ONE conditional UpdateItem, unless one is at its limit.
+def consume_counters(counter_key: str, limits: Mapping[str, int], expires_at: int, amount: int = 1) -> dict[str, int]:
+    """Add `amount` to every counter of the item in ONE conditional UpdateItem, unless that would
+    take any counter past its limit.
 
     Returns the counts after the increment. If any counter is already at its limit nothing
     changes and CounterLimitReached carries the current counts (ReturnValuesOnConditionCheckFailure),
     so the caller learns which window is full without a second round trip.
     """
     names = {f"#c{i}": counter for i, counter in enumerate(limits)}
-    values: dict[str, Any] = {":one": 1, ":exp": expires_at}
+    values: dict[str, Any] = {":amount": amount, ":exp": expires_at}
     conditions = []
     for i, limit in enumerate(limits.values()):
-        values[f":l{i}"] = limit
-        conditions.append(f"(attribute_not_exists(#c{i}) OR #c{i} < :l{i})")
+        values[f":l{i}"] = limit - amount  # admitted while count + amount <= limit
+        conditions.append(f"(attribute_not_exists(#c{i}) OR #c{i} <= :l{i})")
     try:
         response = dynamodb().update_item(
             TableName=get_settings().rate_limit_table,
-            Key=_key(key),
-            UpdateExpression="ADD " + ", ".join(f"{n} :one" for n in names) + " SET expires_at = :exp",
+            Key=key(counter_key),
+            UpdateExpression="ADD " + ", ".join(f"{n} :amount" for n in names) + " SET expires_at = :exp",
             ConditionExpression=" AND ".join(conditions),
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues=_dump(values),
+            ExpressionAttributeValues=dump(values),
             ReturnValues="UPDATED_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            current = _load(exc.response.get("Item", {}))
+            current = load(exc.response.get("Item", {}))
             raise CounterLimitReached({c: int(current.get(c, 0)) for c in limits}) from exc
-        raise _unavailable(exc) from exc
+        raise unavailable(exc) from exc
     except BotoCoreError as exc:
-        raise _unavailable(exc) from exc
-    updated = _load(response["Attributes"])
+        raise unavailable(exc) from exc
+    updated = load(response["Attributes"])
     return {c: int(updated[c]) for c in limits}

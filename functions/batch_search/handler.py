@@ -1,0 +1,35 @@
+"""POST /search/batch: up to 10 searches in one call; each counts against the rate limit."""
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.logging import correlation_paths
+from cashback import http, shopping
+from cashback.models import BatchSearchRequest, BatchSearchResponse
+from cashback.observability import logger, metrics, tracer
+
+MAX_SEARCHES = 10
+
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+
+
+@app.post(
+    "/search/batch",
+    summary="Run up to 10 searches at once",
+    description="Each search gets its own results or its own error. A batch of N searches uses N requests of "
+    "the rate limit.",
+    tags=["Shopping"],
+    responses={403: {"description": "FORBIDDEN (needs an agent token)"}, **http.ERROR_RESPONSES},
+)
+def batch_search(request: BatchSearchRequest) -> BatchSearchResponse:
+    agent_id = http.caller(app).require_any_agent()
+    return shopping.run_batch(
+        request.searches, agent_id, http.public_base_url(app), app.current_event.request_context.request_id
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@http.api_endpoint(cost=http.counted_items("searches", MAX_SEARCHES))
+def lambda_handler(event, context):
+    return app.resolve(event, context)

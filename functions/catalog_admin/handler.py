@@ -1,0 +1,67 @@
+"""/catalog/...: admin keys upsert and read products and merchants (scopes catalog:write, catalog:read)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from cashback import catalog, http
+from cashback.auth import Scope
+from cashback.models import CatalogId, Deleted, MerchantBatch, Product, ProductBatch, UpsertResult
+from cashback.observability import logger, metrics, tracer
+
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+
+ADMIN_RESPONSES = {403: {"description": "FORBIDDEN (scope missing)"}, **http.ERROR_RESPONSES}
+
+
+@app.put("/catalog/merchants", summary="Upsert up to 25 merchants", tags=["Catalog"], responses=ADMIN_RESPONSES)
+def put_merchants(batch: MerchantBatch) -> UpsertResult:
+    http.caller(app).require_scope(Scope.CATALOG_WRITE)
+    ids = catalog.upsert_merchants(batch.merchants)
+    return UpsertResult(upserted=len(ids), ids=ids)
+
+
+@app.put(
+    "/catalog/products",
+    summary="Upsert up to 25 products",
+    description="Each product and its keyword index entries change in one transaction.",
+    tags=["Catalog"],
+    responses={422: {"description": "UNKNOWN_MERCHANT"}, 409: {"description": "CONFLICT"}, **ADMIN_RESPONSES},
+)
+def put_products(batch: ProductBatch) -> UpsertResult:
+    http.caller(app).require_scope(Scope.CATALOG_WRITE)
+    ids = catalog.upsert_products(batch.products)
+    return UpsertResult(upserted=len(ids), ids=ids)
+
+
+@app.get(
+    "/catalog/products/<product_id>",
+    summary="Read a product",
+    tags=["Catalog"],
+    responses={404: {"description": "PRODUCT_NOT_FOUND"}, **ADMIN_RESPONSES},
+)
+def get_product(product_id: Annotated[CatalogId, Path()]) -> Product:
+    http.caller(app).require_scope(Scope.CATALOG_READ, Scope.CATALOG_WRITE)
+    return catalog.get_product(product_id)
+
+
+@app.delete(
+    "/catalog/products/<product_id>",
+    summary="Delete a product and its index entries",
+    tags=["Catalog"],
+    responses={404: {"description": "PRODUCT_NOT_FOUND"}, **ADMIN_RESPONSES},
+)
+def delete_product(product_id: Annotated[CatalogId, Path()]) -> Deleted:
+    http.caller(app).require_scope(Scope.CATALOG_WRITE)
+    catalog.delete_product(product_id)
+    return Deleted(deleted=product_id)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@http.api_endpoint()
+def lambda_handler(event, context):
+    return app.resolve(event, context)

@@ -1,0 +1,39 @@
+"""GET /compare: one product across merchants, best cashback first."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from cashback import http, shopping
+from cashback.auth import AGENT_ID_PATTERN
+from cashback.models import CompareResponse
+from cashback.observability import logger, metrics, tracer
+
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+
+
+@app.get(
+    "/compare",
+    summary="Compare one product's cashback across merchants",
+    tags=["Shopping"],
+    responses={404: {"description": "PRODUCT_NOT_FOUND"}, 403: {"description": "FORBIDDEN"}, **http.ERROR_RESPONSES},
+)
+def compare(
+    product_name: Annotated[str, Query(min_length=1, max_length=200)],
+    max_merchants: Annotated[int, Query(ge=1, le=20)] = 5,
+    agent_id: Annotated[str | None, Query(pattern=AGENT_ID_PATTERN)] = None,
+) -> CompareResponse:
+    caller = http.caller(app)
+    if agent_id is not None:
+        caller.require_agent(agent_id)
+    return shopping.run_compare(product_name, max_merchants, caller.require_any_agent(), http.public_base_url(app))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@http.api_endpoint()
+def lambda_handler(event, context):
+    return app.resolve(event, context)

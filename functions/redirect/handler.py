@@ -1,0 +1,32 @@
+"""GET /r/{click_id}: record the click and send the shopper to the merchant (302)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from cashback import http, shopping
+from cashback.observability import logger, metrics, tracer
+
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+
+
+@app.get(
+    "/r/<click_id>",
+    summary="Follow an affiliate link",
+    description="Anonymous (per-IP limit). Redirects only to the merchant URL stored with the click.",
+    tags=["Shopping"],
+    responses={302: {"description": "To the merchant"}, 404: {"description": "CLICK_NOT_FOUND"}},
+)
+def follow(click_id: Annotated[str, Path(pattern=shopping.CLICK_ID_PATTERN)]) -> Response[None]:
+    target = shopping.follow_click(click_id)
+    return Response(status_code=302, headers={"Location": target, "Referrer-Policy": "no-referrer"}, body="")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@http.api_endpoint(anonymous_policy="public")
+def lambda_handler(event, context):
+    return app.resolve(event, context)

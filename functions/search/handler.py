@@ -1,0 +1,32 @@
+"""POST /search: products with cashback for the agent's keywords, filters and sort."""
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.logging import correlation_paths
+from cashback import http, shopping
+from cashback.models import SearchRequest, SearchResponse
+from cashback.observability import logger, metrics, tracer
+
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+
+
+@app.post(
+    "/search",
+    summary="Search products with cashback",
+    description="Each result's affiliate_link is a fresh tracked link; the search is logged for the agent.",
+    tags=["Shopping"],
+    responses={403: {"description": "FORBIDDEN (needs an agent token)"}, **http.ERROR_RESPONSES},
+)
+def search(request: SearchRequest) -> SearchResponse:
+    agent_id = http.caller(app).require_any_agent()
+    return shopping.run_search(
+        request, agent_id, http.public_base_url(app), app.current_event.request_context.request_id
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@http.api_endpoint()
+def lambda_handler(event, context):
+    return app.resolve(event, context)

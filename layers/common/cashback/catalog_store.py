@@ -1,0 +1,160 @@
+"""DynamoDB access patterns of the built-in catalog (CatalogTable).
+
+Item layout (pk / sk → attributes):
+- `MERCHANT#<merchant_id>` / `MERCHANT` → the merchant.
+- `PRODUCT#<product_id>` / `PRODUCT` → the offer, its `revision` and the `index_keys` it owns.
+- `KW#<token>` / `<rank>#<product_id>` → a search projection of the offer; `rank` sorts the best
+  offers first (in stock, then rating), so one bounded Query reads a token's best candidates.
+- `MATCH#<match_key>` / `<product_id>` → the same projection, grouping one product's offers
+  across merchants for compare.
+An offer and its index entries change in one transaction, so the index never drifts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cashback import store
+from cashback.errors import Conflict
+from cashback.settings import get_settings
+from cashback.store import dump, dynamodb, key, load, unavailable
+
+IndexEntry = tuple[str, str, dict[str, Any]]  # pk, sk, projection
+
+_BATCH_WRITE_MAX = 25
+_BATCH_GET_MAX = 100
+
+
+def _table() -> str:
+    return get_settings().catalog_table
+
+
+def _product_key(product_id: str) -> dict[str, Any]:
+    return key(f"PRODUCT#{product_id}", "PRODUCT")
+
+
+def _call(operation: str, **kwargs: Any) -> dict[str, Any]:
+    try:
+        return getattr(dynamodb(), operation)(**kwargs)  # type: ignore[no-any-return]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+            raise Conflict("The product changed concurrently; read it again and retry.") from exc
+        raise unavailable(exc) from exc
+    except BotoCoreError as exc:
+        raise unavailable(exc) from exc
+
+
+# ---------------------------------------------------------------- merchants
+
+
+def put_merchants(merchants: Iterable[Mapping[str, Any]]) -> None:
+    batch_write(
+        [{**key(f"MERCHANT#{m['merchant_id']}", "MERCHANT"), **dump({**m, "kind": "merchant"})} for m in merchants]
+    )
+
+
+def get_merchants(merchant_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Merchants by id with BatchGetItem (one request per 100 ids)."""
+    ids = sorted(set(merchant_ids))
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), _BATCH_GET_MAX):
+        pending: dict[str, Any] = {
+            _table(): {"Keys": [key(f"MERCHANT#{i}", "MERCHANT") for i in ids[start : start + _BATCH_GET_MAX]]}
+        }
+        while pending:
+            response = _call("batch_get_item", RequestItems=pending)
+            for item in response["Responses"].get(_table(), []):
+                merchant = load(item)
+                found[merchant["merchant_id"]] = merchant
+            pending = response.get("UnprocessedKeys") or {}
+    return found
+
+
+# ---------------------------------------------------------------- offers and their index
+
+
+def get_product(product_id: str) -> dict[str, Any] | None:
+    return store.get_item(_table(), f"PRODUCT#{product_id}", "PRODUCT", consistent=True)
+
+
+def write_product(product: Mapping[str, Any], entries: list[IndexEntry], previous: Mapping[str, Any] | None) -> None:
+    """Put the offer and its index entries, deleting the entries it no longer owns, atomically.
+
+    Optimistic concurrency: the write only applies if the stored revision is still the one read.
+    """
+    new_keys = {f"{pk}|{sk}" for pk, sk, _ in entries}
+    old_keys = set(previous.get("index_keys", [])) if previous else set()
+    revision = int(previous["revision"]) + 1 if previous else 1
+    condition: dict[str, Any] = (
+        {"ConditionExpression": "revision = :seen", "ExpressionAttributeValues": dump({":seen": previous["revision"]})}
+        if previous
+        else {"ConditionExpression": "attribute_not_exists(pk)"}
+    )
+    item = {**_product_key(product["product_id"]), **dump({**product, "revision": revision})}
+    item["index_keys"] = {"L": [{"S": k} for k in sorted(new_keys)]}
+    actions: list[dict[str, Any]] = [{"Put": {"TableName": _table(), "Item": item, **condition}}]
+    actions += [{"Delete": {"TableName": _table(), "Key": key(*k.split("|", 1))}} for k in sorted(old_keys - new_keys)]
+    actions += [{"Put": {"TableName": _table(), "Item": {**key(pk, sk), **dump(p)}}} for pk, sk, p in entries]
+    _call("transact_write_items", TransactItems=actions)
+
+
+def delete_product(previous: Mapping[str, Any]) -> None:
+    actions: list[dict[str, Any]] = [
+        {
+            "Delete": {
+                "TableName": _table(),
+                "Key": _product_key(previous["product_id"]),
+                "ConditionExpression": "revision = :seen",
+                "ExpressionAttributeValues": dump({":seen": previous["revision"]}),
+            }
+        }
+    ]
+    actions += [{"Delete": {"TableName": _table(), "Key": key(*k.split("|", 1))}} for k in previous["index_keys"]]
+    _call("transact_write_items", TransactItems=actions)
+
+
+def bulk_load(products: Iterable[tuple[Mapping[str, Any], list[IndexEntry]]]) -> Iterator[int]:
+    """Seed an empty catalog fast (BatchWriteItem, no transactions); yields offers written so far."""
+    buffer: list[dict[str, Any]] = []
+    written = 0
+    for product, entries in products:
+        item = {**_product_key(product["product_id"]), **dump({**product, "revision": 1})}
+        item["index_keys"] = {"L": [{"S": f"{pk}|{sk}"} for pk, sk, _ in entries]}
+        buffer.append(item)
+        buffer += [{**key(pk, sk), **dump(p)} for pk, sk, p in entries]
+        written += 1
+        if len(buffer) >= 500:
+            batch_write(buffer)
+            buffer = []
+            yield written
+    batch_write(buffer)
+    yield written
+
+
+def batch_write(items: list[dict[str, Any]]) -> None:
+    """BatchWriteItem in chunks of 25, retrying unprocessed items with backoff."""
+    for start in range(0, len(items), _BATCH_WRITE_MAX):
+        pending: dict[str, Any] = {
+            _table(): [{"PutRequest": {"Item": i}} for i in items[start : start + _BATCH_WRITE_MAX]]
+        }
+        for attempt in range(8):
+            unprocessed = _call("batch_write_item", RequestItems=pending).get("UnprocessedItems") or {}
+            if not unprocessed:
+                break
+            pending = unprocessed
+            time.sleep(min(0.05 * 2**attempt, 1.0))
+        else:
+            raise unavailable(RuntimeError("BatchWriteItem kept returning unprocessed items"))
+
+
+def query_index(pk: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    """Up to `limit` entries of one index partition, best first; and whether more exist."""
+    return store.query_partition(_table(), pk, limit)
+
+
+def get_item(pk: str, sk: str) -> dict[str, Any] | None:
+    return store.get_item(_table(), pk, sk)

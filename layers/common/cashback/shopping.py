@@ -1,0 +1,208 @@
+"""What agents come for: search, compare and affiliate links that attribute the sale later.
+
+Every listing served gets a fresh click id (unguessable, bound to the agent, product and
+merchant, valid CLICK_TTL_DAYS days); its affiliate link is `<api>/r/<click_id>`. The redirect
+only ever sends the browser to the URL stored with the click, which came from the catalog and
+is checked to be https on the merchant's own domain, so it cannot be an open redirect.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from cashback import activity_store, catalog, search
+from cashback.catalog import Listing
+from cashback.errors import ApiError
+from cashback.models import (
+    BatchSearchItem,
+    BatchSearchResponse,
+    CompareResponse,
+    CompareRow,
+    CompareSummary,
+    ErrorDetail,
+    PriceRange,
+    SearchRequest,
+    SearchResponse,
+    SearchResult,
+)
+from cashback.money import cashback_amount, percent_label
+from cashback.observability import MetricUnit, metrics
+from cashback.settings import get_settings
+from cashback.text import fold, query_tokens
+
+CLICK_ID_PREFIX = "clk_"
+CLICK_ID_PATTERN = r"^clk_[A-Za-z0-9_-]{22}$"
+# Click items stay this long after they stop redirecting, for conversions that arrive late.
+CLICK_RETENTION_SECONDS = 180 * 86400
+SEARCH_LOG_RETENTION_SECONDS = 90 * 86400
+BRANDS_COUNTED_PER_SEARCH = 3
+
+
+class ClickNotFound(ApiError):
+    status = 404
+    code = "CLICK_NOT_FOUND"
+    default_message = "This link is unknown or has expired."
+
+
+def _now() -> tuple[datetime, int]:
+    epoch = int(time.time())
+    return datetime.fromtimestamp(epoch, UTC), epoch
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def with_subid(url: str, param: str, click_id: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != param]
+    return urlunsplit(parts._replace(query=urlencode([*query, (param, click_id)])))
+
+
+def _mint_clicks(
+    agent_id: str, listings: Iterable[Listing], base_url: str
+) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Links by product id, and the click items to store for them."""
+    moment, epoch = _now()
+    valid_until = epoch + get_settings().click_ttl_days * 86400
+    links: dict[str, str] = {}
+    items: list[dict[str, Any]] = []
+    for listing in listings:
+        click_id = CLICK_ID_PREFIX + secrets.token_urlsafe(16)
+        links[listing.product_id] = f"{base_url}/r/{click_id}"
+        items.append(
+            {
+                "pk": f"CLICK#{click_id}",
+                "sk": "CLICK",
+                "agent_id": agent_id,
+                "product_id": listing.product_id,
+                "merchant_id": listing.merchant_id,
+                "target_url": with_subid(listing.url, listing.subid_param, click_id),
+                "created_at": _iso(moment),
+                "valid_until": valid_until,
+                "expires_at": valid_until + CLICK_RETENTION_SECONDS,
+            }
+        )
+    return links, items
+
+
+def _result(listing: Listing, link: str) -> SearchResult:
+    return SearchResult(
+        product_id=listing.product_id,
+        title=listing.title,
+        brand=listing.brand,
+        category=listing.category,
+        merchant=listing.merchant_name,
+        merchant_id=listing.merchant_id,
+        price=listing.price,
+        currency=listing.currency,
+        cashback_rate=listing.cashback_rate,
+        cashback_amount=cashback_amount(listing.price, listing.cashback_rate),
+        rating=listing.rating,
+        in_stock=listing.in_stock,
+        affiliate_link=link,
+    )
+
+
+def _search_counters(request: SearchRequest, listings: list[Listing]) -> dict[str, int]:
+    """Per-day analytics counters: the search, each keyword, and the brands searched for
+    (the brand filter, else the distinct brands of the first results)."""
+    counters = {"searches": 1}
+    counters.update({f"kw:{token}": 1 for token in query_tokens(request.keywords)})
+    brands = [request.filters.brand] if request.filters.brand else [item.brand for item in listings]
+    for brand in list(dict.fromkeys(fold(b) for b in brands))[:BRANDS_COUNTED_PER_SEARCH]:
+        counters[f"brand:{brand}"] = 1
+    return counters
+
+
+def run_search(request: SearchRequest, agent_id: str, base_url: str, request_id: str) -> SearchResponse:
+    page = search.search(request, catalog.source())
+    links, clicks = _mint_clicks(agent_id, page.listings, base_url)
+    moment, epoch = _now()
+    log_entry = {
+        "pk": f"AGENT#{agent_id}#SEARCH",
+        "sk": f"{_iso(moment)}#{request_id}",
+        "keywords": request.keywords,
+        "filters": request.filters.model_dump(mode="json", exclude_none=True),
+        "sort": request.sort.value,
+        "results_count": page.total,
+        "created_at": _iso(moment),
+        "expires_at": epoch + SEARCH_LOG_RETENTION_SECONDS,
+    }
+    activity_store.put_items([*clicks, log_entry])
+    activity_store.add_counters(f"AGENT#{agent_id}", "TOTALS", {"total_searches": 1}, {"last_activity": _iso(moment)})
+    activity_store.add_counters(
+        f"AGENT#{agent_id}#DAY", moment.date().isoformat(), _search_counters(request, page.listings)
+    )
+    metrics.add_metric(name="Searches", unit=MetricUnit.Count, value=1)
+    return SearchResponse(
+        keywords=request.keywords,
+        results=[_result(listing, links[listing.product_id]) for listing in page.listings],
+        total=page.total,
+        total_is_estimate=page.total_is_estimate,
+        next_cursor=page.next_cursor,
+    )
+
+
+def run_batch(requests: list[SearchRequest], agent_id: str, base_url: str, request_id: str) -> BatchSearchResponse:
+    """Each search gets its results or its own error; one failing search never fails the batch."""
+    items = []
+    for index, request in enumerate(requests):
+        try:
+            result = run_search(request, agent_id, base_url, f"{request_id}-{index}")
+            items.append(BatchSearchItem(ok=True, result=result))
+        except ApiError as error:
+            detail = ErrorDetail(code=error.code, message=error.message, details=error.details, request_id=request_id)
+            items.append(BatchSearchItem(ok=False, error=detail))
+    return BatchSearchResponse(results=items)
+
+
+def run_compare(product_name: str, max_merchants: int, agent_id: str, base_url: str) -> CompareResponse:
+    offers = search.compare(product_name, max_merchants, catalog.source())
+    links, clicks = _mint_clicks(agent_id, offers, base_url)
+    activity_store.put_items(clicks)
+    amounts = [cashback_amount(o.price, o.cashback_rate) for o in offers]
+    rows = [
+        CompareRow(
+            rank=rank,
+            product_id=offer.product_id,
+            title=offer.title,
+            merchant=offer.merchant_name,
+            price=offer.price,
+            currency=offer.currency,
+            cashback_rate=offer.cashback_rate,
+            cashback_amount=amount,
+            savings_vs_1st=amount - amounts[0],
+            effective_price=offer.price - amount,
+            in_stock=offer.in_stock,
+            affiliate_link=links[offer.product_id],
+        )
+        for rank, (offer, amount) in enumerate(zip(offers, amounts, strict=True), start=1)
+    ]
+    prices = [o.price for o in offers]
+    summary = CompareSummary(
+        best_merchant=rows[0].merchant,
+        best_cashback_rate=percent_label(rows[0].cashback_rate),
+        best_effective_price=min(r.effective_price for r in rows),
+        price_range=PriceRange(min=min(prices), max=max(prices)),
+        merchant_count=len(rows),
+    )
+    return CompareResponse(product_query=product_name, agent_id=agent_id, results=rows, summary=summary)
+
+
+def follow_click(click_id: str) -> str:
+    """Record one use of the click and return where it goes: the merchant URL with our sub-id."""
+    moment, epoch = _now()
+    click = activity_store.record_click(click_id, _iso(moment), epoch)
+    if click is None or not str(click.get("target_url", "")).startswith("https://"):
+        raise ClickNotFound()
+    agent_id = click["agent_id"]
+    activity_store.add_counters(f"AGENT#{agent_id}", "TOTALS", {"total_clicks": 1}, {"last_activity": _iso(moment)})
+    activity_store.add_counters(f"AGENT#{agent_id}#DAY", moment.date().isoformat(), {"clicks": 1})
+    metrics.add_metric(name="Clicks", unit=MetricUnit.Count, value=1)
+    return str(click["target_url"])

@@ -1,0 +1,77 @@
+"""Load the seed catalog (data/seed/) into the catalog table, once, with a progress bar.
+
+`make dev` runs this on start; it does nothing when the same seed is already loaded (a marker
+item records the seed files' hash). `python -m scripts.seed_catalog --force` reloads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from cashback import catalog, catalog_store
+from cashback.models import Merchant, Product
+from tqdm import tqdm
+
+SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
+MARKER_PK = "SEED#catalog"
+
+
+def seed_fingerprint(seed_dir: Path = SEED_DIR) -> str:
+    digest = hashlib.sha256()
+    for name in ("merchants.json", "products.jsonl.gz"):
+        digest.update((seed_dir / name).read_bytes())
+    return digest.hexdigest()
+
+
+def read_products(seed_dir: Path = SEED_DIR) -> Iterator[Product]:
+    with gzip.open(seed_dir / "products.jsonl.gz", "rt", encoding="utf-8") as lines:
+        for line in lines:
+            yield Product.model_validate_json(line)
+
+
+def read_merchants(seed_dir: Path = SEED_DIR) -> list[Merchant]:
+    return [Merchant.model_validate(m) for m in json.loads((seed_dir / "merchants.json").read_text())]
+
+
+def loaded_fingerprint() -> str | None:
+    marker = catalog_store.get_item(MARKER_PK, "SEED")
+    return str(marker["fingerprint"]) if marker else None
+
+
+def seed(seed_dir: Path = SEED_DIR, force: bool = False, progress: bool = True) -> int:
+    """Load the seed unless already loaded; returns the number of offers written."""
+    fingerprint = seed_fingerprint(seed_dir)
+    if not force and loaded_fingerprint() == fingerprint:
+        return 0
+    merchants = {m.merchant_id: m for m in read_merchants(seed_dir)}
+    catalog.upsert_merchants(list(merchants.values()))
+    products = list(read_products(seed_dir))
+    rows = (
+        (p.model_dump(mode="python", exclude_none=True), catalog.index_entries(p, merchants[p.merchant_id]))
+        for p in products
+    )
+    written = 0
+    with tqdm(total=len(products), desc="seeding catalog", unit="offer", disable=not progress, file=sys.stderr) as bar:
+        for written in catalog_store.bulk_load(rows):
+            bar.update(written - bar.n)
+    catalog_store.batch_write([{"pk": {"S": MARKER_PK}, "sk": {"S": "SEED"}, "fingerprint": {"S": fingerprint}}])
+    return written
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--force", action="store_true", help="reload even if this seed is already loaded")
+    args = parser.parse_args()
+    written = seed(force=args.force)
+    print(f"seeded {written} offers" if written else "seed catalog already loaded", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
