@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from cashback import catalog
 from cashback.models import Merchant, Product
 

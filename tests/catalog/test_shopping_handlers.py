@@ -7,8 +7,8 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from cashback import activity_store
+
 from tests.apigw import LambdaContext, agent_authorizer, api_event, body_of, header
 from tests.conftest import load_function
 
@@ -48,7 +48,7 @@ def test_search_results_carry_decimal_cashback_and_a_tracked_link(small_catalog:
     assert response["statusCode"] == 200
     (result,) = body_of(response)["results"]
     assert result["price"] == "139.99" and result["cashback_rate"] == "3.25"
-    assert result["cashback_amount"] == "4.55"  # 139.99 × 3.25% = 4.549675 → 4.55
+    assert result["cashback_amount"] == "4.55"  # 139.99 x 3.25% = 4.549675 → 4.55
     assert result["affiliate_link"].startswith("https://api.example.test/r/clk_")
     assert body_of(response)["next_cursor"] is None
 

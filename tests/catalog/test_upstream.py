@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from cashback import catalog, search
 from cashback.models import SearchRequest
 from cashback.upstream import CircuitBreaker, UpstreamBadResponse, UpstreamCatalog, UpstreamUnavailable
@@ -111,7 +110,7 @@ def test_a_slow_upstream_times_out_quickly(upstream: Upstream) -> None:
     started = time.monotonic()
     with pytest.raises(UpstreamUnavailable):
         source_for(upstream.url).candidates(["rocket"])
-    # 3 attempts × 0.3 s timeout + backoff; far below a Lambda timeout. A generous bound, not a benchmark.
+    # 3 attempts x 0.3 s timeout + backoff; far below a Lambda timeout. A generous bound, not a benchmark.
     assert time.monotonic() - started < 5
 
 
@@ -190,6 +189,7 @@ def test_the_setting_chooses_the_upstream_source(settings_env, upstream: Upstrea
 
 def test_search_answers_503_upstream_unavailable_when_the_upstream_is_down(settings_env, aws: None) -> None:
     from cashback.upstream import upstream_catalog
+
     from tests.apigw import LambdaContext, agent_authorizer, api_event, body_of
     from tests.conftest import load_function
 
