@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.apigw import LambdaContext, admin_authorizer, agent_authorizer, api_event, body_of
-from tests.catalog.conftest import MERCHANTS, offer
 from tests.conftest import load_function
+from tests.small_catalog import MERCHANTS, offer
 
 admin_fn = load_function("catalog_admin")
 search_fn = load_function("search")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from cashback import catalog, search
 from cashback.errors import InvalidRequest
 from cashback.models import SearchRequest, SortOrder

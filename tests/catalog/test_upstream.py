@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
 from cashback import catalog, search
 from cashback.models import SearchRequest
 from cashback.upstream import CircuitBreaker, UpstreamBadResponse, UpstreamCatalog, UpstreamUnavailable
@@ -189,7 +190,6 @@ def test_the_setting_chooses_the_upstream_source(settings_env, upstream: Upstrea
 
 def test_search_answers_503_upstream_unavailable_when_the_upstream_is_down(settings_env, aws: None) -> None:
     from cashback.upstream import upstream_catalog
-
     from tests.apigw import LambdaContext, agent_authorizer, api_event, body_of
     from tests.conftest import load_function
 

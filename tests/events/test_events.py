@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from cashback import store
-from cashback.auth import hash_secret
 
+from cashback import activity_store, store
+from cashback.auth import hash_secret
 from tests.apigw import LambdaContext, body_of
 from tests.conftest import ROOT, load_function
 
@@ -25,7 +25,16 @@ EXPECTED = {
     "register_agent/register.json": 201,
     "register_agent/malformed-json.json": 400,
     "rotate_token/rotate.json": 200,
+    "search/search.json": 200,
+    "batch_search/batch.json": 200,
+    "compare/compare.json": 200,
+    "compare/unknown-product.json": 404,
+    "redirect/follow.json": 302,
+    "redirect/unknown-click.json": 404,
+    "catalog_admin/put-products.json": 200,
+    "catalog_admin/get-product.json": 200,
 }
+EXAMPLE_CLICK_ID = "clk_EXAMPLEclickEXAMPLEcli"
 
 
 def _event_files() -> list[str]:
@@ -39,7 +48,8 @@ def test_every_event_file_has_an_expectation_and_every_function_an_event() -> No
 
 
 @pytest.fixture
-def example_agent(aws: None) -> None:
+def example_agent(small_catalog: object) -> None:
+    """The example agent, the small test catalog and one live click, as the event files expect."""
     profile = {
         "agent_id": EXAMPLE_AGENT_ID,
         "agent_name": "example",
@@ -47,6 +57,19 @@ def example_agent(aws: None) -> None:
         "created_at": "2026-11-25T00:00:00Z",
     }
     store.create_agent(profile, hash_secret(EXAMPLE_TOKEN))
+    activity_store.put_items(
+        [
+            {
+                "pk": f"CLICK#{EXAMPLE_CLICK_ID}",
+                "sk": "CLICK",
+                "agent_id": EXAMPLE_AGENT_ID,
+                "product_id": "p_shoe1",
+                "merchant_id": "m_beta",
+                "target_url": f"https://beta.example/p/p_shoe1?aff_sub={EXAMPLE_CLICK_ID}",
+                "valid_until": 4_102_444_800,  # 2100-01-01
+            }
+        ]
+    )
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -21,12 +21,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cashback import store
 from cashback.errors import Conflict
 from cashback.settings import get_settings
-from cashback.store import dump, dynamodb, key, load, unavailable
+from cashback.store import dump, dynamodb, key, unavailable
 
 IndexEntry = tuple[str, str, dict[str, Any]]  # pk, sk, projection
 
 _BATCH_WRITE_MAX = 25
-_BATCH_GET_MAX = 100
 
 
 def _table() -> str:
@@ -58,20 +57,9 @@ def put_merchants(merchants: Iterable[Mapping[str, Any]]) -> None:
 
 
 def get_merchants(merchant_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Merchants by id with BatchGetItem (one request per 100 ids)."""
-    ids = sorted(set(merchant_ids))
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(ids), _BATCH_GET_MAX):
-        pending: dict[str, Any] = {
-            _table(): {"Keys": [key(f"MERCHANT#{i}", "MERCHANT") for i in ids[start : start + _BATCH_GET_MAX]]}
-        }
-        while pending:
-            response = _call("batch_get_item", RequestItems=pending)
-            for item in response["Responses"].get(_table(), []):
-                merchant = load(item)
-                found[merchant["merchant_id"]] = merchant
-            pending = response.get("UnprocessedKeys") or {}
-    return found
+    """Merchants by id with BatchGetItem."""
+    keys = [(f"MERCHANT#{i}", "MERCHANT") for i in sorted(set(merchant_ids))]
+    return {m["merchant_id"]: m for m in store.batch_get(_table(), keys)}
 
 
 # ---------------------------------------------------------------- offers and their index
@@ -153,7 +141,8 @@ def batch_write(items: list[dict[str, Any]]) -> None:
 
 def query_index(pk: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
     """Up to `limit` entries of one index partition, best first; and whether more exist."""
-    return store.query_partition(_table(), pk, limit)
+    items, last = store.query_partition(_table(), pk, limit)
+    return items, last is not None
 
 
 def get_item(pk: str, sk: str) -> dict[str, Any] | None:

@@ -159,9 +159,10 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
         return _error_response(app, InternalError())
 
 
-def _body_size(event: dict[str, Any]) -> int:
+def raw_body(event: dict[str, Any]) -> bytes:
+    """The request body exactly as the client sent it."""
     body = event.get("body") or ""
-    return len(base64.b64decode(body)) if event.get("isBase64Encoded") else len(body.encode("utf-8"))
+    return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
 
 
 def _add_headers(response: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
@@ -200,9 +201,11 @@ def api_endpoint(
     context: Any,
     anonymous_policy: str = "public",
     cost: Callable[[dict[str, Any]], int] | None = None,
+    verify: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Count the request against its rate limit (`cost` units, default 1), reject early if over
-    it or oversized, run the handler, and add the shared headers to whatever it answered."""
+    it or oversized or if `verify` (e.g. a webhook signature check on the raw body) raises, run
+    the handler, and add the shared headers to whatever it answered."""
     rid = request_id(event)
     request_context = event.get("requestContext") or {}
     identity = request_context.get("identity") or {}
@@ -224,11 +227,15 @@ def api_endpoint(
     shared.update(decision.headers())
     if not decision.allowed:
         return json_response(429, error_body(ratelimit.rejection(decision), rid), shared)
-    if _body_size(event) > get_settings().max_body_bytes:
+    if len(raw_body(event)) > get_settings().max_body_bytes:
         error = PayloadTooLarge(details={"max_bytes": get_settings().max_body_bytes})
         return json_response(error.status, error_body(error, rid), shared)
     try:
+        if verify:
+            verify(event)
         response = handler(event, context)
+    except ApiError as error:
+        response = json_response(error.status, error_body(error, rid))
     except Exception:
         logger.exception("unhandled error outside the resolver")
         response = json_response(500, error_body(InternalError(), rid))

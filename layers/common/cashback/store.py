@@ -90,19 +90,49 @@ def get_item(table: str, pk: str, sk: str, consistent: bool = False) -> dict[str
     return load(response["Item"]) if "Item" in response else None
 
 
-def query_partition(table: str, pk: str, limit: int, newest_first: bool = False) -> tuple[list[dict[str, Any]], bool]:
-    """Up to `limit` items of one partition in sort-key order; and whether more exist."""
+def query_partition(
+    table: str,
+    pk: str,
+    limit: int,
+    newest_first: bool = False,
+    after_sk: str | None = None,
+    sk_between: tuple[str, str] | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Up to `limit` items of one partition in sort-key order (optionally after a sort key, or
+    within a sort-key range); and the last sort key read when more items remain, else None."""
+    condition, values = "pk = :pk", {":pk": pk}
+    if sk_between:
+        condition += " AND sk BETWEEN :low AND :high"
+        values.update({":low": sk_between[0], ":high": sk_between[1]})
+    kwargs: dict[str, Any] = {"ExclusiveStartKey": key(pk, after_sk)} if after_sk else {}
     try:
         response = dynamodb().query(
             TableName=table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=dump({":pk": pk}),
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=dump(values),
             ScanIndexForward=not newest_first,
             Limit=limit,
+            **kwargs,
         )
     except (ClientError, BotoCoreError) as exc:
         raise unavailable(exc) from exc
-    return [load(i) for i in response["Items"]], "LastEvaluatedKey" in response
+    last = response.get("LastEvaluatedKey")
+    return [load(i) for i in response["Items"]], load(last)["sk"] if last else None
+
+
+def batch_get(table: str, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Items by key with BatchGetItem (one request per 100 keys; unprocessed keys retried)."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        pending: dict[str, Any] = {table: {"Keys": [key(pk, sk) for pk, sk in keys[start : start + 100]]}}
+        while pending:
+            try:
+                response = dynamodb().batch_get_item(RequestItems=pending)
+            except (ClientError, BotoCoreError) as exc:
+                raise unavailable(exc) from exc
+            found += [load(i) for i in response["Responses"].get(table, [])]
+            pending = response.get("UnprocessedKeys") or {}
+    return found
 
 
 # ---------------------------------------------------------------- health

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from cashback import catalog
 from cashback.models import Merchant, Product
 

@@ -1,0 +1,166 @@
+"""Conversions from affiliate networks: a forward-only state machine, counted exactly once.
+
+Status moves only forward: pending → confirmed → refunded, or pending → refunded. A repeated
+delivery changes nothing; a late `pending` after `confirmed`/`refunded` is ignored; `confirmed`
+after `refunded` is refused (409). Out-of-order arrival works: `confirmed` first is simply the
+first state. Each applied change writes the conversion, its agent's listing entry, totals and
+day counters, and a rollup event in ONE transaction, conditioned on the state it was computed
+from, so concurrent or repeated deliveries can never count twice or lose a cent.
+
+What a conversion contributes to its agent's counters depends only on its current state:
+pending → pending_count 1 and pending_revenue = commission; confirmed → confirmed_count 1 and
+revenue = commission; refunded → refunded_count 1. A change adds the difference, so a refund
+takes back exactly what was counted.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from cashback import activity_store, events
+from cashback.errors import ApiError, Conflict
+from cashback.models import Conversion, ConversionEvent, ConversionReceipt, ConversionStatus
+from cashback.observability import MetricUnit, logger, metrics
+
+_ORDER = {ConversionStatus.PENDING: 0, ConversionStatus.CONFIRMED: 1, ConversionStatus.REFUNDED: 2}
+MAX_ATTEMPTS = 6
+
+
+class UnknownClick(ApiError):
+    status = 422
+    code = "UNKNOWN_CLICK"
+    default_message = "No click has this id; conversions must come from a link this API served."
+
+
+class IllegalTransition(ApiError):
+    status = 409
+    code = "ILLEGAL_TRANSITION"
+    default_message = "A conversion's status cannot move backwards."
+
+
+class ConversionMismatch(ApiError):
+    status = 409
+    code = "CONVERSION_MISMATCH"
+    default_message = "This conversion id was already delivered with different data."
+
+
+@dataclass(frozen=True)
+class Contribution:
+    pending_count: int = 0
+    confirmed_count: int = 0
+    refunded_count: int = 0
+    pending_revenue: Decimal = Decimal("0.00")
+    revenue: Decimal = Decimal("0.00")
+
+    @classmethod
+    def of(cls, status: ConversionStatus | None, commission: Decimal) -> Contribution:
+        if status is ConversionStatus.PENDING:
+            return cls(pending_count=1, pending_revenue=commission)
+        if status is ConversionStatus.CONFIRMED:
+            return cls(confirmed_count=1, revenue=commission)
+        if status is ConversionStatus.REFUNDED:
+            return cls(refunded_count=1)
+        return cls()
+
+    def minus(self, other: Contribution) -> dict[str, Any]:
+        """The non-zero differences, by counter name."""
+        diff = {name: getattr(self, name) - getattr(other, name) for name in self.__dataclass_fields__}
+        return {name: value for name, value in diff.items() if value != 0}
+
+
+def decide(current: Conversion | None, incoming: ConversionEvent) -> str:
+    """'apply', 'ignore' (duplicate or late pending) or raise for an illegal or mismatching delivery."""
+    if current is None:
+        return "apply"
+    if current.click_id != incoming.click_id or current.currency != incoming.currency:
+        raise ConversionMismatch(details={"conversion_id": incoming.conversion_id})
+    if incoming.status is current.status:
+        same = (current.order_amount, current.commission_amount) == (incoming.order_amount, incoming.commission_amount)
+        if not same:
+            raise ConversionMismatch(details={"conversion_id": incoming.conversion_id, "status": current.status})
+        return "ignore"
+    if incoming.status is ConversionStatus.PENDING:
+        return "ignore"
+    if _ORDER[incoming.status] < _ORDER[current.status]:
+        raise IllegalTransition(details={"from": current.status.value, "to": incoming.status.value})
+    return "apply"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _load(conversion_id: str) -> tuple[Conversion | None, int]:
+    item = activity_store.get_conversion(conversion_id)
+    if item is None:
+        return None, 0
+    return Conversion.model_validate(item), int(item["version"])
+
+
+def record(incoming: ConversionEvent) -> ConversionReceipt:
+    """Apply one delivery; safe to repeat and to run concurrently with itself."""
+    for _ in range(MAX_ATTEMPTS):
+        current, version = _load(incoming.conversion_id)
+        if decide(current, incoming) == "ignore":
+            metrics.add_metric(name="ConversionDuplicateOrLate", unit=MetricUnit.Count, value=1)
+            assert current is not None
+            return ConversionReceipt(conversion=current, applied=False)
+        updated = _next_state(current, incoming)
+        delta = Contribution.of(updated.status, updated.commission_amount).minus(
+            Contribution.of(current.status if current else None, current.commission_amount if current else Decimal(0))
+        )
+        if activity_store.apply_conversion(updated.model_dump(mode="python"), version, delta, _event(updated, delta)):
+            logger.info(
+                "conversion recorded", extra={"conversion_id": updated.conversion_id, "status": updated.status.value}
+            )
+            metrics.add_metric(name=f"Conversion{updated.status.value.title()}", unit=MetricUnit.Count, value=1)
+            return ConversionReceipt(conversion=updated, applied=True)
+        time.sleep(0.02)  # lost a race: re-read and decide again
+    raise Conflict("The conversion is changing concurrently; retry the delivery.")
+
+
+def _next_state(current: Conversion | None, incoming: ConversionEvent) -> Conversion:
+    now = _iso(datetime.now(UTC))
+    if current is None:
+        click = activity_store.get_click(incoming.click_id)
+        if click is None:
+            raise UnknownClick(details={"click_id": incoming.click_id})
+        base = {
+            "agent_id": click["agent_id"],
+            "product_id": click["product_id"],
+            "merchant_id": click["merchant_id"],
+            "first_seen_at": now,
+        }
+    else:
+        base = current.model_dump(include={"agent_id", "product_id", "merchant_id", "first_seen_at"})
+    return Conversion(
+        **base,
+        conversion_id=incoming.conversion_id,
+        click_id=incoming.click_id,
+        status=incoming.status,
+        order_amount=incoming.order_amount,
+        currency=incoming.currency,
+        commission_amount=incoming.commission_amount,
+        occurred_at=_iso(incoming.occurred_at),
+        updated_at=now,
+    )
+
+
+def _event(updated: Conversion, delta: dict[str, Any]) -> dict[str, Any]:
+    return events.event_item(
+        "conversion",
+        f"{updated.conversion_id}:{updated.status.value}",
+        int(time.time()),
+        {
+            "agent_id": updated.agent_id,
+            "product_id": updated.product_id,
+            "merchant_id": updated.merchant_id,
+            "click_id": updated.click_id,
+            "occurred_day": updated.occurred_at[:10],
+            **{f"d_{k}": v for k, v in delta.items()},
+        },
+    )
