@@ -14,9 +14,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from tqdm import tqdm
+
 from cashback import catalog, catalog_store
 from cashback.models import Merchant, Product
-from tqdm import tqdm
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
 MARKER_PK = "SEED#catalog"
@@ -60,7 +61,7 @@ def seed(seed_dir: Path = SEED_DIR, force: bool = False, progress: bool = True) 
     with tqdm(total=len(products), desc="seeding catalog", unit="offer", disable=not progress, file=sys.stderr) as bar:
         for written in catalog_store.bulk_load(rows):
             bar.update(written - bar.n)
-    catalog_store.batch_write([{"pk": {"S": MARKER_PK}, "sk": {"S": "SEED"}, "fingerprint": {"S": fingerprint}}])
+    catalog_store.batch_write([{"pk": MARKER_PK, "sk": "SEED", "fingerprint": fingerprint}])
     return written
 
 

@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerResponse,
     APIGatewayAuthorizerTokenEvent,
 )
+
 from cashback import agents
 from cashback.auth import bearer_secret
 from cashback.observability import logger, metrics, tracer

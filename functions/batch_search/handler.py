@@ -2,6 +2,7 @@
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
+
 from cashback import http, shopping
 from cashback.models import BatchSearchRequest, BatchSearchResponse
 from cashback.observability import logger, metrics, tracer

@@ -2,6 +2,7 @@
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
+
 from cashback import agents, http
 from cashback.models import RegisterAgentRequest, RegisteredAgent
 from cashback.observability import logger, metrics, tracer

@@ -22,35 +22,14 @@ from cashback import store
 from cashback.settings import get_settings
 from cashback.store import dump, dynamodb, key, load, unavailable
 
-_BATCH_WRITE_MAX = 25
-
 
 def _table() -> str:
     return get_settings().activity_table
 
 
 def put_items(items: list[Mapping[str, Any]]) -> None:
-    """New items (clicks, search log entries) with BatchWriteItem; unprocessed items are retried."""
-    for start in range(0, len(items), _BATCH_WRITE_MAX):
-        pending: dict[str, Any] = {
-            _table(): [
-                {
-                    "PutRequest": {
-                        "Item": {**key(i["pk"], i["sk"]), **dump({k: v for k, v in i.items() if k not in ("pk", "sk")})}
-                    }
-                }
-                for i in items[start : start + _BATCH_WRITE_MAX]
-            ]
-        }
-        for _ in range(5):
-            try:
-                pending = dynamodb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-            except (ClientError, BotoCoreError) as exc:
-                raise unavailable(exc) from exc
-            if not pending:
-                break
-        else:
-            raise unavailable(RuntimeError("BatchWriteItem kept returning unprocessed items"))
+    """New items (clicks, search log entries, events) with BatchWriteItem."""
+    store.batch_put(_table(), items)
 
 
 def add_counters(pk: str, sk: str, counters: Mapping[str, int], set_values: Mapping[str, Any] | None = None) -> None:

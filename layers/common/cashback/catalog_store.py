@@ -12,7 +12,6 @@ An offer and its index entries change in one transaction, so the index never dri
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -24,8 +23,6 @@ from cashback.settings import get_settings
 from cashback.store import dump, dynamodb, key, unavailable
 
 IndexEntry = tuple[str, str, dict[str, Any]]  # pk, sk, projection
-
-_BATCH_WRITE_MAX = 25
 
 
 def _table() -> str:
@@ -51,9 +48,7 @@ def _call(operation: str, **kwargs: Any) -> dict[str, Any]:
 
 
 def put_merchants(merchants: Iterable[Mapping[str, Any]]) -> None:
-    batch_write(
-        [{**key(f"MERCHANT#{m['merchant_id']}", "MERCHANT"), **dump({**m, "kind": "merchant"})} for m in merchants]
-    )
+    batch_write([{"pk": f"MERCHANT#{m['merchant_id']}", "sk": "MERCHANT", **m} for m in merchants])
 
 
 def get_merchants(merchant_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -110,10 +105,17 @@ def bulk_load(products: Iterable[tuple[Mapping[str, Any], list[IndexEntry]]]) ->
     buffer: list[dict[str, Any]] = []
     written = 0
     for product, entries in products:
-        item = {**_product_key(product["product_id"]), **dump({**product, "revision": 1})}
-        item["index_keys"] = {"L": [{"S": f"{pk}|{sk}"} for pk, sk, _ in entries]}
-        buffer.append(item)
-        buffer += [{**key(pk, sk), **dump(p)} for pk, sk, p in entries]
+        index_keys = [f"{pk}|{sk}" for pk, sk, _ in entries]
+        buffer.append(
+            {
+                "pk": f"PRODUCT#{product['product_id']}",
+                "sk": "PRODUCT",
+                **product,
+                "revision": 1,
+                "index_keys": index_keys,
+            }
+        )
+        buffer += [{"pk": pk, "sk": sk, **p} for pk, sk, p in entries]
         written += 1
         if len(buffer) >= 500:
             batch_write(buffer)
@@ -124,19 +126,7 @@ def bulk_load(products: Iterable[tuple[Mapping[str, Any], list[IndexEntry]]]) ->
 
 
 def batch_write(items: list[dict[str, Any]]) -> None:
-    """BatchWriteItem in chunks of 25, retrying unprocessed items with backoff."""
-    for start in range(0, len(items), _BATCH_WRITE_MAX):
-        pending: dict[str, Any] = {
-            _table(): [{"PutRequest": {"Item": i}} for i in items[start : start + _BATCH_WRITE_MAX]]
-        }
-        for attempt in range(8):
-            unprocessed = _call("batch_write_item", RequestItems=pending).get("UnprocessedItems") or {}
-            if not unprocessed:
-                break
-            pending = unprocessed
-            time.sleep(min(0.05 * 2**attempt, 1.0))
-        else:
-            raise unavailable(RuntimeError("BatchWriteItem kept returning unprocessed items"))
+    store.batch_put(_table(), items)
 
 
 def query_index(pk: str, limit: int) -> tuple[list[dict[str, Any]], bool]:

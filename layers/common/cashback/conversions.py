@@ -15,6 +15,7 @@ takes back exactly what was counted.
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,12 +23,14 @@ from decimal import Decimal
 from typing import Any
 
 from cashback import activity_store, events
-from cashback.errors import ApiError, Conflict
-from cashback.models import Conversion, ConversionEvent, ConversionReceipt, ConversionStatus
+from cashback.errors import ApiError, Conflict, InvalidRequest
+from cashback.models import Conversion, ConversionEvent, ConversionPage, ConversionReceipt, ConversionStatus
 from cashback.observability import MetricUnit, logger, metrics
 
 _ORDER = {ConversionStatus.PENDING: 0, ConversionStatus.CONFIRMED: 1, ConversionStatus.REFUNDED: 2}
 MAX_ATTEMPTS = 6
+# What a conversion keeps from its first delivery (and its click) through every status change.
+_CARRIED = ("agent_id", "product_id", "product_title", "product_match_key", "merchant_id", "first_seen_at")
 
 
 class UnknownClick(ApiError):
@@ -113,7 +116,8 @@ def record(incoming: ConversionEvent) -> ConversionReceipt:
         delta = Contribution.of(updated.status, updated.commission_amount).minus(
             Contribution.of(current.status if current else None, current.commission_amount if current else Decimal(0))
         )
-        if activity_store.apply_conversion(updated.model_dump(mode="python"), version, delta, _event(updated, delta)):
+        stored = {**updated.model_dump(mode="python"), "product_match_key": updated.product_match_key}
+        if activity_store.apply_conversion(stored, version, delta, _event(updated, delta)):
             logger.info(
                 "conversion recorded", extra={"conversion_id": updated.conversion_id, "status": updated.status.value}
             )
@@ -121,6 +125,21 @@ def record(incoming: ConversionEvent) -> ConversionReceipt:
             return ConversionReceipt(conversion=updated, applied=True)
         time.sleep(0.02)  # lost a race: re-read and decide again
     raise Conflict("The conversion is changing concurrently; retry the delivery.")
+
+
+def page(agent_id: str, limit: int, cursor: str | None) -> ConversionPage:
+    """One page of the agent's conversions, newest first; the cursor is opaque."""
+    after = None
+    if cursor:
+        try:
+            after = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidRequest("INVALID_CURSOR", "The cursor is not one this API issued.") from exc
+    items, last = activity_store.query_page(f"AGENT#{agent_id}#CONV", limit, after)
+    return ConversionPage(
+        conversions=[Conversion.model_validate(i) for i in items],
+        next_cursor=base64.urlsafe_b64encode(last.encode()).decode().rstrip("=") if last else None,
+    )
 
 
 def _next_state(current: Conversion | None, incoming: ConversionEvent) -> Conversion:
@@ -158,6 +177,8 @@ def _event(updated: Conversion, delta: dict[str, Any]) -> dict[str, Any]:
         {
             "agent_id": updated.agent_id,
             "product_id": updated.product_id,
+            "match_key": updated.product_match_key,
+            "title": updated.product_title,
             "merchant_id": updated.merchant_id,
             "click_id": updated.click_id,
             "occurred_day": updated.occurred_at[:10],

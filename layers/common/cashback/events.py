@@ -1,6 +1,6 @@
-"""The activity event log the scheduled rollup reads: `EVENTS#<minute>#<shard>` / `<time>#<id>`.
+"""The activity event log the scheduled rollup reads: `EVENTS#<bucket start>#<shard>` / `<time>#<id>`.
 
-Every search, click and conversion change writes one event into the bucket of the minute it
+Every search, click and conversion change writes one event into the 5-minute bucket it
 happened in, spread over a few shards so no partition runs hot. The rollup reads closed
 buckets after its watermark, so its cost grows with the activity since its last run.
 """
@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 SHARDS = 4
-BUCKET_SECONDS = 60
+BUCKET_SECONDS = 300
 EVENT_RETENTION_SECONDS = 35 * 86400
 
 

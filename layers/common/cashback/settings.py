@@ -53,6 +53,8 @@ DEFAULT_POLICIES: dict[str, Policy] = {
     # Per source IP on anonymous routes.
     "registration": _policy("registration", (60, 10), (3600, 50)),
     "public": _policy("public", (60, 120), (3600, 2_000)),
+    # Per source IP on the conversion webhook (affiliate networks deliver in bursts).
+    "webhook": _policy("webhook", (60, 600), (3600, 20_000)),
 }
 
 
@@ -63,6 +65,7 @@ class Settings(BaseModel, frozen=True):
     rate_limit_table: str
     catalog_table: str = "CatalogTable"
     activity_table: str = "ActivityTable"
+    analytics_table: str = "AnalyticsTable"
     catalog_source: Literal["dynamodb", "upstream"] = "dynamodb"
     upstream_base_url: str | None = None
     upstream_api_key: str | None = Field(default=None, repr=False)
@@ -105,6 +108,7 @@ def get_settings() -> Settings:
         "max_body_bytes": env.get("MAX_BODY_BYTES", 16_384),
         "catalog_table": env.get("CATALOG_TABLE"),
         "activity_table": env.get("ACTIVITY_TABLE"),
+        "analytics_table": env.get("ANALYTICS_TABLE"),
         "catalog_source": env.get("CATALOG_SOURCE"),
         "upstream_base_url": env.get("UPSTREAM_BASE_URL"),
         "upstream_api_key": env.get("UPSTREAM_API_KEY"),

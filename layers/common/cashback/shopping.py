@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from cashback import activity_store, catalog, search
+from cashback import activity_store, catalog, events, search
 from cashback.catalog import Listing
 from cashback.errors import ApiError
 from cashback.models import (
@@ -41,6 +41,8 @@ CLICK_ID_PATTERN = r"^clk_[A-Za-z0-9_-]{22}$"
 CLICK_RETENTION_SECONDS = 180 * 86400
 SEARCH_LOG_RETENTION_SECONDS = 90 * 86400
 BRANDS_COUNTED_PER_SEARCH = 3
+# Trending counts a search for the distinct products among its first results.
+PRODUCTS_COUNTED_PER_SEARCH = 3
 
 
 class ClickNotFound(ApiError):
@@ -82,6 +84,8 @@ def _mint_clicks(
                 "agent_id": agent_id,
                 "product_id": listing.product_id,
                 "merchant_id": listing.merchant_id,
+                "match_key": listing.match_key,
+                "title": listing.title,
                 "target_url": with_subid(listing.url, listing.subid_param, click_id),
                 "created_at": _iso(moment),
                 "valid_until": valid_until,
@@ -134,7 +138,18 @@ def run_search(request: SearchRequest, agent_id: str, base_url: str, request_id:
         "created_at": _iso(moment),
         "expires_at": epoch + SEARCH_LOG_RETENTION_SECONDS,
     }
-    activity_store.put_items([*clicks, log_entry])
+    shown = list({listing.match_key: listing for listing in page.listings[:PRODUCTS_COUNTED_PER_SEARCH]}.values())
+    event = events.event_item(
+        "search",
+        request_id,
+        epoch,
+        {
+            "agent_id": agent_id,
+            "counters": _search_counters(request, page.listings),
+            "products": [{"match_key": p.match_key, "title": p.title} for p in shown],
+        },
+    )
+    activity_store.put_items([*clicks, log_entry, event])
     activity_store.add_counters(f"AGENT#{agent_id}", "TOTALS", {"total_searches": 1}, {"last_activity": _iso(moment)})
     activity_store.add_counters(
         f"AGENT#{agent_id}#DAY", moment.date().isoformat(), _search_counters(request, page.listings)
@@ -204,5 +219,15 @@ def follow_click(click_id: str) -> str:
     agent_id = click["agent_id"]
     activity_store.add_counters(f"AGENT#{agent_id}", "TOTALS", {"total_clicks": 1}, {"last_activity": _iso(moment)})
     activity_store.add_counters(f"AGENT#{agent_id}#DAY", moment.date().isoformat(), {"clicks": 1})
+    activity_store.put_items(
+        [
+            events.event_item(
+                "click",
+                f"{click_id}:{click['clicks']}",
+                epoch,
+                {key: click.get(key) for key in ("agent_id", "product_id", "merchant_id", "match_key", "title")},
+            )
+        ]
+    )
     metrics.add_metric(name="Clicks", unit=MetricUnit.Count, value=1)
     return str(click["target_url"])

@@ -10,6 +10,7 @@ Item layout (table: key → attributes):
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -133,6 +134,22 @@ def batch_get(table: str, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
             found += [load(i) for i in response["Responses"].get(table, [])]
             pending = response.get("UnprocessedKeys") or {}
     return found
+
+
+def batch_put(table: str, items: list[Mapping[str, Any]]) -> None:
+    """Put plain items with BatchWriteItem, 25 a request, retrying unprocessed ones with backoff."""
+    for start in range(0, len(items), 25):
+        pending: dict[str, Any] = {table: [{"PutRequest": {"Item": dump(i)}} for i in items[start : start + 25]]}
+        for attempt in range(8):
+            try:
+                pending = dynamodb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            except (ClientError, BotoCoreError) as exc:
+                raise unavailable(exc) from exc
+            if not pending:
+                break
+            time.sleep(min(0.05 * 2**attempt, 1.0))
+        else:
+            raise StoreUnavailable(details={"reason": "BatchWriteItem kept returning unprocessed items"})
 
 
 # ---------------------------------------------------------------- health

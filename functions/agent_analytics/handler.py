@@ -1,0 +1,34 @@
+"""GET /agents/{agent_id}/analytics: recent searches, a 30-day timeline, top brands and merchants."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+
+from cashback import analytics, http
+from cashback.auth import AGENT_ID_PATTERN, Scope
+from cashback.models import AgentAnalytics
+from cashback.observability import logger, metrics, tracer
+
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+
+
+@app.get(
+    "/agents/<agent_id>/analytics",
+    summary="The agent's analytics",
+    tags=["Analytics"],
+    responses={403: {"description": "FORBIDDEN"}, **http.ERROR_RESPONSES},
+)
+def agent_analytics(agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)]) -> AgentAnalytics:
+    http.caller(app).require_agent_or_scope(agent_id, Scope.ANALYTICS_READ)
+    return analytics.analytics(agent_id)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@http.api_endpoint()
+def lambda_handler(event, context):
+    return app.resolve(event, context)

@@ -1,0 +1,34 @@
+"""GET /agents/{agent_id}/stats: the agent's totals (one DynamoDB request)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+
+from cashback import analytics, http
+from cashback.auth import AGENT_ID_PATTERN, Scope
+from cashback.models import AgentStats
+from cashback.observability import logger, metrics, tracer
+
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+
+
+@app.get(
+    "/agents/<agent_id>/stats",
+    summary="The agent's totals",
+    tags=["Analytics"],
+    responses={403: {"description": "FORBIDDEN"}, **http.ERROR_RESPONSES},
+)
+def agent_stats(agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)]) -> AgentStats:
+    http.caller(app).require_agent_or_scope(agent_id, Scope.ANALYTICS_READ)
+    return analytics.stats(agent_id)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@http.api_endpoint()
+def lambda_handler(event, context):
+    return app.resolve(event, context)

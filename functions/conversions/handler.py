@@ -1,0 +1,48 @@
+"""POST /conversions: signed purchase events from affiliate networks; idempotent, forward-only."""
+
+import time
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.logging import correlation_paths
+
+from cashback import conversions, http, webhooks
+from cashback.models import ConversionEvent, ConversionReceipt
+from cashback.observability import logger, metrics, tracer
+
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+
+
+@app.post(
+    "/conversions",
+    summary="Record a conversion (affiliate network webhook)",
+    description="Signed with X-Cashback-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, '<t>.<raw body>')>. "
+    "Repeating a delivery changes nothing and answers the stored state.",
+    tags=["Conversions"],
+    responses={
+        401: {"description": "SIGNATURE_MISSING, SIGNATURE_INVALID or SIGNATURE_EXPIRED"},
+        409: {"description": "ILLEGAL_TRANSITION or CONVERSION_MISMATCH"},
+        422: {"description": "UNKNOWN_CLICK"},
+        **http.ERROR_RESPONSES,
+    },
+)
+def record_conversion(delivery: ConversionEvent) -> ConversionReceipt:
+    return conversions.record(delivery)
+
+
+def verify_signature(event: dict) -> None:
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    webhooks.verify(
+        headers.get(webhooks.SIGNATURE_HEADER.lower()),
+        http.raw_body(event),
+        webhooks.active_secrets(),
+        int(time.time()),
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@http.api_endpoint(anonymous_policy="webhook", verify=verify_signature)
+def lambda_handler(event, context):
+    return app.resolve(event, context)

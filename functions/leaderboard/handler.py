@@ -1,0 +1,36 @@
+"""GET /analytics/leaderboard: the top 10 agents by conversions, revenue or searches."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+
+from cashback import analytics, http
+from cashback.models import Leaderboard, LeaderboardMetric, LeaderboardPeriod
+from cashback.observability import logger, metrics, tracer
+
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+
+
+@app.get(
+    "/analytics/leaderboard",
+    summary="The network leaderboard",
+    description="Anonymous (per-IP limit). Built by the scheduled rollup; `as_of` says when.",
+    tags=["Analytics"],
+    responses=http.ERROR_RESPONSES,
+)
+def get_leaderboard(
+    metric: Annotated[LeaderboardMetric, Query()] = LeaderboardMetric.CONVERSIONS,
+    period: Annotated[LeaderboardPeriod, Query()] = LeaderboardPeriod.WEEK,
+) -> Leaderboard:
+    return analytics.leaderboard(metric, period)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@http.api_endpoint(anonymous_policy="public")
+def lambda_handler(event, context):
+    return app.resolve(event, context)

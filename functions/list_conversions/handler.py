@@ -1,0 +1,38 @@
+"""GET /agents/{agent_id}/conversions: the agent's conversions, newest first, paginated."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+
+from cashback import conversions, http
+from cashback.auth import AGENT_ID_PATTERN, Scope
+from cashback.models import ConversionPage
+from cashback.observability import logger, metrics, tracer
+
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+
+
+@app.get(
+    "/agents/<agent_id>/conversions",
+    summary="The agent's conversions, newest first",
+    tags=["Conversions"],
+    responses={403: {"description": "FORBIDDEN"}, **http.ERROR_RESPONSES},
+)
+def list_conversions(
+    agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> ConversionPage:
+    http.caller(app).require_agent_or_scope(agent_id, Scope.ANALYTICS_READ)
+    return conversions.page(agent_id, limit, cursor)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@http.api_endpoint()
+def lambda_handler(event, context):
+    return app.resolve(event, context)

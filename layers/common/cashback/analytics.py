@@ -1,0 +1,205 @@
+"""Per-agent reads: stats and analytics, each a fixed number of DynamoDB requests.
+
+Stats: one BatchGetItem (the search/click totals and the conversion totals items).
+Analytics: three Queries, each bounded by 30 items (last 30 searches, 30 day items of
+search/click counters, 30 day items of conversion counters), whatever the history's size.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from cashback import activity_store, analytics_store
+from cashback.models import (
+    AgentAnalytics,
+    AgentStats,
+    ConversionCounts,
+    DailyActivity,
+    Leaderboard,
+    LeaderboardMetric,
+    LeaderboardPeriod,
+    LeaderboardRow,
+    RankedCount,
+    RevenueTrend,
+    SearchLogEntry,
+    Trending,
+    TrendingKeyword,
+    TrendingMerchant,
+    TrendingProduct,
+)
+from cashback.money import cents
+
+TIMELINE_DAYS = 30
+RECENT_SEARCHES = 30
+TOP = 5
+RATE_PLACES = Decimal("0.0001")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def ratio(numerator: Decimal | int, denominator: Decimal | int, places: Decimal = RATE_PLACES) -> Decimal:
+    """numerator / denominator rounded half up; 0 when the denominator is 0."""
+    if not denominator:
+        return Decimal(0).quantize(places)
+    return (Decimal(numerator) / Decimal(denominator)).quantize(places, rounding=ROUND_HALF_UP)
+
+
+def growth(current: Decimal | int, previous: Decimal | int) -> Decimal | None:
+    """(current - previous) / previous, 4 places; None when previous is 0 (undefined)."""
+    if not previous:
+        return None
+    return ratio(Decimal(current) - Decimal(previous), previous)
+
+
+def stats(agent_id: str) -> AgentStats:
+    items = {
+        i["sk"]: i
+        for i in activity_store.get_items([(f"AGENT#{agent_id}", "TOTALS"), (f"AGENT#{agent_id}", "CONVTOTALS")])
+    }
+    totals, conversions = items.get("TOTALS", {}), items.get("CONVTOTALS", {})
+    searches, clicks = int(totals.get("total_searches", 0)), int(totals.get("total_clicks", 0))
+    confirmed = int(conversions.get("confirmed_count", 0))
+    revenue = cents(conversions.get("revenue", 0))
+    last = max((v for v in (totals.get("last_activity"), conversions.get("last_conversion_at")) if v), default=None)
+    return AgentStats(
+        agent_id=agent_id,
+        total_searches=searches,
+        total_clicks=clicks,
+        conversions=ConversionCounts(
+            pending=int(conversions.get("pending_count", 0)),
+            confirmed=confirmed,
+            refunded=int(conversions.get("refunded_count", 0)),
+        ),
+        revenue=revenue,
+        pending_revenue=cents(conversions.get("pending_revenue", 0)),
+        average_revenue_per_search=cents(ratio(revenue, searches, Decimal("0.01"))),
+        conversion_rate=ratio(confirmed, clicks),
+        last_activity=last,
+        as_of=now_iso(),
+    )
+
+
+def _days(today: date) -> list[str]:
+    return [(today - timedelta(days=offset)).isoformat() for offset in range(TIMELINE_DAYS - 1, -1, -1)]
+
+
+def _top(counter: Counter[str]) -> list[RankedCount]:
+    ranked = sorted(((n, c) for n, c in counter.items() if c > 0), key=lambda nc: (-nc[1], nc[0]))
+    return [RankedCount(name=name, count=count) for name, count in ranked[:TOP]]
+
+
+def _prefixed(items: list[dict[str, Any]], prefix: str) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for item in items:
+        for name, value in item.items():
+            if name.startswith(prefix):
+                counts[name[len(prefix) :]] += int(value)
+    return counts
+
+
+def analytics(agent_id: str, today: date | None = None) -> AgentAnalytics:
+    days = _days(today or datetime.now(UTC).date())
+    searches = activity_store.query_latest(f"AGENT#{agent_id}#SEARCH", RECENT_SEARCHES)
+    activity = {i["sk"]: i for i in activity_store.query_range(f"AGENT#{agent_id}#DAY", days[0], days[-1])}
+    money = {i["sk"]: i for i in activity_store.query_range(f"AGENT#{agent_id}#CONVDAY", days[0], days[-1])}
+    timeline = [
+        DailyActivity(
+            date=day,
+            searches=int(activity.get(day, {}).get("searches", 0)),
+            clicks=int(activity.get(day, {}).get("clicks", 0)),
+            conversions=int(money.get(day, {}).get("conversions", 0)),
+            revenue=cents(money.get(day, {}).get("revenue", 0)),
+        )
+        for day in days
+    ]
+    last_7 = sum((d.revenue for d in timeline[-7:]), Decimal("0.00"))
+    previous_7 = sum((d.revenue for d in timeline[-14:-7]), Decimal("0.00"))
+    return AgentAnalytics(
+        agent_id=agent_id,
+        recent_searches=[
+            SearchLogEntry(
+                keywords=s["keywords"],
+                filters=s.get("filters", {}),
+                results_count=int(s.get("results_count", 0)),
+                timestamp=s["created_at"],
+            )
+            for s in searches
+        ],
+        timeline=timeline,
+        top_brands=_top(_prefixed(list(activity.values()), "brand:")),
+        top_merchants=_top(_prefixed(list(money.values()), "merchant:")),
+        revenue_trend=RevenueTrend(
+            last_7_days=last_7, previous_7_days=previous_7, growth_rate=growth(last_7, previous_7)
+        ),
+        as_of=now_iso(),
+    )
+
+
+# ---------------------------------------------------------------- network-wide reads (rollup output)
+
+TRENDING_SIZE = 10
+
+
+def leaderboard(metric: LeaderboardMetric, period: LeaderboardPeriod) -> Leaderboard:
+    """One GetItem: the rollup keeps every (period, metric) board ready."""
+    item = analytics_store.get_leaderboard(f"{period.value}#{metric.value}") or {}
+    return Leaderboard(
+        metric=metric,
+        period=period,
+        agents=[LeaderboardRow.model_validate(row) for row in item.get("rows", [])],
+        as_of=item.get("as_of"),
+    )
+
+
+def _merge(day_lists: list[list[dict[str, Any]]], fields: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for entries in day_lists:
+        for entry in entries:
+            total = merged.setdefault(entry["sk"], {f: Decimal(0) for f in fields})
+            for f in fields:
+                total[f] += Decimal(entry.get(f, 0))
+            if entry.get("title"):
+                total["title"] = entry["title"]
+    return merged
+
+
+def _ranked(merged: dict[str, dict[str, Any]], *order: str) -> list[tuple[str, dict[str, Any]]]:
+    return sorted(merged.items(), key=lambda kv: (*(-kv[1][f] for f in order), kv[0]))[:TRENDING_SIZE]
+
+
+def trending(days: int, today: date | None = None) -> Trending:
+    """One BatchGetItem: the last `days` days' top lists and the rollup state, merged here."""
+    dates = _days(today or datetime.now(UTC).date())[-days:]
+    items, state = analytics_store.get_trend_days(dates)
+    products = _merge([i.get("products", []) for i in items], ("searches", "clicks", "conversions", "revenue"))
+    keywords = _merge([i.get("keywords", []) for i in items], ("searches",))
+    merchants = _merge([i.get("merchants", []) for i in items], ("clicks", "conversions", "revenue"))
+    return Trending(
+        days=days,
+        products=[
+            TrendingProduct(
+                title=v.get("title", k),
+                searches=int(v["searches"]),
+                clicks=int(v["clicks"]),
+                conversions=int(v["conversions"]),
+                conversion_rate=ratio(v["conversions"], v["searches"]),
+                revenue=cents(v["revenue"]),
+            )
+            for k, v in _ranked(products, "searches", "conversions")
+            if v["searches"] or v["conversions"]
+        ],
+        keywords=[TrendingKeyword(keyword=k, searches=int(v["searches"])) for k, v in _ranked(keywords, "searches")],
+        merchants=[
+            TrendingMerchant(
+                merchant_id=k, clicks=int(v["clicks"]), conversions=int(v["conversions"]), revenue=cents(v["revenue"])
+            )
+            for k, v in _ranked(merchants, "conversions", "revenue", "clicks")
+        ],
+        approximate=any(bool(i.get("truncated")) for i in items),
+        as_of=(state or {}).get("as_of"),
+    )

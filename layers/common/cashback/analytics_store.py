@@ -1,0 +1,150 @@
+"""DynamoDB access patterns of the rollup and the network-wide reads (AnalyticsTable).
+
+See `rollup` for the item layout. Reads for the API are key lookups: the leaderboard is one
+GetItem, trending one BatchGetItem of at most 30 day items plus the rollup state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cashback import events, store
+from cashback.settings import get_settings
+from cashback.store import dump, dynamodb, key, unavailable
+
+STATE_KEY = ("ROLLUP", "STATE")
+
+
+def _table() -> str:
+    return get_settings().analytics_table
+
+
+def get_state() -> dict[str, Any] | None:
+    return store.get_item(_table(), *STATE_KEY, consistent=True)
+
+
+def read_bucket(bucket: int) -> tuple[list[dict[str, Any]], int]:
+    """Every event of one bucket (all shards); and the number of Query requests it took."""
+    found: list[dict[str, Any]] = []
+    reads = 0
+    for shard in range(events.SHARDS):
+        after = None
+        while True:
+            items, after = store.query_partition(
+                get_settings().activity_table, events.bucket_pk(bucket, shard), 1000, after_sk=after
+            )
+            reads += 1
+            found += items
+            if after is None:
+                break
+    return found, reads
+
+
+def apply_chunk(
+    counters: Mapping[tuple[str, str], Mapping[str, Any]],
+    labels: Mapping[tuple[str, str], Mapping[str, str]],
+    expected: Mapping[str, Any] | None,
+    new_state: Mapping[str, Any],
+) -> bool:
+    """ADD a chunk of deltas and move the rollup state, in one transaction; False if the state
+    is no longer `expected` (another run moved it)."""
+    table = _table()
+    if expected is None:
+        state_condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        state_values: dict[str, Any] = {}
+    else:
+        state_condition = {"ConditionExpression": "watermark = :w AND chunk = :c"}
+        state_values = {":w": expected["watermark"], ":c": expected["chunk"]}
+    names = {f"#s{i}": n for i, n in enumerate(new_state)}
+    actions: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": key(*STATE_KEY),
+                "UpdateExpression": "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(new_state))),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": dump(
+                    {**state_values, **{f":s{i}": v for i, v in enumerate(new_state.values())}}
+                ),
+                **state_condition,
+            }
+        }
+    ]
+    for (pk, sk), amounts in counters.items():
+        item_names = {f"#a{i}": n for i, n in enumerate(amounts)}
+        item_values = {f":a{i}": v for i, v in enumerate(amounts.values())}
+        update = "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(amounts)))
+        item_labels = labels.get((pk, sk), {})
+        if item_labels:
+            item_names.update({f"#l{i}": n for i, n in enumerate(item_labels)})
+            item_values.update({f":l{i}": v for i, v in enumerate(item_labels.values())})
+            update += " SET " + ", ".join(f"#l{i} = :l{i}" for i in range(len(item_labels)))
+        actions.append(
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": key(pk, sk),
+                    "UpdateExpression": update,
+                    "ExpressionAttributeNames": item_names,
+                    "ExpressionAttributeValues": dump(item_values),
+                }
+            }
+        )
+    try:
+        dynamodb().transact_write_items(TransactItems=actions)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("TransactionCanceledException", "TransactionConflictException"):
+            return False
+        raise unavailable(exc) from exc
+    except BotoCoreError as exc:
+        raise unavailable(exc) from exc
+    return True
+
+
+def read_partitions(pks: Iterable[str]) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
+    """Every item of each partition, by pk then sk; and the number of Query requests."""
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    reads = 0
+    for pk in pks:
+        after = None
+        while True:
+            items, after = store.query_partition(_table(), pk, 1000, after_sk=after)
+            reads += 1
+            if items:
+                found.setdefault(pk, {}).update({i["sk"]: i for i in items})
+            if after is None:
+                break
+    return found, reads
+
+
+def agent_names(agent_ids: set[str]) -> dict[str, str]:
+    items = store.batch_get(get_settings().agents_table, [(f"AGENT#{a}", "PROFILE") for a in sorted(agent_ids)])
+    return {i["agent_id"]: i.get("agent_name", "") for i in items}
+
+
+def put_trend_day(day: str, lists: Mapping[str, Any]) -> None:
+    store.batch_put(_table(), [{"pk": "TRENDDAY", "sk": day, **lists}])
+
+
+def put_leaderboards(boards: Mapping[str, list[dict[str, Any]]], as_of: str, built_for_day: str) -> None:
+    rows = [{"pk": "LEADERBOARD", "sk": name, "rows": rows, "as_of": as_of} for name, rows in boards.items()]
+    store.batch_put(_table(), [*rows, {"pk": "LEADERBOARD", "sk": "BUILT", "day": built_for_day, "as_of": as_of}])
+
+
+def read_models_stale(today: str | Any) -> bool:
+    built = store.get_item(_table(), "LEADERBOARD", "BUILT")
+    return built is None or built.get("day") != str(today)
+
+
+def get_leaderboard(name: str) -> dict[str, Any] | None:
+    return store.get_item(_table(), "LEADERBOARD", name)
+
+
+def get_trend_days(days: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The day items that exist, and the rollup state, in one BatchGetItem."""
+    items = store.batch_get(_table(), [("TRENDDAY", d) for d in days] + [STATE_KEY])
+    state = next((i for i in items if i["pk"] == STATE_KEY[0]), None)
+    return [i for i in items if i["pk"] == "TRENDDAY"], state

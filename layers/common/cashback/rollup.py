@@ -1,0 +1,251 @@
+"""The scheduled rollup: activity events → daily aggregates → leaderboard and trending read models.
+
+Incremental: events live in 5-minute buckets (see `events`); the rollup reads only the closed
+buckets after its watermark, so its cost grows with the activity since its last run. Each
+bucket's deltas are ADDed to aggregate items in transactions that also move the watermark,
+conditioned on the watermark read, so a crash, a retry or a concurrent run never counts an
+event twice (the loser of a race stops; the next run continues where the winner left off).
+
+Aggregates (AnalyticsTable, pk / sk):
+- `AGENTDAY#<day>` / agent_id, `PRODUCTDAY#<day>` / match key, `KEYWORDDAY#<day>` / keyword,
+  `MERCHANTDAY#<day>` / merchant id: searches, clicks, conversions, revenue of that day.
+- `AGENTALL` / agent_id: the same, all time.
+Read models, rebuilt after each run that changed something:
+- `LEADERBOARD` / `<period>#<metric>`: the top 10 agents with growth rates.
+- `TRENDDAY` / `<day>`: the day's top products, keywords and merchants.
+- `ROLLUP` / `STATE`: watermark, as_of.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from cashback import analytics_store, events
+from cashback.analytics import growth
+from cashback.observability import MetricUnit, logger, metrics
+
+CHUNK_ITEMS = 98  # + the state update = 99 < 100 items per transaction
+CLOSE_GRACE_SECONDS = 60  # a bucket is closed this long after it ends (writes in flight land)
+MAX_BUCKETS_PER_RUN = 2_000  # about a week of backlog; the next run continues
+FIRST_RUN_LOOKBACK_SECONDS = 3_600
+LEADERBOARD_SIZE = 10
+TREND_DAY_SIZE = 50
+PERIODS: dict[str, int | None] = {"7d": 7, "30d": 30, "all": None}
+METRICS = ("conversions", "revenue", "searches")
+ALL_TIME_GROWTH_DAYS = 30  # period=all reports growth over the last 30 days vs the 30 before
+
+Key = tuple[str, str]
+
+
+@dataclass
+class Deltas:
+    """Counter increments by aggregate item, plus last-seen labels (titles, names)."""
+
+    counters: dict[Key, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
+    labels: dict[Key, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
+    days: set[str] = field(default_factory=set)
+
+    def add(self, item: Key, **amounts: Any) -> None:
+        counters = self.counters[item]
+        for name, amount in amounts.items():
+            if amount:
+                counters[name] = counters.get(name, 0) + amount
+
+    def label(self, item: Key, **labels: str | None) -> None:
+        self.labels[item].update({k: v for k, v in labels.items() if v})
+
+
+def deltas_of(batch: list[dict[str, Any]]) -> Deltas:
+    deltas = Deltas()
+    for event in batch:
+        kind, agent = event["kind"], event["agent_id"]
+        if kind == "search":
+            day = event["day"]
+            deltas.add((f"AGENTDAY#{day}", agent), searches=1)
+            deltas.add(("AGENTALL", agent), searches=1)
+            for name, count in event.get("counters", {}).items():
+                if name.startswith("kw:"):
+                    deltas.add((f"KEYWORDDAY#{day}", name[3:]), searches=int(count))
+            for product in event.get("products", []):
+                deltas.add((f"PRODUCTDAY#{day}", product["match_key"]), searches=1)
+                deltas.label((f"PRODUCTDAY#{day}", product["match_key"]), title=product.get("title"))
+        elif kind == "click":
+            day = event["day"]
+            deltas.add((f"AGENTDAY#{day}", agent), clicks=1)
+            deltas.add(("AGENTALL", agent), clicks=1)
+            deltas.add((f"MERCHANTDAY#{day}", event["merchant_id"]), clicks=1)
+            if event.get("match_key"):
+                deltas.add((f"PRODUCTDAY#{day}", event["match_key"]), clicks=1)
+                deltas.label((f"PRODUCTDAY#{day}", event["match_key"]), title=event.get("title"))
+        elif kind == "conversion":
+            day = event["occurred_day"]
+            money = {"conversions": int(event.get("d_confirmed_count", 0)), "revenue": event.get("d_revenue", 0)}
+            deltas.add((f"AGENTDAY#{day}", agent), **money)
+            deltas.add(("AGENTALL", agent), **money)
+            deltas.add((f"MERCHANTDAY#{day}", event["merchant_id"]), **money)
+            if event.get("match_key"):
+                deltas.add((f"PRODUCTDAY#{day}", event["match_key"]), **money)
+                deltas.label((f"PRODUCTDAY#{day}", event["match_key"]), title=event.get("title"))
+        deltas.days.add(day)
+    return deltas
+
+
+@dataclass(frozen=True)
+class RunReport:
+    buckets: int
+    events: int
+    chunks: int
+    reads: int
+    watermark: int
+    rebuilt: bool
+    stopped_by_concurrent_run: bool = False
+
+
+def run(now: int | None = None) -> RunReport:
+    """Roll up every closed bucket after the watermark, then rebuild the read models."""
+    now = now or int(time.time())
+    state = analytics_store.get_state()
+    last_closed = events.bucket_start(now - CLOSE_GRACE_SECONDS) - events.BUCKET_SECONDS
+    watermark = int(state["watermark"]) if state else events.bucket_start(now - FIRST_RUN_LOOKBACK_SECONDS)
+    chunk_done = int(state.get("chunk", 0)) if state else 0
+    buckets = events_read = chunks = reads = 0
+    touched_days: set[str] = set()
+    bucket = watermark + events.BUCKET_SECONDS
+    while bucket <= last_closed and buckets < MAX_BUCKETS_PER_RUN:
+        batch, bucket_reads = analytics_store.read_bucket(bucket)
+        reads += bucket_reads
+        deltas = deltas_of(batch)
+        touched_days |= deltas.days
+        items = sorted(deltas.counters)
+        groups = [items[i : i + CHUNK_ITEMS] for i in range(0, len(items), CHUNK_ITEMS)] or [[]]
+        for index, group in enumerate(groups):
+            if index < chunk_done:
+                continue  # applied by an earlier run that stopped part-way through this bucket
+            done = index == len(groups) - 1
+            new_state = {"watermark": bucket if done else watermark, "chunk": 0 if done else index + 1}
+            applied = analytics_store.apply_chunk(
+                {k: deltas.counters[k] for k in group},
+                {k: deltas.labels.get(k, {}) for k in group},
+                expected={"watermark": watermark, "chunk": chunk_done} if state else None,
+                new_state={**new_state, "as_of": _iso(bucket + events.BUCKET_SECONDS)},
+            )
+            if not applied:
+                logger.warning("another rollup moved the watermark; stopping", extra={"bucket": bucket})
+                return RunReport(buckets, events_read, chunks, reads, watermark, False, stopped_by_concurrent_run=True)
+            state = {**new_state}
+            chunks += 1
+            chunk_done = new_state["chunk"]
+        watermark = bucket
+        events_read += len(batch)
+        buckets += 1
+        bucket += events.BUCKET_SECONDS
+    rebuilt = bool(touched_days) or analytics_store.read_models_stale(_today(now))
+    if rebuilt:
+        reads += rebuild_read_models(now, touched_days)
+    metrics.add_metric(name="RollupEvents", unit=MetricUnit.Count, value=events_read)
+    metrics.add_metric(name="RollupBuckets", unit=MetricUnit.Count, value=buckets)
+    return RunReport(buckets, events_read, chunks, reads, watermark, rebuilt)
+
+
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _today(now: int) -> date:
+    return datetime.fromtimestamp(now, UTC).date()
+
+
+# ---------------------------------------------------------------- read models
+
+
+def _period_sums(days: dict[str, dict[str, dict[str, Any]]], first: date, last: date) -> dict[str, dict[str, Decimal]]:
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: {m: Decimal(0) for m in METRICS})
+    day = first
+    while day <= last:
+        for agent, item in days.get(day.isoformat(), {}).items():
+            for metric in METRICS:
+                sums[agent][metric] += Decimal(item.get(metric, 0))
+        day += timedelta(days=1)
+    return sums
+
+
+def leaderboards(
+    agent_days: dict[str, dict[str, dict[str, Any]]], all_time: dict[str, dict[str, Any]], today: date
+) -> dict[str, list[dict[str, Any]]]:
+    """Top agents per `<period>#<metric>`, with growth = (this period - previous) / previous."""
+    boards: dict[str, list[dict[str, Any]]] = {}
+    for period, length in PERIODS.items():
+        span = length or ALL_TIME_GROWTH_DAYS
+        current = _period_sums(agent_days, today - timedelta(days=span - 1), today)
+        previous = _period_sums(agent_days, today - timedelta(days=2 * span - 1), today - timedelta(days=span))
+        if length is None:
+            totals = {a: {m: Decimal(item.get(m, 0)) for m in METRICS} for a, item in all_time.items()}
+        else:
+            totals = dict(current)
+        for metric in METRICS:
+            ranked = sorted(
+                ((agent, values) for agent, values in totals.items() if values[metric] > 0),
+                key=lambda av, m=metric: (-av[1][m], av[0]),
+            )[:LEADERBOARD_SIZE]
+            boards[f"{period}#{metric}"] = [
+                {
+                    "rank": rank,
+                    "agent_id": agent,
+                    "conversions": int(values["conversions"]),
+                    "revenue": values["revenue"],
+                    "searches": int(values["searches"]),
+                    "growth_rate": growth(current[agent][metric], previous[agent][metric]),
+                }
+                for rank, (agent, values) in enumerate(ranked, start=1)
+            ]
+    return boards
+
+
+def trend_day(
+    products: list[dict[str, Any]], keywords: list[dict[str, Any]], merchants: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """One day's top lists (at most TREND_DAY_SIZE each) and whether any list was cut."""
+
+    def top(items: list[dict[str, Any]], *order: str) -> list[dict[str, Any]]:
+        ranked = sorted(items, key=lambda i: (*tuple(-Decimal(i.get(f, 0)) for f in order), i["sk"]))
+        return [{k: v for k, v in i.items() if k != "pk"} for i in ranked[:TREND_DAY_SIZE]]
+
+    return {
+        "products": top(products, "searches", "conversions"),
+        "keywords": top(keywords, "searches"),
+        "merchants": top(merchants, "conversions", "revenue", "clicks"),
+        "truncated": any(len(x) > TREND_DAY_SIZE for x in (products, keywords, merchants)),
+    }
+
+
+def rebuild_read_models(now: int, touched_days: set[str]) -> int:
+    """Rebuild the leaderboards (from the last 60 days of per-agent aggregates and the all-time
+    totals) and the trending lists of the days this run touched; returns the reads it made."""
+    today = _today(now)
+    window = [(today - timedelta(days=offset)).isoformat() for offset in range(2 * max(30, ALL_TIME_GROWTH_DAYS))]
+    agent_days, reads = analytics_store.read_partitions([f"AGENTDAY#{d}" for d in window])
+    all_time, all_reads = analytics_store.read_partitions(["AGENTALL"])
+    reads += all_reads
+    boards = leaderboards({k.split("#", 1)[1]: v for k, v in agent_days.items()}, all_time.get("AGENTALL", {}), today)
+    names = analytics_store.agent_names({row["agent_id"] for rows in boards.values() for row in rows})
+    for rows in boards.values():
+        for row in rows:
+            row["agent_name"] = names.get(row["agent_id"], "")
+    for day in sorted(touched_days):
+        parts, day_reads = analytics_store.read_partitions(
+            [f"PRODUCTDAY#{day}", f"KEYWORDDAY#{day}", f"MERCHANTDAY#{day}"]
+        )
+        reads += day_reads
+        analytics_store.put_trend_day(
+            day,
+            trend_day(
+                *(list(parts.get(f"{p}#{day}", {}).values()) for p in ("PRODUCTDAY", "KEYWORDDAY", "MERCHANTDAY"))
+            ),
+        )
+    analytics_store.put_leaderboards(boards, _iso(now), today.isoformat())
+    return reads + 1
