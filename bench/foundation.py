@@ -153,9 +153,9 @@ def _load(folder: str) -> Any:
 
 
 def round_trips_and_warm_latency(iterations: int = 300) -> None:
-    from cashback import store
     from moto import mock_aws
 
+    from cashback import store
     from tests.apigw import LambdaContext
     from tests.conftest import _create_template_tables
 

@@ -7,6 +7,7 @@ GetItem, trending one BatchGetItem of at most 30 day items plus the rollup state
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -26,21 +27,28 @@ def get_state() -> dict[str, Any] | None:
     return store.get_item(_table(), *STATE_KEY, consistent=True)
 
 
-def read_bucket(bucket: int) -> tuple[list[dict[str, Any]], int]:
-    """Every event of one bucket (all shards); and the number of Query requests it took."""
+def read_events(low: str, high: str) -> tuple[list[dict[str, Any]], int]:
+    """Every event written at or after `low` and before `high` (ISO times); and the Query count."""
     found: list[dict[str, Any]] = []
     reads = 0
-    for shard in range(events.SHARDS):
-        after = None
-        while True:
-            items, after = store.query_partition(
-                get_settings().activity_table, events.bucket_pk(bucket, shard), 1000, after_sk=after
-            )
-            reads += 1
-            found += items
-            if after is None:
-                break
-    return found, reads
+    day = date.fromisoformat(low[:10])
+    while day.isoformat() <= high[:10]:
+        for shard in range(events.SHARDS):
+            after = None
+            while True:
+                items, after = store.query_partition(
+                    get_settings().activity_table,
+                    events.partition(day.isoformat(), shard),
+                    1000,
+                    after_sk=after,
+                    sk_between=(low, high),
+                )
+                reads += 1
+                found += items
+                if after is None:
+                    break
+        day += timedelta(days=1)
+    return [e for e in found if e["sk"] < high], reads
 
 
 def apply_chunk(
@@ -56,9 +64,11 @@ def apply_chunk(
         state_condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
         state_values: dict[str, Any] = {}
     else:
-        state_condition = {"ConditionExpression": "watermark = :w AND chunk = :c"}
-        state_values = {":w": expected["watermark"], ":c": expected["chunk"]}
+        state_condition = {"ConditionExpression": "#cw = :w AND #cu = :u AND #cc = :c"}
+        state_values = {":w": expected["watermark"], ":u": expected["upper"], ":c": expected["chunk"]}
     names = {f"#s{i}": n for i, n in enumerate(new_state)}
+    if expected is not None:
+        names.update({"#cw": "watermark", "#cu": "upper", "#cc": "chunk"})
     actions: list[dict[str, Any]] = [
         {
             "Update": {

@@ -1,8 +1,9 @@
-"""The activity event log the scheduled rollup reads: `EVENTS#<bucket start>#<shard>` / `<time>#<id>`.
+"""The activity event log the scheduled rollup reads: `EVENTS#<day>#<shard>` / `<ISO time>#<kind>#<id>`.
 
-Every search, click and conversion change writes one event into the 5-minute bucket it
-happened in, spread over a few shards so no partition runs hot. The rollup reads closed
-buckets after its watermark, so its cost grows with the activity since its last run.
+Every search, click and conversion change writes one event under the day and second it was
+written, spread over a few shards so no partition runs hot. The rollup reads each shard's
+events between its watermark and a little before now with one bounded Query per day and shard,
+so its cost grows with the activity since its last run (plus a constant per day spanned).
 """
 
 from __future__ import annotations
@@ -12,24 +13,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 SHARDS = 4
-BUCKET_SECONDS = 300
 EVENT_RETENTION_SECONDS = 35 * 86400
 
 
-def bucket_start(epoch: int) -> int:
-    return epoch - epoch % BUCKET_SECONDS
+def iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def bucket_pk(bucket: int, shard: int) -> str:
-    return f"EVENTS#{bucket}#{shard}"
+def partition(day: str, shard: int) -> str:
+    return f"EVENTS#{day}#{shard}"
 
 
 def event_item(kind: str, unique_id: str, epoch: int, fields: dict[str, Any]) -> dict[str, Any]:
     """An event item, ready for the activity table; `unique_id` makes retries overwrite, not add."""
     shard = zlib.crc32(unique_id.encode()) % SHARDS
-    moment = datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    moment = iso(epoch)
     return {
-        "pk": bucket_pk(bucket_start(epoch), shard),
+        "pk": partition(moment[:10], shard),
         "sk": f"{moment}#{kind}#{unique_id}",
         "kind": kind,
         "at": moment,

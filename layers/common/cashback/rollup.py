@@ -1,8 +1,8 @@
 """The scheduled rollup: activity events → daily aggregates → leaderboard and trending read models.
 
-Incremental: events live in 5-minute buckets (see `events`); the rollup reads only the closed
-buckets after its watermark, so its cost grows with the activity since its last run. Each
-bucket's deltas are ADDed to aggregate items in transactions that also move the watermark,
+Incremental: the rollup reads only the events written after its watermark (see `events`), so its
+cost grows with the activity since its last run. Each window's deltas are ADDed to aggregate
+items in transactions that also move the watermark,
 conditioned on the watermark read, so a crash, a retry or a concurrent run never counts an
 event twice (the loser of a race stops; the next run continues where the winner left off).
 
@@ -13,7 +13,7 @@ Aggregates (AnalyticsTable, pk / sk):
 Read models, rebuilt after each run that changed something:
 - `LEADERBOARD` / `<period>#<metric>`: the top 10 agents with growth rates.
 - `TRENDDAY` / `<day>`: the day's top products, keywords and merchants.
-- `ROLLUP` / `STATE`: watermark, as_of.
+- `ROLLUP` / `STATE`: watermark (every event before it is counted), the window in progress, as_of.
 """
 
 from __future__ import annotations
@@ -30,8 +30,11 @@ from cashback.analytics import growth
 from cashback.observability import MetricUnit, logger, metrics
 
 CHUNK_ITEMS = 98  # + the state update = 99 < 100 items per transaction
-CLOSE_GRACE_SECONDS = 60  # a bucket is closed this long after it ends (writes in flight land)
-MAX_BUCKETS_PER_RUN = 2_000  # about a week of backlog; the next run continues
+# Events are read only once they are this old: every writer takes its timestamp less than a
+# function timeout before its write lands, so nothing can appear behind the watermark later.
+CLOSE_GRACE_SECONDS = 60
+WINDOW_SECONDS = 6 * 3600
+MAX_EVENTS_PER_RUN = 200_000  # a larger backlog is finished by the next runs
 FIRST_RUN_LOOKBACK_SECONDS = 3_600
 LEADERBOARD_SIZE = 10
 TREND_DAY_SIZE = 50
@@ -51,9 +54,9 @@ class Deltas:
     days: set[str] = field(default_factory=set)
 
     def add(self, item: Key, **amounts: Any) -> None:
-        counters = self.counters[item]
         for name, amount in amounts.items():
             if amount:
+                counters = self.counters[item]
                 counters[name] = counters.get(name, 0) + amount
 
     def label(self, item: Key, **labels: str | None) -> None:
@@ -97,63 +100,73 @@ def deltas_of(batch: list[dict[str, Any]]) -> Deltas:
 
 @dataclass(frozen=True)
 class RunReport:
-    buckets: int
+    windows: int
     events: int
     chunks: int
     reads: int
-    watermark: int
+    watermark: str
     rebuilt: bool
     stopped_by_concurrent_run: bool = False
 
 
+def _epoch(moment: str) -> int:
+    return int(datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp())
+
+
 def run(now: int | None = None) -> RunReport:
-    """Roll up every closed bucket after the watermark, then rebuild the read models."""
+    """Roll up every event written since the watermark (up to a little before now), in windows
+    of at most WINDOW_SECONDS, then rebuild the read models if anything changed."""
     now = now or int(time.time())
+    target = events.iso(now - CLOSE_GRACE_SECONDS)
     state = analytics_store.get_state()
-    last_closed = events.bucket_start(now - CLOSE_GRACE_SECONDS) - events.BUCKET_SECONDS
-    watermark = int(state["watermark"]) if state else events.bucket_start(now - FIRST_RUN_LOOKBACK_SECONDS)
-    chunk_done = int(state.get("chunk", 0)) if state else 0
-    buckets = events_read = chunks = reads = 0
+    if state is None:
+        state_now: dict[str, Any] | None = None
+        watermark, upper, chunk_done = events.iso(now - FIRST_RUN_LOOKBACK_SECONDS), "", 0
+    else:
+        state_now = {k: state[k] for k in ("watermark", "upper", "chunk")}
+        watermark, upper, chunk_done = str(state["watermark"]), str(state["upper"]), int(state["chunk"])
+    windows = events_read = chunks = reads = 0
     touched_days: set[str] = set()
-    bucket = watermark + events.BUCKET_SECONDS
-    while bucket <= last_closed and buckets < MAX_BUCKETS_PER_RUN:
-        batch, bucket_reads = analytics_store.read_bucket(bucket)
-        reads += bucket_reads
+    while (upper or watermark < target) and events_read < MAX_EVENTS_PER_RUN:
+        high = upper or min(target, events.iso(_epoch(watermark) + WINDOW_SECONDS))
+        batch, window_reads = analytics_store.read_events(watermark, high)
+        reads += window_reads
         deltas = deltas_of(batch)
         touched_days |= deltas.days
         items = sorted(deltas.counters)
         groups = [items[i : i + CHUNK_ITEMS] for i in range(0, len(items), CHUNK_ITEMS)] or [[]]
         for index, group in enumerate(groups):
             if index < chunk_done:
-                continue  # applied by an earlier run that stopped part-way through this bucket
+                continue  # applied by an earlier run that stopped part-way through this window
             done = index == len(groups) - 1
-            new_state = {"watermark": bucket if done else watermark, "chunk": 0 if done else index + 1}
+            new_state = {
+                "watermark": high if done else watermark,
+                "upper": "" if done else high,
+                "chunk": 0 if done else index + 1,
+            }
             applied = analytics_store.apply_chunk(
                 {k: deltas.counters[k] for k in group},
                 {k: deltas.labels.get(k, {}) for k in group},
-                expected={"watermark": watermark, "chunk": chunk_done} if state else None,
-                new_state={**new_state, "as_of": _iso(bucket + events.BUCKET_SECONDS)},
+                expected=state_now,
+                new_state={**new_state, "as_of": new_state["watermark"]},
             )
             if not applied:
-                logger.warning("another rollup moved the watermark; stopping", extra={"bucket": bucket})
-                return RunReport(buckets, events_read, chunks, reads, watermark, False, stopped_by_concurrent_run=True)
-            state = {**new_state}
+                logger.warning("another rollup moved the watermark; stopping", extra={"window": [watermark, high]})
+                return RunReport(windows, events_read, chunks, reads, watermark, False, stopped_by_concurrent_run=True)
+            state_now = new_state
             chunks += 1
-            chunk_done = new_state["chunk"]
-        watermark = bucket
+        watermark, upper, chunk_done = high, "", 0
         events_read += len(batch)
-        buckets += 1
-        bucket += events.BUCKET_SECONDS
-    rebuilt = bool(touched_days) or analytics_store.read_models_stale(_today(now))
+        windows += 1
+    rebuilt = bool(touched_days) or analytics_store.read_models_stale(_today(now).isoformat())
     if rebuilt:
         reads += rebuild_read_models(now, touched_days)
     metrics.add_metric(name="RollupEvents", unit=MetricUnit.Count, value=events_read)
-    metrics.add_metric(name="RollupBuckets", unit=MetricUnit.Count, value=buckets)
-    return RunReport(buckets, events_read, chunks, reads, watermark, rebuilt)
+    return RunReport(windows, events_read, chunks, reads, watermark, rebuilt)
 
 
 def _iso(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return events.iso(epoch)
 
 
 def _today(now: int) -> date:

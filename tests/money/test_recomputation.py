@@ -1,0 +1,310 @@
+"""Brute force: a random history for many agents over many days, rolled up, checked figure by
+figure against a straightforward recomputation from the raw events."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from cashback import analytics, conversions, rollup, shopping, store
+from cashback.analytics import growth, ratio
+from cashback.models import (
+    ConversionEvent,
+    LeaderboardMetric,
+    LeaderboardPeriod,
+    SearchFilters,
+    SearchRequest,
+)
+from cashback.text import fold, query_tokens
+
+START = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp())
+DAYS = 24
+AGENTS = [f"agt_RECOMPUTErecompute{n:05d}" for n in range(7)]
+KEYWORDS = ["wireless headphones", "running shoes", "sony", "espresso machine", "headphones", "bose", "shoe"]
+BRANDS = [None, None, None, "Sony", "Nike"]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> float:
+        return float(self.now)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(time, "time", fake)
+    return fake
+
+
+def day_of(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).date().isoformat()
+
+
+def simulate(clock: Clock, rng: random.Random) -> dict:
+    """Drive the real layer; record what happened, as a client would see it."""
+    truth: dict = {"searches": [], "clicks": [], "conversions": []}
+    for agent in AGENTS:
+        store.create_agent(
+            {
+                "agent_id": agent,
+                "agent_name": f"name-{agent[-2:]}",
+                "plan": "standard",
+                "created_at": "2026-10-01T00:00:00Z",
+            },
+            f"hash-{agent}",
+        )
+    rollup.run(now=clock.now)  # the first run starts the watermark at the beginning
+    for day in range(DAYS):
+        clock.now = START + day * 86400 + 3600
+        for agent in AGENTS:
+            for _ in range(rng.randint(0, 4)):
+                clock.now += rng.randint(1, 600)
+                brand = rng.choice(BRANDS)
+                request = SearchRequest(keywords=rng.choice(KEYWORDS), filters=SearchFilters(brand=brand))
+                response = shopping.run_search(request, agent, "https://api.test", f"r{clock.now}{agent}")
+                truth["searches"].append(
+                    {"agent": agent, "day": day_of(clock.now), "request": request, "results": response.results}
+                )
+                for result in response.results[:2]:
+                    if rng.random() < 0.5:
+                        continue
+                    click_id = result.affiliate_link.rsplit("/", 1)[1]
+                    clock.now += rng.randint(1, 60)
+                    shopping.follow_click(click_id)
+                    truth["clicks"].append({"agent": agent, "day": day_of(clock.now), "result": result})
+                    if rng.random() < 0.6:
+                        deliver_conversion(clock, rng, truth, agent, click_id, result)
+        clock.now = START + (day + 1) * 86400 - 60
+        rollup.run(now=clock.now)
+    clock.now += 3600
+    rollup.run(now=clock.now)
+    return truth
+
+
+def deliver_conversion(clock: Clock, rng: random.Random, truth: dict, agent: str, click_id: str, result) -> None:
+    commission = Decimal(rng.randint(1, 5000)) / 100
+    path = rng.choice(
+        [
+            ["pending", "confirmed"],
+            ["confirmed"],
+            ["pending", "refunded"],
+            ["confirmed", "refunded"],
+            ["pending"],
+            ["confirmed", "confirmed", "pending"],
+        ]
+    )
+    conversion_id = f"net-{click_id}"
+    for status in path:
+        clock.now += rng.randint(1, 300)
+        outcome = conversions.record(
+            ConversionEvent(
+                conversion_id=conversion_id,
+                click_id=click_id,
+                status=status,
+                order_amount=Decimal("999.00"),
+                currency=result.currency,
+                commission_amount=commission,
+                occurred_at=datetime.fromtimestamp(clock.now, UTC),
+            )
+        )
+        if outcome.applied:
+            truth["conversions"].append(
+                {
+                    "agent": agent,
+                    "day": day_of(clock.now),
+                    "status": status,
+                    "commission": commission,
+                    "id": conversion_id,
+                    "result": result,
+                }
+            )
+
+
+def final_states(truth: dict) -> dict[str, dict]:
+    states: dict[str, dict] = {}
+    for change in truth["conversions"]:
+        states[change["id"]] = change
+    return states
+
+
+def day_ledger(truth: dict) -> dict[tuple[str, str], dict[str, Decimal]]:
+    """Confirmed count and revenue changes by (agent, day): +1/+c on confirm, -1/-c on refund of a confirmed."""
+    ledger: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(
+        lambda: {"conversions": Decimal(0), "revenue": Decimal(0)}
+    )
+    previous: dict[str, dict] = {}
+    for change in truth["conversions"]:
+        before = previous.get(change["id"])
+        entry = ledger[(change["agent"], change["day"])]
+        if change["status"] == "confirmed":
+            entry["conversions"] += 1
+            entry["revenue"] += change["commission"]
+        elif change["status"] == "refunded" and before and before["status"] == "confirmed":
+            entry["conversions"] -= 1
+            entry["revenue"] -= before["commission"]
+        previous[change["id"]] = change
+    return ledger
+
+
+@pytest.fixture
+def history(small_catalog: object, clock: Clock) -> dict:
+    return simulate(clock, random.Random(20261125))
+
+
+def test_history_is_big_enough_to_mean_something(history: dict) -> None:
+    assert len(history["searches"]) > 150 and len(history["clicks"]) > 60 and len(history["conversions"]) > 40
+
+
+def test_stats_match_a_recomputation(history: dict) -> None:
+    states = final_states(history)
+    for agent in AGENTS:
+        mine = [s for s in states.values() if s["agent"] == agent]
+        stats = analytics.stats(agent)
+        assert stats.total_searches == sum(1 for s in history["searches"] if s["agent"] == agent)
+        assert stats.total_clicks == sum(1 for c in history["clicks"] if c["agent"] == agent)
+        by_status = Counter(s["status"] for s in mine)
+        assert (stats.conversions.pending, stats.conversions.confirmed, stats.conversions.refunded) == (
+            by_status["pending"],
+            by_status["confirmed"],
+            by_status["refunded"],
+        )
+        assert stats.revenue == sum((s["commission"] for s in mine if s["status"] == "confirmed"), Decimal("0.00"))
+        assert stats.pending_revenue == sum(
+            (s["commission"] for s in mine if s["status"] == "pending"), Decimal("0.00")
+        )
+        assert stats.conversion_rate == ratio(by_status["confirmed"], stats.total_clicks)
+
+
+def test_analytics_timelines_and_top_brands_match_a_recomputation(history: dict) -> None:
+    today = date.fromisoformat(day_of(START + (DAYS - 1) * 86400))
+    ledger = day_ledger(history)
+    for agent in AGENTS:
+        result = analytics.analytics(agent, today=today)
+        assert len(result.timeline) == 30
+        for point in result.timeline:
+            assert point.searches == sum(
+                1 for s in history["searches"] if (s["agent"], s["day"]) == (agent, point.date)
+            )
+            assert point.clicks == sum(1 for c in history["clicks"] if (c["agent"], c["day"]) == (agent, point.date))
+            expected = ledger.get((agent, point.date), {"conversions": 0, "revenue": Decimal(0)})
+            assert point.conversions == expected["conversions"]
+            assert point.revenue == expected["revenue"]
+        brands: Counter[str] = Counter()
+        for search in history["searches"]:
+            if search["agent"] == agent:
+                named = (
+                    [search["request"].filters.brand]
+                    if search["request"].filters.brand
+                    else [r.brand for r in search["results"]]
+                )
+                brands.update(list(dict.fromkeys(fold(b) for b in named))[:3])
+        expected_top = sorted(brands.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+        assert [(b.name, b.count) for b in result.top_brands] == expected_top
+        recent = [s for s in history["searches"] if s["agent"] == agent][-30:]
+        assert [e.keywords for e in result.recent_searches] == [s["request"].keywords for s in reversed(recent)]
+
+
+def test_leaderboards_match_a_recomputation(history: dict) -> None:
+    today = date.fromisoformat(day_of(START + DAYS * 86400 - 60))
+    ledger = day_ledger(history)
+
+    def sums(first: date, last: date) -> dict[str, dict[str, Decimal]]:
+        totals: dict[str, dict[str, Decimal]] = {
+            a: {"conversions": Decimal(0), "revenue": Decimal(0), "searches": Decimal(0)} for a in AGENTS
+        }
+        for search in history["searches"]:
+            if first.isoformat() <= search["day"] <= last.isoformat():
+                totals[search["agent"]]["searches"] += 1
+        for (agent, day), entry in ledger.items():
+            if first.isoformat() <= day <= last.isoformat():
+                totals[agent]["conversions"] += entry["conversions"]
+                totals[agent]["revenue"] += entry["revenue"]
+        return totals
+
+    for period in LeaderboardPeriod:
+        span = {"7d": 7, "30d": 30, "all": 30}[period.value]
+        current = sums(today - timedelta(days=span - 1), today)
+        previous = sums(today - timedelta(days=2 * span - 1), today - timedelta(days=span))
+        totals = sums(date(2000, 1, 1), today) if period is LeaderboardPeriod.ALL else current
+        for metric in LeaderboardMetric:
+            board = analytics.leaderboard(metric, period)
+            expected = sorted(
+                ((a, v) for a, v in totals.items() if v[metric.value] > 0), key=lambda av: (-av[1][metric.value], av[0])
+            )[:10]
+            assert [row.agent_id for row in board.agents] == [a for a, _ in expected], (period, metric)
+            for row, (agent, values) in zip(board.agents, expected, strict=True):
+                assert (row.conversions, row.revenue, row.searches) == (
+                    values["conversions"],
+                    values["revenue"],
+                    values["searches"],
+                )
+                assert row.growth_rate == growth(current[agent][metric.value], previous[agent][metric.value])
+                assert row.agent_name == f"name-{agent[-2:]}"
+            assert board.as_of is not None
+
+
+@pytest.mark.parametrize("days", [1, 7, 30])
+def test_trending_matches_a_recomputation(history: dict, days: int) -> None:
+    today = date.fromisoformat(day_of(START + DAYS * 86400 - 60))
+    first = (today - timedelta(days=days - 1)).isoformat()
+    within = lambda day: first <= day <= today.isoformat()  # noqa: E731
+    keywords: Counter[str] = Counter()
+    products: dict[str, Counter] = defaultdict(Counter)
+    titles: dict[str, str] = {}
+    for search in history["searches"]:
+        if within(search["day"]):
+            keywords.update(query_tokens(search["request"].keywords))
+            shown = {}
+            for result in search["results"][:3]:
+                shown.setdefault(match_key_of(result), result.title)
+            for key, title in shown.items():
+                products[key]["searches"] += 1
+                titles[key] = title
+    ledger_by_product: dict[str, Counter] = defaultdict(Counter)
+    previous: dict[str, dict] = {}
+    for change in history["conversions"]:
+        before = previous.get(change["id"])
+        previous[change["id"]] = change
+        if not within(change["day"]):
+            continue
+        key = match_key_of(change["result"])
+        if change["status"] == "confirmed":
+            ledger_by_product[key]["conversions"] += 1
+            ledger_by_product[key]["revenue"] += change["commission"]
+        elif change["status"] == "refunded" and before and before["status"] == "confirmed":
+            ledger_by_product[key]["conversions"] -= 1
+            ledger_by_product[key]["revenue"] -= before["commission"]
+    result = analytics.trending(days, today=today)
+    expected_keywords = sorted(keywords.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    assert [(k.keyword, k.searches) for k in result.keywords] == expected_keywords
+    for product in result.products:
+        key = next(k for k, t in titles.items() if t == product.title)
+        assert product.searches == products[key]["searches"]
+        assert product.conversions == ledger_by_product[key]["conversions"]
+        assert product.revenue == ledger_by_product[key]["revenue"]
+        assert product.conversion_rate == ratio(product.conversions, product.searches)
+    assert [p.searches for p in result.products] == sorted((p.searches for p in result.products), reverse=True)
+    assert result.approximate is False and result.as_of is not None
+
+
+def match_key_of(result) -> str:
+    from cashback import catalog_store
+
+    item = catalog_store.get_product(result.product_id)
+    return f"gtin:{item['gtin']}" if item.get("gtin") else f"key:{fold(item['product_key'])}"
+
+
+def test_running_the_rollup_again_changes_nothing(history: dict, clock: Clock) -> None:
+    before = analytics.leaderboard(LeaderboardMetric.REVENUE, LeaderboardPeriod.ALL)
+    report = rollup.run(now=clock.now)
+    assert report.events == 0
+    after = analytics.leaderboard(LeaderboardMetric.REVENUE, LeaderboardPeriod.ALL)
+    assert [r.model_dump() for r in after.agents] == [r.model_dump() for r in before.agents]
