@@ -112,7 +112,7 @@ def _fresh_process(script: str, env: dict[str, str]) -> dict[str, float]:
 def cold_starts() -> None:
     from moto.server import ThreadedMotoServer
 
-    from tests.conftest import _create_template_tables
+    from tests.conftest import create_template_tables
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
     server.start()
@@ -125,7 +125,7 @@ def cold_starts() -> None:
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = env["AWS_ENDPOINT_URL_DYNAMODB"]
     try:
         _reset_clients()
-        _create_template_tables()
+        create_template_tables()
         print("\nCold start (fresh process: module import + first invocation, against a local DynamoDB server)")
         print(f"  {'function':<22}{'import ms':>12}{'first call ms':>16}{'total ms':>12}")
         rows = [("bare boto3 client", _fresh_process(_BARE_SCRIPT, env))]
@@ -157,11 +157,11 @@ def round_trips_and_warm_latency(iterations: int = 300) -> None:
 
     from cashback import store
     from tests.apigw import LambdaContext
-    from tests.conftest import _create_template_tables
+    from tests.conftest import create_template_tables
 
     _reset_clients()
     with mock_aws():
-        _create_template_tables()
+        create_template_tables()
         _seed_example_agent()
         calls: list[str] = []
         store.dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))

@@ -50,32 +50,16 @@ def aws() -> Iterator[None]:
 
     _clear_cached_clients()
     with mock_aws():
-        _create_template_tables()
+        create_template_tables()
         yield
     _clear_cached_clients()
 
 
-def _create_template_tables() -> None:
-    # INTERIM: replaced by localrun's template reader once it lands.
-    import boto3
-    import yaml
+def create_template_tables() -> None:
+    """The tables exactly as template.yaml declares them, read by the local runner's template reader."""
+    from localrun import dynamodb, template
 
-    class _Loader(yaml.SafeLoader):
-        pass
-
-    _Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_Loader)
-    client = boto3.client("dynamodb")
-    for logical_id, resource in template["Resources"].items():
-        if resource["Type"] != "AWS::DynamoDB::Table":
-            continue
-        props = resource["Properties"]
-        client.create_table(
-            TableName=logical_id,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=props["KeySchema"],
-            AttributeDefinitions=props["AttributeDefinitions"],
-        )
+    dynamodb.ensure_tables(None, template.load(ROOT / "template.yaml").tables.values())
 
 
 def load_function(directory: str) -> ModuleType:

@@ -13,7 +13,7 @@ Counters are atomic ADDs; each item takes all its counters in one UpdateItem.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,7 +27,7 @@ def _table() -> str:
     return get_settings().activity_table
 
 
-def put_items(items: list[Mapping[str, Any]]) -> None:
+def put_items(items: Sequence[Mapping[str, Any]]) -> None:
     """New items (clicks, search log entries, events) with BatchWriteItem."""
     store.batch_put(_table(), items)
 

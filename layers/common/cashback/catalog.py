@@ -63,7 +63,7 @@ class Listing:
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Listing:
-        return cls(**{name: item.get(name) for name in cls.__dataclass_fields__})
+        return cls(**{name: item.get(name) for name in cls.__dataclass_fields__})  # type: ignore[arg-type]
 
     def to_item(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}

@@ -35,7 +35,8 @@ def _product_key(product_id: str) -> dict[str, Any]:
 
 def _call(operation: str, **kwargs: Any) -> dict[str, Any]:
     try:
-        return getattr(dynamodb(), operation)(**kwargs)  # type: ignore[no-any-return]
+        result: dict[str, Any] = getattr(dynamodb(), operation)(**kwargs)
+        return result
     except ClientError as exc:
         if exc.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
             raise Conflict("The product changed concurrently; read it again and retry.") from exc

@@ -127,7 +127,7 @@ def validation_error(errors: list[dict[str, Any]]) -> ApiError:
         code, message = "MISSING_FIELD", "A required field is missing."
     elif kind == "extra_forbidden":
         code, message = "UNKNOWN_FIELD", "The request has a field this endpoint does not accept."
-    elif kind.endswith(_TYPE_ERROR_SUFFIXES):
+    elif str(kind).endswith(_TYPE_ERROR_SUFFIXES):
         code, message = "INVALID_TYPE", "A field has the wrong type."
     else:
         code, message = "INVALID_VALUE", "A field has a value this endpoint does not accept."
@@ -228,8 +228,8 @@ def api_endpoint(
     if not decision.allowed:
         return json_response(429, error_body(ratelimit.rejection(decision), rid), shared)
     if len(raw_body(event)) > get_settings().max_body_bytes:
-        error = PayloadTooLarge(details={"max_bytes": get_settings().max_body_bytes})
-        return json_response(error.status, error_body(error, rid), shared)
+        too_large = PayloadTooLarge(details={"max_bytes": get_settings().max_body_bytes})
+        return json_response(too_large.status, error_body(too_large, rid), shared)
     try:
         if verify:
             verify(event)

@@ -23,6 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from cashback import analytics_store, events
@@ -203,7 +204,7 @@ def leaderboards(
         for metric in METRICS:
             ranked = sorted(
                 ((agent, values) for agent, values in totals.items() if values[metric] > 0),
-                key=lambda av, m=metric: (-av[1][m], av[0]),
+                key=partial(_rank_key, metric),
             )[:LEADERBOARD_SIZE]
             boards[f"{period}#{metric}"] = [
                 {
@@ -262,3 +263,9 @@ def rebuild_read_models(now: int, touched_days: set[str]) -> int:
         )
     analytics_store.put_leaderboards(boards, _iso(now), today.isoformat())
     return reads + 1
+
+
+def _rank_key(metric: str, entry: tuple[str, dict[str, Decimal]]) -> tuple[Decimal, str]:
+    """Highest first; ties go to the lower agent id, so every run ranks alike."""
+    agent, values = entry
+    return -values[metric], agent

@@ -11,7 +11,7 @@ Item layout (table: key → attributes):
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -136,7 +136,7 @@ def batch_get(table: str, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
     return found
 
 
-def batch_put(table: str, items: list[Mapping[str, Any]]) -> None:
+def batch_put(table: str, items: Sequence[Mapping[str, Any]]) -> None:
     """Put plain items with BatchWriteItem, 25 a request, retrying unprocessed ones with backoff."""
     for start in range(0, len(items), 25):
         pending: dict[str, Any] = {table: [{"PutRequest": {"Item": dump(i)}} for i in items[start : start + 25]]}

@@ -1,0 +1,125 @@
+"""python -m localrun dev | invoke | wipe: the API on your machine, from template.yaml."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from localrun.dynamodb import SNAPSHOT_SUFFIX
+from localrun.stack import READY_PREFIX, LocalStack, run_hook
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localrun", description=__doc__)
+    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="serve the API and an embedded DynamoDB; run the schedules")
+    dev.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    dev.add_argument("--dynamodb-port", type=int, default=int(os.environ.get("DYNAMODB_PORT", "8000")))
+    dev.add_argument("--data-dir", type=Path, default=ROOT / ".local" / "dynamodb")
+    dev.add_argument(
+        "--dynamodb-endpoint",
+        default=os.environ.get("DYNAMODB_ENDPOINT") or None,
+        help="use this DynamoDB instead of the embedded one (env DYNAMODB_ENDPOINT)",
+    )
+    dev.add_argument("--on-start", help="module:function to run once the tables exist (e.g. the seed loader)")
+    dev.add_argument("--no-schedules", action="store_true", help="do not run scheduled functions on their timers")
+    dev.add_argument("--machine-readable", action="store_true", help=f"print '{READY_PREFIX}<json>' when ready")
+
+    invoke = commands.add_parser("invoke", help="run one function with an event file, like `sam local invoke`")
+    invoke.add_argument("function", help="the function's logical id in template.yaml, e.g. HealthFunction")
+    invoke.add_argument("event", type=Path, help="a JSON event file, e.g. events/health/get.json")
+    invoke.add_argument("--dynamodb-port", type=int, default=int(os.environ.get("DYNAMODB_PORT", "8000")))
+    invoke.add_argument("--dynamodb-endpoint", default=os.environ.get("DYNAMODB_ENDPOINT") or None)
+
+    wipe = commands.add_parser("wipe", help="delete the embedded DynamoDB's data (stop `make dev` first)")
+    wipe.add_argument("--data-dir", type=Path, default=ROOT / ".local" / "dynamodb")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    if args.command == "dev":
+        return _dev(args)
+    if args.command == "invoke":
+        return _invoke(args)
+    return _wipe(args.data_dir)
+
+
+def _dev(args: argparse.Namespace) -> int:
+    stack = LocalStack(
+        args.template,
+        args.data_dir,
+        port=args.port,
+        dynamodb_port=args.dynamodb_port,
+        dynamodb_endpoint=args.dynamodb_endpoint,
+        run_schedules=not args.no_schedules,
+    )
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    try:
+        stack.start_dynamodb()
+        stack.start_functions()
+        if args.on_start:
+            run_hook(args.on_start)()
+        stack.start_api()
+        _announce(stack, args)
+        stopped.wait()
+    finally:
+        stack.stop()
+    return 0
+
+
+def _announce(stack: LocalStack, args: argparse.Namespace) -> None:
+    if args.machine_readable:
+        print(READY_PREFIX + json.dumps({"api": stack.base_url, "dynamodb": stack.dynamodb_endpoint}), flush=True)
+        return
+    schedules = ", ".join(f"{s.function} {s.expression}" for s in stack.template.schedules if s.enabled)
+    print(
+        f"\nAPI       {stack.base_url}   (try: curl {stack.base_url}/health)\n"
+        f"DynamoDB  {stack.dynamodb_endpoint}   (aws dynamodb list-tables --endpoint-url {stack.dynamodb_endpoint})\n"
+        f"Data      {args.data_dir if not args.dynamodb_endpoint else 'in ' + args.dynamodb_endpoint}\n"
+        f"Schedules {schedules if not args.no_schedules else 'off'}\n"
+        f"Webhooks  signed with WEBHOOK_SECRET={os.environ['WEBHOOK_SECRET']}\n"
+        "Ctrl-C stops (data is kept; `make wipe` deletes it).\n",
+        flush=True,
+    )
+
+
+def _invoke(args: argparse.Namespace) -> int:
+    endpoint = args.dynamodb_endpoint or f"http://127.0.0.1:{args.dynamodb_port}"
+    stack = LocalStack(args.template, Path(), dynamodb_endpoint=endpoint, run_schedules=False)
+    event: Any = json.loads(args.event.read_text(encoding="utf-8"))
+    try:
+        stack.start_dynamodb()
+        stack.start_functions()
+        result = stack.invoke(args.function, event)
+    finally:
+        stack.stop()
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+def _wipe(data_dir: Path) -> int:
+    snapshots = list(data_dir.glob(f"*{SNAPSHOT_SUFFIX}")) if data_dir.is_dir() else []
+    for snapshot in snapshots:
+        snapshot.unlink()
+    if data_dir.is_dir() and not any(data_dir.iterdir()):
+        shutil.rmtree(data_dir)
+    print(f"deleted {len(snapshots)} table snapshots from {data_dir}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

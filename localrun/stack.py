@@ -1,0 +1,292 @@
+"""The whole local stack: DynamoDB, the functions, the API in front of them and the schedules.
+
+`LocalStack` runs it in this process (what `python -m localrun dev` does); `LocalApi` runs it as
+a child process on free ports and stops it again (what the tests use), so the functions'
+environment and module state never mix with the process that drives them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlparse
+
+import httpx
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from localrun import dynamodb, template
+from localrun.gateway import AuthorizerCache, Gateway, ManagementApi
+from localrun.invokers import InProcessInvoker, function_environment
+from localrun.template import LOCAL_ACCOUNT, LOCAL_REGION, Schedule, Template
+
+log = logging.getLogger("localrun")
+
+# The documented local default for POST /conversions signatures (README); override with WEBHOOK_SECRET.
+DEFAULT_WEBHOOK_SECRET = "whsec_local_development_only"
+READY_PREFIX = "LOCALRUN READY "
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if log.isEnabledFor(logging.INFO):
+            super().log_request(code, size)
+
+
+def _serve(app: Any, port: int) -> tuple[BaseWSGIServer, threading.Thread]:
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, thread
+
+
+class LocalStack:
+    """Everything `make dev` runs, in this process.
+
+    `dynamodb_endpoint`: use that DynamoDB (DynamoDB Local, a real account) instead of the
+    embedded one; tables missing there are created from the template.
+    """
+
+    def __init__(
+        self,
+        template_path: Path,
+        data_dir: Path,
+        port: int = 3000,
+        dynamodb_port: int = 8000,
+        dynamodb_endpoint: str | None = None,
+        run_schedules: bool = True,
+    ) -> None:
+        self.template: Template = template.load(template_path)
+        self.data_dir = data_dir
+        self.port = port
+        self.dynamodb_port = dynamodb_port
+        self.external_dynamodb = dynamodb_endpoint
+        self.run_schedules = run_schedules
+        self.embedded: dynamodb.EmbeddedDynamoDB | None = None
+        self.invoker: InProcessInvoker | None = None
+        self._servers: list[tuple[BaseWSGIServer, threading.Thread]] = []
+        self._stopping = threading.Event()
+        self.base_url = ""
+        self.dynamodb_endpoint = ""
+
+    def start_dynamodb(self) -> str:
+        if self.external_dynamodb:
+            self.dynamodb_endpoint = self.external_dynamodb
+        else:
+            self.embedded = dynamodb.EmbeddedDynamoDB(self.data_dir, self.dynamodb_port)
+            self.embedded.start()
+            self.dynamodb_endpoint = self.embedded.endpoint
+        if urlparse(self.dynamodb_endpoint).hostname in ("127.0.0.1", "localhost"):
+            # Local DynamoDBs ignore credentials, but boto3 refuses to sign without some.
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        created = dynamodb.ensure_tables(self.dynamodb_endpoint, self.template.tables.values())
+        if created:
+            log.info("created tables from template.yaml: %s", ", ".join(created))
+        return self.dynamodb_endpoint
+
+    def start_functions(self) -> None:
+        """The functions' environment: the template's variables, then what the caller exported."""
+        cache = AuthorizerCache()
+        management, _ = self._add_server(ManagementApi(self.template.api.stage, cache), 0)
+        environment = {
+            **function_environment(self.template),
+            "AWS_REGION": LOCAL_REGION,
+            "AWS_DEFAULT_REGION": LOCAL_REGION,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
+            "AWS_ENDPOINT_URL_API_GATEWAY": f"http://127.0.0.1:{management.server_port}",
+            "WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET,
+        }
+        for name, value in environment.items():
+            os.environ.setdefault(name, value)
+        for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_API_GATEWAY", "AWS_REGION"):
+            os.environ[name] = environment[name]
+        self.invoker = InProcessInvoker(self.template)
+        self._gateway = Gateway(self.template, self.invoker, cache)
+
+    def start_api(self) -> str:
+        server, _ = self._add_server(self._gateway, self.port)
+        self.base_url = f"http://127.0.0.1:{server.server_port}"
+        if self.run_schedules:
+            for schedule in self.template.schedules:
+                if schedule.enabled:
+                    threading.Thread(target=self._run_schedule, args=(schedule,), daemon=True).start()
+        return self.base_url
+
+    def start(self) -> None:
+        self.start_dynamodb()
+        self.start_functions()
+        self.start_api()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for server, thread in reversed(self._servers):
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=10)
+        if self.embedded:
+            self.embedded.stop()
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        assert self.invoker is not None, "start_functions() first"
+        return self.invoker.invoke(function, event)
+
+    def _add_server(self, app: Any, port: int) -> tuple[BaseWSGIServer, threading.Thread]:
+        server, thread = _serve(app, port)
+        self._servers.append((server, thread))
+        return server, thread
+
+    def _run_schedule(self, schedule: Schedule) -> None:
+        while not self._stopping.wait(schedule.every_seconds):
+            try:
+                result = self.invoke(schedule.function, scheduled_event(schedule))
+                log.info("%s (%s): %s", schedule.function, schedule.expression, json.dumps(result, default=str))
+            except Exception:
+                log.exception("%s (%s) failed", schedule.function, schedule.expression)
+
+
+def scheduled_event(schedule: Schedule) -> dict[str, Any]:
+    """The event EventBridge Scheduler sends a function on its schedule."""
+    return {
+        "version": "0",
+        "id": str(time.time_ns()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": LOCAL_ACCOUNT,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": LOCAL_REGION,
+        "resources": [f"arn:aws:events:{LOCAL_REGION}:{LOCAL_ACCOUNT}:rule/{schedule.function}-{schedule.name}"],
+        "detail": {},
+    }
+
+
+class LocalApi:
+    """`python -m localrun dev` in a child process, on free ports unless told otherwise.
+
+    Use as a context manager; leaving it stops the child (which snapshots its data first).
+    """
+
+    def __init__(
+        self,
+        template_path: Path,
+        data_dir: Path,
+        port: int = 0,
+        dynamodb_port: int = 0,
+        quiet: bool = True,
+        env: dict[str, str] | None = None,
+        on_start: str | None = None,
+        startup_timeout: float = 60.0,
+    ) -> None:
+        self.command = [
+            sys.executable,
+            "-m",
+            "localrun",
+            "--template",
+            str(template_path),
+            "dev",
+            "--machine-readable",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--dynamodb-port",
+            str(dynamodb_port),
+            "--no-schedules",
+        ]
+        if on_start:
+            self.command += ["--on-start", on_start]
+        self.env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
+        self.quiet = quiet
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen[str] | None = None
+        self._log: IO[str] | None = None
+        self.base_url = ""
+        self.dynamodb_endpoint = ""
+
+    def __enter__(self) -> LocalApi:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._log = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+            self.command,
+            stdout=subprocess.PIPE,
+            stderr=self._log if self.quiet else None,
+            text=True,
+            env=self.env,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        ready = self._wait_until_ready()
+        self.base_url = ready["api"]
+        self.dynamodb_endpoint = ready["dynamodb"]
+
+    def _wait_until_ready(self) -> dict[str, str]:
+        assert self.process is not None and self.process.stdout is not None
+        found: dict[str, str] = {}
+        ready = threading.Event()
+        reader = threading.Thread(target=_read_ready_line, args=(self.process.stdout, found, ready), daemon=True)
+        reader.start()
+        if not ready.wait(self.startup_timeout) or not found:
+            self.stop()
+            raise RuntimeError(f"the local API did not start:\n{self.output()}")
+        return found
+
+    def output(self) -> str:
+        if self._log is None or self._log.closed:
+            return ""
+        self._log.seek(0)
+        return self._log.read()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process and self.process.stdout:
+            self.process.stdout.close()
+        if self._log:
+            self._log.close()
+
+    def wait_until_healthy(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if httpx.get(f"{self.base_url}/health", timeout=2).status_code == 200:
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the local API is not healthy")
+
+
+def _read_ready_line(stream: IO[str], found: dict[str, str], ready: threading.Event) -> None:
+    for line in stream:
+        if line.startswith(READY_PREFIX):
+            found.update(json.loads(line.removeprefix(READY_PREFIX)))
+            break
+    ready.set()  # found, or the child exited
+    # Keep draining stdout so the child never blocks on a full pipe.
+    for _ in stream:
+        pass
+
+
+def run_hook(spec: str) -> Callable[[], Any]:
+    """`package.module:function` to the function, for --on-start."""
+    module_name, _, attribute = spec.partition(":")
+    module = __import__(module_name, fromlist=[attribute])
+    hook: Callable[[], Any] = getattr(module, attribute)
+    return hook

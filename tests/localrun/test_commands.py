@@ -1,0 +1,44 @@
+"""`make invoke` and `make wipe`: one function against the running stack's DynamoDB; data deleted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from localrun.stack import LocalApi
+from tests.conftest import ROOT
+
+
+def run_localrun(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "localrun", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_invoke_runs_a_function_against_the_running_stacks_dynamodb(tmp_path: Path) -> None:
+    with LocalApi(ROOT / "template.yaml", tmp_path) as api:
+        invoked = run_localrun(
+            "invoke", "RegisterAgentFunction", "events/register_agent/register.json",
+            "--dynamodb-endpoint", api.dynamodb_endpoint,
+        )  # fmt: skip
+        assert invoked.returncode == 0, invoked.stderr
+        result = json.loads(invoked.stdout)
+        assert result["statusCode"] == 201
+        agent = json.loads(result["body"])
+        profile = httpx.get(
+            f"{api.base_url}/agents/{agent['agent_id']}", headers={"Authorization": f"Bearer {agent['token']}"}
+        )
+        assert profile.status_code == 200
+
+
+def test_wipe_deletes_the_snapshots(tmp_path: Path) -> None:
+    with LocalApi(ROOT / "template.yaml", tmp_path) as api:
+        assert httpx.post(f"{api.base_url}/agents", json={"agent_name": "gone soon"}).status_code == 201
+    assert list(tmp_path.glob("*.jsonl"))
+    wiped = run_localrun("wipe", "--data-dir", str(tmp_path))
+    assert wiped.returncode == 0, wiped.stderr
+    assert not list(tmp_path.glob("*.jsonl"))
