@@ -32,7 +32,7 @@ install: $(VENV)/.installed $(SAM_VENV)/.installed ## Create both virtual enviro
 
 .PHONY: dev
 dev: $(VENV)/.installed ## Run the API on 127.0.0.1:$(PORT) with an embedded DynamoDB on :$(DYNAMODB_PORT)
-	$(PY) -m localrun dev --port $(PORT) --dynamodb-port $(DYNAMODB_PORT) --data-dir $(DATA_DIR)
+	$(PY) -m localrun dev --port $(PORT) --dynamodb-port $(DYNAMODB_PORT) --data-dir $(DATA_DIR) --on-start scripts.seed_catalog:seed
 
 .PHONY: invoke
 invoke: $(VENV)/.installed ## Run one function with an event: make invoke FUNCTION=HealthFunction EVENT=events/health/get.json

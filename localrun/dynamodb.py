@@ -68,6 +68,36 @@ def ensure_tables(endpoint: str | None, tables: Iterable[Table]) -> list[str]:
     return created
 
 
+def query_one_partition_only() -> None:
+    """Make moto's Query read only the queried partition, as DynamoDB does.
+
+    moto 5 walks every item of the table on each Query on the base table, so a search against a
+    seeded catalog (tens of thousands of index items) took seconds. Results are unchanged: the
+    same method runs, over the one partition instead of the whole table. Idempotent.
+    """
+    from moto.dynamodb.models.table import Table as MotoTable
+
+    original = MotoTable.query
+    if getattr(original, "one_partition_only", False):
+        return
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name or hash_key is None:
+            return original(self, hash_key, *args, **kwargs)
+        partition = list(self.items.get(hash_key, {}).values()) if self.range_key_attr else []
+        if not self.range_key_attr and hash_key in self.items:
+            partition = [self.items[hash_key]]
+        self.all_items = lambda: partition
+        try:
+            return original(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    query.one_partition_only = True  # type: ignore[attr-defined]
+    MotoTable.query = query  # type: ignore[method-assign]
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
@@ -79,6 +109,7 @@ class EmbeddedDynamoDB:
     def __init__(self, data_dir: Path, port: int, snapshot_every: float = 2.0, sweep_every: float = 60.0) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+        query_one_partition_only()
         self.data_dir = data_dir
         self.requested_port = port
         self.snapshot_every = snapshot_every

@@ -79,16 +79,17 @@ class LocalStack:
         self.dynamodb_endpoint = ""
 
     def start_dynamodb(self) -> str:
+        endpoint = self.external_dynamodb or "http://127.0.0.1"
+        if urlparse(endpoint).hostname in ("127.0.0.1", "localhost"):
+            # Local DynamoDBs ignore credentials, but boto3 refuses to sign without some.
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         if self.external_dynamodb:
             self.dynamodb_endpoint = self.external_dynamodb
         else:
             self.embedded = dynamodb.EmbeddedDynamoDB(self.data_dir, self.dynamodb_port)
             self.embedded.start()
             self.dynamodb_endpoint = self.embedded.endpoint
-        if urlparse(self.dynamodb_endpoint).hostname in ("127.0.0.1", "localhost"):
-            # Local DynamoDBs ignore credentials, but boto3 refuses to sign without some.
-            os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         created = dynamodb.ensure_tables(self.dynamodb_endpoint, self.template.tables.values())
         if created:
             log.info("created tables from template.yaml: %s", ", ".join(created))

@@ -48,6 +48,9 @@ def aws() -> Iterator[None]:
     """moto's in-memory AWS with every DynamoDB table of template.yaml created empty."""
     from moto import mock_aws
 
+    from localrun.dynamodb import query_one_partition_only
+
+    query_one_partition_only()
     _clear_cached_clients()
     with mock_aws():
         create_template_tables()

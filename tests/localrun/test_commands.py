@@ -42,3 +42,18 @@ def test_wipe_deletes_the_snapshots(tmp_path: Path) -> None:
     wiped = run_localrun("wipe", "--data-dir", str(tmp_path))
     assert wiped.returncode == 0, wiped.stderr
     assert not list(tmp_path.glob("*.jsonl"))
+
+
+def test_dev_seeds_the_catalog_once_and_keeps_it_across_restarts(tmp_path: Path) -> None:
+    with LocalApi(ROOT / "template.yaml", tmp_path, on_start="scripts.seed_catalog:seed", startup_timeout=300) as api:
+        agent = httpx.post(f"{api.base_url}/agents", json={"agent_name": "seeded"}).json()
+        assert "seeding catalog: 100%" in api.output()  # the progress bar
+    headers = {"Authorization": f"Bearer {agent['token']}"}
+
+    with LocalApi(ROOT / "template.yaml", tmp_path, on_start="scripts.seed_catalog:seed", startup_timeout=300) as api:
+        found = httpx.post(f"{api.base_url}/search", json={"keywords": "air fryer", "limit": 10}, headers=headers)
+        assert "seeding catalog" not in api.output()
+    assert found.status_code == 200, found.text
+    results = found.json()["results"]
+    assert len(results) == 10
+    assert all("air fryer" in r["title"].lower() for r in results)
