@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
+from types import ModuleType, SimpleNamespace
+from typing import Any
 
 import pytest
 
-from cashback import activity_store, store
+from cashback import activity_store, events, store
 from cashback.auth import hash_secret
 from tests.apigw import LambdaContext, body_of
 from tests.conftest import ROOT, load_function
@@ -15,6 +18,8 @@ EVENTS = ROOT / "events"
 # The example agent the event files act as; seeded before each invocation.
 EXAMPLE_AGENT_ID = "agt_EXAMPLEexampleEXAMPLE0"
 EXAMPLE_TOKEN = "cbk_agent_EXAMPLE_token_for_events_only_0123456789abcdef"
+# The secret events/conversions/signed.json is signed with (WEBHOOK_SECRET when invoked locally).
+EXAMPLE_WEBHOOK_SECRET = "whsec_EXAMPLE_secret_for_events_only"
 
 EXPECTED = {
     "authorizer/valid-token.json": "Allow",
@@ -33,6 +38,24 @@ EXPECTED = {
     "redirect/unknown-click.json": 404,
     "catalog_admin/put-products.json": 200,
     "catalog_admin/get-product.json": 200,
+    "conversions/signed.json": 200,
+    "conversions/bad-signature.json": 401,
+    "list_conversions/list.json": 200,
+    "agent_stats/own-stats.json": 200,
+    "agent_analytics/own-analytics.json": 200,
+    "leaderboard/revenue-30d.json": 200,
+    "leaderboard/unknown-metric.json": 400,
+    "trending/last-7-days.json": 200,
+    "rollup/scheduled.json": "Rolled up",
+}
+# What the error events answer, beyond their status.
+ERROR_CODES = {
+    "get_agent/other-agent.json": "FORBIDDEN",
+    "register_agent/malformed-json.json": "MALFORMED_JSON",
+    "compare/unknown-product.json": "PRODUCT_NOT_FOUND",
+    "redirect/unknown-click.json": "CLICK_NOT_FOUND",
+    "conversions/bad-signature.json": "SIGNATURE_INVALID",
+    "leaderboard/unknown-metric.json": "INVALID_VALUE",
 }
 EXAMPLE_CLICK_ID = "clk_EXAMPLEclickEXAMPLEcli"
 
@@ -49,7 +72,8 @@ def test_every_event_file_has_an_expectation_and_every_function_an_event() -> No
 
 @pytest.fixture
 def example_agent(small_catalog: object) -> None:
-    """The example agent, the small test catalog and one live click, as the event files expect."""
+    """The example agent, the small test catalog, one live click and its click event (two minutes
+    old, so the rollup reads it), as the event files expect."""
     profile = {
         "agent_id": EXAMPLE_AGENT_ID,
         "agent_name": "example",
@@ -57,25 +81,42 @@ def example_agent(small_catalog: object) -> None:
         "created_at": "2026-11-25T00:00:00Z",
     }
     store.create_agent(profile, hash_secret(EXAMPLE_TOKEN))
+    click = {"agent_id": EXAMPLE_AGENT_ID, "product_id": "p_shoe1", "merchant_id": "m_beta"}
     activity_store.put_items(
         [
             {
                 "pk": f"CLICK#{EXAMPLE_CLICK_ID}",
                 "sk": "CLICK",
-                "agent_id": EXAMPLE_AGENT_ID,
-                "product_id": "p_shoe1",
-                "merchant_id": "m_beta",
+                **click,
                 "target_url": f"https://beta.example/p/p_shoe1?aff_sub={EXAMPLE_CLICK_ID}",
                 "valid_until": 4_102_444_800,  # 2100-01-01
-            }
+            },
+            events.event_item("click", f"{EXAMPLE_CLICK_ID}:1", int(time.time()) - 120, click),
         ]
     )
 
 
+def _signed_at(event: dict[str, Any]) -> int:
+    """When API Gateway received the event; the example webhook was signed at that moment."""
+    return int(event["requestContext"]["requestTimeEpoch"]) // 1000
+
+
+def _webhook_clock(monkeypatch: pytest.MonkeyPatch, function: ModuleType, now: int) -> None:
+    """The webhook secret the example events are signed with, and the signature check's clock at `now`.
+
+    Only the handler's clock is set: the signature check still compares timestamps with it, so a
+    stale or tampered event is still refused (see the test below)."""
+    monkeypatch.setenv("WEBHOOK_SECRET", EXAMPLE_WEBHOOK_SECRET)
+    monkeypatch.delenv("WEBHOOK_SECRET_PREVIOUS", raising=False)
+    monkeypatch.setattr(function, "time", SimpleNamespace(time=lambda: float(now)))
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_event_file_runs_against_its_function(name: str, example_agent: None) -> None:
+def test_event_file_runs_against_its_function(name: str, example_agent: None, monkeypatch: pytest.MonkeyPatch) -> None:
     function = load_function(name.split("/", maxsplit=1)[0])
     event = json.loads((EVENTS / name).read_text())
+    if name.startswith("conversions/"):
+        _webhook_clock(monkeypatch, function, _signed_at(event))
     expected = EXPECTED[name]
     if expected == "Unauthorized":
         with pytest.raises(Exception, match=r"^Unauthorized$"):
@@ -85,5 +126,39 @@ def test_event_file_runs_against_its_function(name: str, example_agent: None) ->
     if expected == "Allow":
         assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow"
         assert result["principalId"] == EXAMPLE_AGENT_ID
+    elif expected == "Rolled up":
+        assert result["events"] == 1, result  # the example click event
+        assert result["rebuilt"] is True
+        assert result["stopped_by_concurrent_run"] is False
     else:
         assert result["statusCode"] == expected, body_of(result)
+        if name in ERROR_CODES:
+            assert body_of(result)["error"]["code"] == ERROR_CODES[name]
+
+
+def test_the_signed_conversion_event_is_refused_once_its_timestamp_is_stale(
+    example_agent: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    function = load_function("conversions")
+    event = json.loads((EVENTS / "conversions/signed.json").read_text())
+    _webhook_clock(monkeypatch, function, _signed_at(event) + 301)
+
+    result = function.lambda_handler(event, LambdaContext())
+
+    assert result["statusCode"] == 401
+    assert body_of(result)["error"]["code"] == "SIGNATURE_EXPIRED"
+
+
+def test_the_signed_conversion_event_records_a_pending_conversion_for_the_example_click(
+    example_agent: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    function = load_function("conversions")
+    event = json.loads((EVENTS / "conversions/signed.json").read_text())
+    _webhook_clock(monkeypatch, function, _signed_at(event))
+
+    receipt = body_of(function.lambda_handler(event, LambdaContext()))
+
+    assert receipt["applied"] is True
+    conversion = receipt["conversion"]
+    assert (conversion["click_id"], conversion["agent_id"]) == (EXAMPLE_CLICK_ID, EXAMPLE_AGENT_ID)
+    assert (conversion["status"], conversion["commission_amount"]) == ("pending", "4.55")

@@ -1,0 +1,76 @@
+"""The TOKEN authorizer: bearer secret → principal, plan and scopes; anything else is Unauthorized."""
+
+from __future__ import annotations
+
+import pytest
+
+from cashback import store
+from cashback.auth import hash_secret, new_admin_key
+from tests.handlers.conftest import METHOD_ARN, authorize, register
+
+ALL_ROUTES_OF_THE_STAGE = "arn:aws:execute-api:us-east-1:123456789012:localapi01/dev/*/*"
+
+
+def test_an_agent_token_is_allowed_with_the_agents_context(aws: None) -> None:
+    agent = register()
+    answer = authorize(f"Bearer {agent['token']}")
+    assert answer["principalId"] == agent["agent_id"]
+    assert answer["context"] == {"kind": "agent", "plan": "standard", "scopes": ""}
+    [statement] = answer["policyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "execute-api:Invoke"
+
+
+def test_the_policy_allows_every_route_of_the_stage_so_a_cached_answer_fits_any_route(aws: None) -> None:
+    agent = register()
+    [statement] = authorize(f"Bearer {agent['token']}")["policyDocument"]["Statement"]
+    assert statement["Resource"] == [ALL_ROUTES_OF_THE_STAGE]
+    assert METHOD_ARN.startswith(ALL_ROUTES_OF_THE_STAGE[:-3])
+
+
+def test_an_admin_key_is_allowed_with_its_id_and_scopes(aws: None) -> None:
+    key, key_id = new_admin_key()
+    store.create_admin_key(key_id, hash_secret(key), "ops", ["catalog:write", "agents:read"])
+    answer = authorize(f"Bearer {key}")
+    assert answer["principalId"] == key_id
+    assert answer["context"] == {"kind": "admin", "plan": "admin", "scopes": "agents:read,catalog:write"}
+    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+
+
+def test_the_bearer_scheme_is_case_insensitive(aws: None) -> None:
+    agent = register()
+    assert authorize(f"bearer {agent['token']}")["principalId"] == agent["agent_id"]
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer cbk_agent_" + "x" * 43,
+        "Bearer cbk_admin_" + "x" * 43,
+        "Bearer ",
+        "Bearer",
+        "",
+        "Basic dXNlcjpwYXNz",
+        "Token {token}",
+        "{token}",
+        "Bearer {token}x",
+        "Bearer {token_hash}",
+    ],
+    ids=[
+        "unknown agent token",
+        "unknown admin key",
+        "blank secret",
+        "scheme only",
+        "empty",
+        "basic auth",
+        "other scheme",
+        "no scheme",
+        "token with a character added",
+        "the stored hash itself",
+    ],
+)
+def test_unknown_or_malformed_credentials_are_unauthorized(aws: None, authorization: str) -> None:
+    agent = register()
+    header = authorization.format(token=agent["token"], token_hash=hash_secret(agent["token"]))
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorize(header)

@@ -1,0 +1,31 @@
+"""GET /health: DynamoDB reachability and the deployed version."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cashback import __version__
+from tests.apigw import LambdaContext, api_event, body_of, header
+from tests.handlers.conftest import error_code, health_fn
+
+
+def test_health_is_200_with_version_stage_and_dynamodb_ok(aws: None) -> None:
+    response = health_fn.lambda_handler(api_event("GET", "/health"), LambdaContext())
+    assert response["statusCode"] == 200
+    assert body_of(response) == {"status": "ok", "version": __version__, "stage": "dev", "checks": {"dynamodb": "ok"}}
+
+
+def test_health_reports_the_configured_stage(aws: None, settings_env: Callable[[str, str], None]) -> None:
+    settings_env("STAGE", "prod")
+    assert body_of(health_fn.lambda_handler(api_event("GET", "/health"), LambdaContext()))["stage"] == "prod"
+
+
+def test_health_is_503_dynamodb_unavailable_when_the_agents_table_does_not_answer(
+    aws: None, settings_env: Callable[[str, str], None]
+) -> None:
+    settings_env("AGENTS_TABLE", "NoSuchAgentsTable")
+    response = health_fn.lambda_handler(api_event("GET", "/health"), LambdaContext())
+    assert response["statusCode"] == 503
+    assert error_code(response) == "DYNAMODB_UNAVAILABLE"
+    assert body_of(response)["error"]["details"] == {"reason": "ResourceNotFoundException"}
+    assert header(response, "X-RateLimit-Limit") == "120"  # still counted under the public policy
