@@ -251,3 +251,11 @@ def test_an_unexpected_exception_is_500_without_a_traceback(
     assert response["statusCode"] == 500
     assert error_of(response)["code"] == "INTERNAL_ERROR"
     assert "secret internals" not in response["body"] and "Traceback" not in response["body"]
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])
+def test_a_form_body_is_unsupported_media_not_a_field_error(aws: None, content_type: str) -> None:
+    event = api_event("POST", "/agents", body="agent_name=a", headers={"Content-Type": content_type})
+    response = load_function("register_agent").lambda_handler(event, LambdaContext())
+    assert response["statusCode"] == 415
+    assert body_of(response)["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"

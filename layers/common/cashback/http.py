@@ -194,6 +194,13 @@ def counted_items(field: str, maximum: int) -> Callable[[dict[str, Any]], int]:
     return cost
 
 
+def _is_json(event: dict[str, Any]) -> bool:
+    """A body is JSON unless its Content-Type says otherwise (a missing type is read as JSON)."""
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    media_type = str(headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 @lambda_handler_decorator
 def api_endpoint(
     handler: Callable[[dict[str, Any], Any], dict[str, Any]],
@@ -230,6 +237,9 @@ def api_endpoint(
     if len(raw_body(event)) > get_settings().max_body_bytes:
         too_large = PayloadTooLarge(details={"max_bytes": get_settings().max_body_bytes})
         return json_response(too_large.status, error_body(too_large, rid), shared)
+    if event.get("body") and not _is_json(event):
+        unsupported = UnsupportedMediaType()
+        return json_response(unsupported.status, error_body(unsupported, rid), shared)
     try:
         if verify:
             verify(event)
