@@ -73,26 +73,30 @@ def query_one_partition_only() -> None:
 
     moto 5 walks every item of the table on each Query on the base table, so a search against a
     seeded catalog (tens of thousands of index items) took seconds. Results are unchanged: the
-    same method runs, over the one partition instead of the whole table. Idempotent.
+    same method runs, over the one partition instead of the whole table. Idempotent. One such
+    Query at a time: it swaps a method on the shared table object, and in-process callers (the
+    catalog's thread pool under mock_aws) query concurrently.
     """
     from moto.dynamodb.models.table import Table as MotoTable
 
     original = MotoTable.query
     if getattr(original, "one_partition_only", False):
         return
+    one_at_a_time = threading.Lock()
 
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
         if index_name or hash_key is None:
             return original(self, hash_key, *args, **kwargs)
-        partition = list(self.items.get(hash_key, {}).values()) if self.range_key_attr else []
-        if not self.range_key_attr and hash_key in self.items:
-            partition = [self.items[hash_key]]
-        self.all_items = lambda: partition
-        try:
-            return original(self, hash_key, *args, **kwargs)
-        finally:
-            del self.all_items
+        with one_at_a_time:
+            partition = list(self.items.get(hash_key, {}).values()) if self.range_key_attr else []
+            if not self.range_key_attr and hash_key in self.items:
+                partition = [self.items[hash_key]]
+            self.all_items = lambda: partition
+            try:
+                return original(self, hash_key, *args, **kwargs)
+            finally:
+                del self.all_items
 
     query.one_partition_only = True  # type: ignore[attr-defined]
     MotoTable.query = query  # type: ignore[method-assign]

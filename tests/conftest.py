@@ -6,6 +6,7 @@ import importlib.util
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -43,8 +44,8 @@ def _clear_cached_clients() -> None:
     agents._apigateway.cache_clear()
 
 
-@pytest.fixture
-def aws() -> Iterator[None]:
+@contextmanager
+def template_tables_in_moto() -> Iterator[None]:
     """moto's in-memory AWS with every DynamoDB table of template.yaml created empty."""
     from moto import mock_aws
 
@@ -56,6 +57,13 @@ def aws() -> Iterator[None]:
         create_template_tables()
         yield
     _clear_cached_clients()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """moto's in-memory AWS with every DynamoDB table of template.yaml created empty."""
+    with template_tables_in_moto():
+        yield
 
 
 def create_template_tables() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,11 +19,10 @@ TEST_RATE_LIMITS = {"registration": [[60, 1000], [3600, 10000]], "public": [[60,
 
 @pytest.fixture(scope="session")
 def local_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
-    os.environ["RATE_LIMITS"] = json.dumps(TEST_RATE_LIMITS)
     data_dir = tmp_path_factory.mktemp("dynamodb-data")
-    with LocalApi(ROOT / "template.yaml", data_dir, port=0, dynamodb_port=0, quiet=True) as api:
+    env = {"RATE_LIMITS": json.dumps(TEST_RATE_LIMITS)}
+    with LocalApi(ROOT / "template.yaml", data_dir, port=0, dynamodb_port=0, quiet=True, env=env) as api:
         yield api
-    os.environ.pop("RATE_LIMITS", None)
 
 
 @pytest.fixture

@@ -151,11 +151,14 @@ def _next_state(current: Conversion | None, incoming: ConversionEvent) -> Conver
         base = {
             "agent_id": click["agent_id"],
             "product_id": click["product_id"],
+            "product_title": click.get("title"),
+            "product_match_key": click.get("match_key"),
             "merchant_id": click["merchant_id"],
             "first_seen_at": now,
         }
     else:
-        base = current.model_dump(include={"agent_id", "product_id", "merchant_id", "first_seen_at"})
+        # getattr, not model_dump: product_match_key is excluded from dumps (never shown to agents).
+        base = {name: getattr(current, name) for name in _CARRIED}
     return Conversion(
         **base,
         conversion_id=incoming.conversion_id,
