@@ -17,6 +17,7 @@ from cashback.settings import get_settings
 from cashback.store import dump, dynamodb, key, unavailable
 
 STATE_KEY = ("ROLLUP", "STATE")
+PENDING_DAYS = "pending_days"
 
 
 def _table() -> str:
@@ -56,9 +57,11 @@ def apply_chunk(
     labels: Mapping[tuple[str, str], Mapping[str, str]],
     expected: Mapping[str, Any] | None,
     new_state: Mapping[str, Any],
+    days: set[str],
 ) -> bool:
     """ADD a chunk of deltas and move the rollup state, in one transaction; False if the state
-    is no longer `expected` (another run moved it)."""
+    is no longer `expected` (another run moved it). `days` join the state's pending days: their
+    read models must be rebuilt, even if this run stops before it gets to that."""
     table = _table()
     if expected is None:
         state_condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
@@ -69,12 +72,17 @@ def apply_chunk(
     names = {f"#s{i}": n for i, n in enumerate(new_state)}
     if expected is not None:
         names.update({"#cw": "watermark", "#cu": "upper", "#cc": "chunk"})
+    pending = ""
+    if days:
+        names["#pd"] = PENDING_DAYS
+        state_values[":pd"] = set(days)
+        pending = " ADD #pd :pd"
     actions: list[dict[str, Any]] = [
         {
             "Update": {
                 "TableName": table,
                 "Key": key(*STATE_KEY),
-                "UpdateExpression": "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(new_state))),
+                "UpdateExpression": "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(new_state))) + pending,
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": dump(
                     {**state_values, **{f":s{i}": v for i, v in enumerate(new_state.values())}}
@@ -142,6 +150,20 @@ def put_trend_day(day: str, lists: Mapping[str, Any]) -> None:
 def put_leaderboards(boards: Mapping[str, list[dict[str, Any]]], as_of: str, built_for_day: str) -> None:
     rows = [{"pk": "LEADERBOARD", "sk": name, "rows": rows, "as_of": as_of} for name, rows in boards.items()]
     store.batch_put(_table(), [*rows, {"pk": "LEADERBOARD", "sk": "BUILT", "day": built_for_day, "as_of": as_of}])
+
+
+def clear_pending_days(days: set[str]) -> None:
+    """Forget days whose read models were rebuilt (a set DELETE: days added meanwhile stay)."""
+    try:
+        dynamodb().update_item(
+            TableName=_table(),
+            Key=key(*STATE_KEY),
+            UpdateExpression="DELETE #pd :pd",
+            ExpressionAttributeNames={"#pd": PENDING_DAYS},
+            ExpressionAttributeValues=dump({":pd": set(days)}),
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise unavailable(exc) from exc
 
 
 def read_models_stale(today: str | Any) -> bool:

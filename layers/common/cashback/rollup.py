@@ -13,7 +13,8 @@ Aggregates (AnalyticsTable, pk / sk):
 Read models, rebuilt after each run that changed something:
 - `LEADERBOARD` / `<period>#<metric>`: the top 10 agents with growth rates.
 - `TRENDDAY` / `<day>`: the day's top products, keywords and merchants.
-- `ROLLUP` / `STATE`: watermark (every event before it is counted), the window in progress, as_of.
+- `ROLLUP` / `STATE`: watermark (every event before it is counted), the window in progress, as_of,
+  and the days counted but not yet rebuilt (kept until a rebuild, so a crash loses none).
 """
 
 from __future__ import annotations
@@ -127,7 +128,8 @@ def run(now: int | None = None) -> RunReport:
         state_now = {k: state[k] for k in ("watermark", "upper", "chunk")}
         watermark, upper, chunk_done = str(state["watermark"]), str(state["upper"]), int(state["chunk"])
     windows = events_read = chunks = reads = 0
-    touched_days: set[str] = set()
+    # Days an earlier run counted but did not rebuild (it crashed or lost a race) come first.
+    touched_days: set[str] = set((state or {}).get(analytics_store.PENDING_DAYS, set()))
     while (upper or watermark < target) and events_read < MAX_EVENTS_PER_RUN:
         high = upper or min(target, events.iso(_epoch(watermark) + WINDOW_SECONDS))
         batch, window_reads = analytics_store.read_events(watermark, high)
@@ -150,6 +152,7 @@ def run(now: int | None = None) -> RunReport:
                 {k: deltas.labels.get(k, {}) for k in group},
                 expected=state_now,
                 new_state={**new_state, "as_of": new_state["watermark"]},
+                days=deltas.days,
             )
             if not applied:
                 logger.warning("another rollup moved the watermark; stopping", extra={"window": [watermark, high]})
@@ -162,6 +165,8 @@ def run(now: int | None = None) -> RunReport:
     rebuilt = bool(touched_days) or analytics_store.read_models_stale(_today(now).isoformat())
     if rebuilt:
         reads += rebuild_read_models(now, touched_days)
+        if touched_days:
+            analytics_store.clear_pending_days(touched_days)
     metrics.add_metric(name="RollupEvents", unit=MetricUnit.Count, value=events_read)
     return RunReport(windows, events_read, chunks, reads, watermark, rebuilt)
 
