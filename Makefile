@@ -70,8 +70,8 @@ build: $(SAM_VENV)/.installed ## sam build (the layer lands as python/cashback p
 	$(SAM) build --cached --parallel
 
 .PHONY: bench
-bench: $(VENV)/.installed ## Measure cold starts, DynamoDB round trips and warm latency (figures, not assertions)
-	$(PY) -m bench
+bench: $(VENV)/.installed ## Figures, not assertions: cold starts, requests, latency, search 5k vs 100k, rollup cost (QUICK=1, ONLY=search)
+	$(PY) -m bench $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 .PHONY: deploy
 deploy: build ## Deploy the dev stack (make deploy CONFIG_ENV=prod for prod)

@@ -1,6 +1,15 @@
-"""Run every benchmark and print its figures."""
+"""Run the benchmarks and print their figures: `python -m bench [--quick] [--only NAME ...]`."""
 
-from bench import foundation
+import argparse
+
+from bench import foundation, rollup, search
+
+BENCHMARKS = {"foundation": foundation.main, "search": search.main, "rollup": rollup.main}
 
 if __name__ == "__main__":
-    foundation.main()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes: a few minutes instead of ~15")
+    parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), default=list(BENCHMARKS))
+    args = parser.parse_args()
+    for name in args.only:
+        BENCHMARKS[name](quick=args.quick)

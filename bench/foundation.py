@@ -9,40 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
-import statistics
 import subprocess
 import sys
-import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "common")]
-
-ENV = {
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AGENTS_TABLE": "AgentsTable",
-    "RATE_LIMIT_TABLE": "RateLimitTable",
-    "POWERTOOLS_SERVICE_NAME": "bench",
-    "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "ERROR",
-    # The bench measures the endpoints, not the limiter refusing them.
-    "RATE_LIMITS": json.dumps(
-        {
-            "standard": [[60, 10**9], [3600, 10**9]],
-            "registration": [[60, 10**9], [3600, 10**9]],
-            "public": [[60, 10**9], [3600, 10**9]],
-        }
-    ),
-}
-os.environ.update(ENV)
-logging.getLogger("werkzeug").setLevel(logging.ERROR)
+from bench.common import ROOT, counted_requests, describe, invoke, load_function, read_event, reset_clients, timed
 
 # (function folder, event file) pairs measured; the events are the same files `make invoke` uses.
 ENDPOINTS = [
@@ -51,6 +23,19 @@ ENDPOINTS = [
     ("get_agent", "events/get_agent/own-profile.json"),
     ("rotate_token", "events/rotate_token/rotate.json"),
     ("authorizer", "events/authorizer/valid-token.json"),
+]
+# Cold starts are measured for every function, each with one of its event files.
+COLD_STARTS = [
+    *ENDPOINTS,
+    ("search", "events/search/search.json"),
+    ("compare", "events/compare/compare.json"),
+    ("redirect", "events/redirect/follow.json"),
+    ("conversions", "events/conversions/signed.json"),
+    ("agent_stats", "events/agent_stats/own-stats.json"),
+    ("agent_analytics", "events/agent_analytics/own-analytics.json"),
+    ("leaderboard", "events/leaderboard/revenue-30d.json"),
+    ("trending", "events/trending/last-7-days.json"),
+    ("rollup", "events/rollup/scheduled.json"),
 ]
 EXAMPLE_AGENT_ID = "agt_EXAMPLEexampleEXAMPLE0"
 EXAMPLE_TOKEN = "cbk_agent_EXAMPLE_token_for_events_only_0123456789abcdef"
@@ -96,14 +81,6 @@ def _seed_example_agent() -> None:
         store.create_agent(profile, hash_secret(EXAMPLE_TOKEN))
 
 
-def _reset_clients() -> None:
-    from cashback import agents, settings, store
-
-    settings.get_settings.cache_clear()
-    store.dynamodb.cache_clear()
-    agents._apigateway.cache_clear()
-
-
 def _fresh_process(script: str, env: dict[str, str]) -> dict[str, float]:
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -124,12 +101,12 @@ def cold_starts() -> None:
     }
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = env["AWS_ENDPOINT_URL_DYNAMODB"]
     try:
-        _reset_clients()
+        reset_clients()
         create_template_tables()
         print("\nCold start (fresh process: module import + first invocation, against a local DynamoDB server)")
         print(f"  {'function':<22}{'import ms':>12}{'first call ms':>16}{'total ms':>12}")
         rows = [("bare boto3 client", _fresh_process(_BARE_SCRIPT, env))]
-        for folder, event in ENDPOINTS:
+        for folder, event in COLD_STARTS:
             _seed_example_agent()
             script = _COLD_START_SCRIPT.format(
                 paths=[str(ROOT), str(ROOT / "layers" / "common")],
@@ -142,58 +119,39 @@ def cold_starts() -> None:
             print(f"  {name:<22}{row['import_ms']:>12.0f}{row['first_invoke_ms']:>16.0f}{total:>12.0f}")
     finally:
         os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
-        _reset_clients()
+        reset_clients()
         server.stop()
-
-
-def _load(folder: str) -> Any:
-    from tests.conftest import load_function
-
-    return load_function(folder)
 
 
 def round_trips_and_warm_latency(iterations: int = 300) -> None:
     from moto import mock_aws
 
-    from cashback import store
-    from tests.apigw import LambdaContext
     from tests.conftest import create_template_tables
 
-    _reset_clients()
+    reset_clients()
     with mock_aws():
         create_template_tables()
         _seed_example_agent()
-        calls: list[str] = []
-        store.dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
         print(f"\nDynamoDB round trips per request, and warm invocation time with moto ({iterations} calls each)")
         print(f"  {'function':<18}{'requests':>9}  {'operations':<40}{'p50 ms':>8}{'p95 ms':>8}")
         for folder, event_path in ENDPOINTS:
-            function = _load(folder)
-            event = json.loads((ROOT / event_path).read_text())
-            if folder == "rotate_token":
-                continue_rotating = _Rotator(event)
-                invoke = continue_rotating.invoke_with(function)
-            else:
+            function = load_function(folder)
+            event = read_event(event_path)
+            call = _Rotator(event).invoke_with(function) if folder == "rotate_token" else _quietly(function, event)
+            call()  # warm
+            with counted_requests() as calls:
+                call()
+            p50, p95 = timed(call, iterations)
+            print(f"  {folder:<18}{calls.total():>9}  {describe(calls):<40}{p50:>8.2f}{p95:>8.2f}")
+    reset_clients()
 
-                def invoke(function: Any = function, event: dict[str, Any] = event) -> Any:
-                    try:
-                        return function.lambda_handler(event, LambdaContext())
-                    except Exception:
-                        return None
 
-            invoke()  # warm
-            calls.clear()
-            invoke()
-            operations = list(calls)
-            timings = []
-            for _ in range(iterations):
-                start = time.perf_counter()
-                invoke()
-                timings.append((time.perf_counter() - start) * 1000)
-            p95 = statistics.quantiles(timings, n=20)[-1]
-            p50 = statistics.median(timings)
-            print(f"  {folder:<18}{len(operations):>9}  {', '.join(operations):<40}{p50:>8.2f}{p95:>8.2f}")
-    _reset_clients()
+def _quietly(function: Any, event: dict[str, Any]) -> Any:
+    def call() -> Any:
+        with contextlib.suppress(Exception):
+            return invoke(function, event)
+
+    return call
 
 
 class _Rotator:
@@ -204,22 +162,20 @@ class _Rotator:
         self.token = EXAMPLE_TOKEN
 
     def invoke_with(self, function: Any) -> Any:
-        from tests.apigw import LambdaContext
-
-        def invoke() -> Any:
+        def call() -> Any:
             event = json.loads(json.dumps(self.event))
             event["headers"]["Authorization"] = f"Bearer {self.token}"
-            result = function.lambda_handler(event, LambdaContext())
+            result = invoke(function, event)
             self.token = json.loads(result["body"]).get("token", self.token)
             return result
 
-        return invoke
+        return call
 
 
-def main() -> None:
+def main(quick: bool = False) -> None:
     print("== foundation: agents, tokens, rate limits, health ==")
     cold_starts()
-    round_trips_and_warm_latency()
+    round_trips_and_warm_latency(iterations=100 if quick else 300)
 
 
 if __name__ == "__main__":

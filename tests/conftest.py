@@ -49,9 +49,9 @@ def template_tables_in_moto() -> Iterator[None]:
     """moto's in-memory AWS with every DynamoDB table of template.yaml created empty."""
     from moto import mock_aws
 
-    from localrun.dynamodb import query_one_partition_only
+    from localrun.dynamodb import faster_moto
 
-    query_one_partition_only()
+    faster_moto()
     _clear_cached_clients()
     with mock_aws():
         create_template_tables()

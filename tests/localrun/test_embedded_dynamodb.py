@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -75,3 +76,39 @@ def test_conditional_writes_and_transactions_behave_as_in_dynamodb(embedded: Emb
             ]
         )
     assert "Item" not in client.get_item(TableName="AgentsTable", Key={"pk": {"S": "new"}, "sk": {"S": "new"}})
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(embedded: EmbeddedDynamoDB) -> None:
+    """Transactions back up only the items they touch (moto copied whole tables): a failure
+    after earlier actions applied puts back updated, deleted and new items alike."""
+    client = dynamodb.client(embedded.endpoint)
+    table = "AnalyticsTable"
+
+    def key(name: str) -> dict:
+        return {"pk": {"S": "T"}, "sk": {"S": name}}
+
+    client.put_item(TableName=table, Item={**key("counted"), "n": {"N": "1"}})
+    client.put_item(TableName=table, Item={**key("kept"), "n": {"N": "7"}})
+    client.put_item(TableName=table, Item={**key("bystander"), "n": {"N": "3"}})
+    add_one = {"UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}
+    actions = [
+        {"Update": {"TableName": table, "Key": key("counted"), **add_one}},
+        {"Delete": {"TableName": table, "Key": key("kept")}},
+        {"Put": {"TableName": table, "Item": {**key("new"), "n": {"N": "9"}}}},
+        {"ConditionCheck": {"TableName": table, "Key": key("missing"), "ConditionExpression": "attribute_exists(pk)"}},
+    ]
+    with pytest.raises(client.exceptions.TransactionCanceledException):
+        client.transact_write_items(TransactItems=actions)
+    with pytest.raises(client.exceptions.ClientError):  # the same item twice: a validation error
+        client.transact_write_items(TransactItems=[actions[0], {"Delete": {"TableName": table, "Key": key("counted")}}])
+
+    assert counts(client, table) == {"bystander": "3", "counted": "1", "kept": "7"}
+
+    client.transact_write_items(TransactItems=actions[:3])
+    assert counts(client, table) == {"bystander": "3", "counted": "2", "new": "9"}
+
+
+def counts(client: Any, table: str) -> dict[str, str]:
+    values = {":t": {"S": "T"}}
+    found = client.query(TableName=table, KeyConditionExpression="pk = :t", ExpressionAttributeValues=values)
+    return {i["sk"]["S"]: i["n"]["N"] for i in found["Items"]}
