@@ -12,14 +12,15 @@ from cashback.models import AgentAnalytics
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
-http.install_error_handlers(app)
+http.configure(app)
 
 
 @app.get(
     "/agents/<agent_id>/analytics",
     summary="The agent's analytics",
     tags=["Analytics"],
-    responses={403: {"description": "FORBIDDEN"}, **http.ERROR_RESPONSES},
+    responses=http.responses(errors={403: "FORBIDDEN (another agent's data, or no analytics:read scope)"}),
+    security=http.AGENT_OR_ADMIN,
 )
 def agent_analytics(agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)]) -> AgentAnalytics:
     http.caller(app).require_agent_or_scope(agent_id, Scope.ANALYTICS_READ)

@@ -10,7 +10,7 @@ from cashback.observability import logger, metrics, tracer
 MAX_SEARCHES = 10
 
 app = APIGatewayRestResolver(enable_validation=True)
-http.install_error_handlers(app)
+http.configure(app)
 
 
 @app.post(
@@ -19,7 +19,8 @@ http.install_error_handlers(app)
     description="Each search gets its own results or its own error. A batch of N searches uses N requests of "
     "the rate limit.",
     tags=["Shopping"],
-    responses={403: {"description": "FORBIDDEN (needs an agent token)"}, **http.ERROR_RESPONSES},
+    responses=http.responses(errors={403: "FORBIDDEN (needs an agent token)"}),
+    security=http.AGENT_TOKEN,
 )
 def batch_search(request: BatchSearchRequest) -> BatchSearchResponse:
     agent_id = http.caller(app).require_any_agent()

@@ -12,12 +12,18 @@ from cashback.models import CatalogId, Deleted, MerchantBatch, Product, ProductB
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
-http.install_error_handlers(app)
+http.configure(app)
 
-ADMIN_RESPONSES = {403: {"description": "FORBIDDEN (scope missing)"}, **http.ERROR_RESPONSES}
+NO_SCOPE = {403: "FORBIDDEN (no catalog:write scope)"}
 
 
-@app.put("/catalog/merchants", summary="Upsert up to 25 merchants", tags=["Catalog"], responses=ADMIN_RESPONSES)
+@app.put(
+    "/catalog/merchants",
+    summary="Upsert up to 25 merchants",
+    tags=["Catalog"],
+    responses=http.responses(errors=NO_SCOPE),
+    security=http.ADMIN_KEY,
+)
 def put_merchants(batch: MerchantBatch) -> UpsertResult:
     http.caller(app).require_scope(Scope.CATALOG_WRITE)
     ids = catalog.upsert_merchants(batch.merchants)
@@ -29,7 +35,8 @@ def put_merchants(batch: MerchantBatch) -> UpsertResult:
     summary="Upsert up to 25 products",
     description="Each product and its keyword index entries change in one transaction.",
     tags=["Catalog"],
-    responses={422: {"description": "UNKNOWN_MERCHANT"}, 409: {"description": "CONFLICT"}, **ADMIN_RESPONSES},
+    responses=http.responses(errors={**NO_SCOPE, 409: "CONFLICT", 422: "UNKNOWN_MERCHANT"}),
+    security=http.ADMIN_KEY,
 )
 def put_products(batch: ProductBatch) -> UpsertResult:
     http.caller(app).require_scope(Scope.CATALOG_WRITE)
@@ -41,7 +48,8 @@ def put_products(batch: ProductBatch) -> UpsertResult:
     "/catalog/products/<product_id>",
     summary="Read a product",
     tags=["Catalog"],
-    responses={404: {"description": "PRODUCT_NOT_FOUND"}, **ADMIN_RESPONSES},
+    responses=http.responses(errors={403: "FORBIDDEN (no catalog:read scope)", 404: "PRODUCT_NOT_FOUND"}),
+    security=http.ADMIN_KEY,
 )
 def get_product(product_id: Annotated[CatalogId, Path()]) -> Product:
     http.caller(app).require_scope(Scope.CATALOG_READ, Scope.CATALOG_WRITE)
@@ -52,7 +60,8 @@ def get_product(product_id: Annotated[CatalogId, Path()]) -> Product:
     "/catalog/products/<product_id>",
     summary="Delete a product and its index entries",
     tags=["Catalog"],
-    responses={404: {"description": "PRODUCT_NOT_FOUND"}, **ADMIN_RESPONSES},
+    responses=http.responses(errors={**NO_SCOPE, 404: "PRODUCT_NOT_FOUND"}),
+    security=http.ADMIN_KEY,
 )
 def delete_product(product_id: Annotated[CatalogId, Path()]) -> Deleted:
     http.caller(app).require_scope(Scope.CATALOG_WRITE)

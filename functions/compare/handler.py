@@ -12,14 +12,15 @@ from cashback.models import CompareResponse
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
-http.install_error_handlers(app)
+http.configure(app)
 
 
 @app.get(
     "/compare",
     summary="Compare one product's cashback across merchants",
     tags=["Shopping"],
-    responses={404: {"description": "PRODUCT_NOT_FOUND"}, 403: {"description": "FORBIDDEN"}, **http.ERROR_RESPONSES},
+    responses=http.responses(errors={403: "FORBIDDEN (needs an agent token)", 404: "PRODUCT_NOT_FOUND"}),
+    security=http.AGENT_TOKEN,
 )
 def compare(
     product_name: Annotated[str, Query(min_length=1, max_length=200)],

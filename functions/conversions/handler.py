@@ -10,7 +10,7 @@ from cashback.models import ConversionEvent, ConversionReceipt
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
-http.install_error_handlers(app)
+http.configure(app)
 
 
 @app.post(
@@ -19,12 +19,16 @@ http.install_error_handlers(app)
     description="Signed with X-Cashback-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, '<t>.<raw body>')>. "
     "Repeating a delivery changes nothing and answers the stored state.",
     tags=["Conversions"],
-    responses={
-        401: {"description": "SIGNATURE_MISSING, SIGNATURE_INVALID or SIGNATURE_EXPIRED"},
-        409: {"description": "ILLEGAL_TRANSITION or CONVERSION_MISMATCH"},
-        422: {"description": "UNKNOWN_CLICK"},
-        **http.ERROR_RESPONSES,
-    },
+    responses=http.responses(
+        "The conversion's state after this delivery",
+        {
+            401: "SIGNATURE_MISSING, SIGNATURE_INVALID or SIGNATURE_EXPIRED",
+            409: "ILLEGAL_TRANSITION or CONVERSION_MISMATCH",
+            422: "UNKNOWN_CLICK",
+        },
+        authorized=False,
+    ),
+    security=http.WEBHOOK_SIGNATURE,
 )
 def record_conversion(delivery: ConversionEvent) -> ConversionReceipt:
     return conversions.record(delivery)

@@ -12,14 +12,15 @@ from cashback.models import AgentProfile
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
-http.install_error_handlers(app)
+http.configure(app)
 
 
 @app.get(
     "/agents/<agent_id>",
     summary="An agent's profile",
     tags=["Agents"],
-    responses={403: {"description": "FORBIDDEN"}, 404: {"description": "AGENT_NOT_FOUND"}, **http.ERROR_RESPONSES},
+    responses=http.responses(errors={403: "FORBIDDEN (another agent, or no agents:read)", 404: "AGENT_NOT_FOUND"}),
+    security=http.AGENT_OR_ADMIN,
 )
 def get_agent(agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)]) -> AgentProfile:
     return agents.profile(agent_id, http.caller(app))

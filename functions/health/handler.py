@@ -9,14 +9,14 @@ from cashback.observability import logger, metrics, tracer
 from cashback.settings import get_settings
 
 app = APIGatewayRestResolver(enable_validation=True)
-http.install_error_handlers(app)
+http.configure(app)
 
 
 @app.get(
     "/health",
     summary="Health of the API and its dependencies",
     tags=["Operations"],
-    responses={200: {"description": "All dependencies answer"}, 503: {"description": "DYNAMODB_UNAVAILABLE"}},
+    responses=http.responses("All dependencies answer", authorized=False),
 )
 def health() -> HealthStatus:
     store.ping()

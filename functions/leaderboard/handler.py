@@ -11,7 +11,7 @@ from cashback.models import Leaderboard, LeaderboardMetric, LeaderboardPeriod
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
-http.install_error_handlers(app)
+http.configure(app)
 
 
 @app.get(
@@ -19,7 +19,7 @@ http.install_error_handlers(app)
     summary="The network leaderboard",
     description="Anonymous (per-IP limit). Built by the scheduled rollup; `as_of` says when.",
     tags=["Analytics"],
-    responses=http.ERROR_RESPONSES,
+    responses=http.responses(authorized=False),
 )
 def get_leaderboard(
     metric: Annotated[LeaderboardMetric, Query()] = LeaderboardMetric.CONVERSIONS,

@@ -12,14 +12,15 @@ from cashback.models import ConversionPage
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
-http.install_error_handlers(app)
+http.configure(app)
 
 
 @app.get(
     "/agents/<agent_id>/conversions",
     summary="The agent's conversions, newest first",
     tags=["Conversions"],
-    responses={403: {"description": "FORBIDDEN"}, **http.ERROR_RESPONSES},
+    responses=http.responses(errors={403: "FORBIDDEN (another agent's data, or no analytics:read scope)"}),
+    security=http.AGENT_OR_ADMIN,
 )
 def list_conversions(
     agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)],

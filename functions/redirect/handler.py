@@ -10,7 +10,7 @@ from cashback import http, shopping
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
-http.install_error_handlers(app)
+http.configure(app)
 
 
 @app.get(
@@ -18,7 +18,7 @@ http.install_error_handlers(app)
     summary="Follow an affiliate link",
     description="Anonymous (per-IP limit). Redirects only to the merchant URL stored with the click.",
     tags=["Shopping"],
-    responses={302: {"description": "To the merchant"}, 404: {"description": "CLICK_NOT_FOUND"}},
+    responses=http.responses("To the merchant (Location)", {404: "CLICK_NOT_FOUND"}, status=302, authorized=False),
 )
 def follow(click_id: Annotated[str, Path(pattern=shopping.CLICK_ID_PATTERN)]) -> Response[None]:
     target = shopping.follow_click(click_id)

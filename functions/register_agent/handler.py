@@ -8,7 +8,7 @@ from cashback.models import RegisterAgentRequest, RegisteredAgent
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
-http.install_error_handlers(app)
+http.configure(app)
 
 
 @app.post(
@@ -16,7 +16,7 @@ http.install_error_handlers(app)
     summary="Register an agent",
     description="Anonymous, limited per source IP. The token in the answer is shown once.",
     tags=["Agents"],
-    responses={201: {"description": "Registered"}, **http.ERROR_RESPONSES},
+    responses=http.responses("Registered; the token is shown only here", status=201, authorized=False),
 )
 def register_agent(request: RegisterAgentRequest) -> Response[RegisteredAgent]:
     return Response(status_code=201, content_type="application/json", body=agents.register(request))

@@ -12,14 +12,15 @@ from cashback.models import RotatedToken
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
-http.install_error_handlers(app)
+http.configure(app)
 
 
 @app.post(
     "/agents/<agent_id>/token",
     summary="Rotate the agent's token",
     tags=["Agents"],
-    responses={403: {"description": "FORBIDDEN"}, 409: {"description": "CONFLICT"}, **http.ERROR_RESPONSES},
+    responses=http.responses(errors={403: "FORBIDDEN (another agent's token)", 409: "CONFLICT"}),
+    security=http.AGENT_TOKEN,
 )
 def rotate_token(agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)]) -> RotatedToken:
     request_context = app.current_event.request_context

@@ -8,7 +8,7 @@ from cashback.models import SearchRequest, SearchResponse
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
-http.install_error_handlers(app)
+http.configure(app)
 
 
 @app.post(
@@ -16,7 +16,8 @@ http.install_error_handlers(app)
     summary="Search products with cashback",
     description="Each result's affiliate_link is a fresh tracked link; the search is logged for the agent.",
     tags=["Shopping"],
-    responses={403: {"description": "FORBIDDEN (needs an agent token)"}, **http.ERROR_RESPONSES},
+    responses=http.responses(errors={403: "FORBIDDEN (needs an agent token)"}),
+    security=http.AGENT_TOKEN,
 )
 def search(request: SearchRequest) -> SearchResponse:
     agent_id = http.caller(app).require_any_agent()

@@ -11,7 +11,7 @@ from cashback.models import Trending
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
-http.install_error_handlers(app)
+http.configure(app)
 
 
 @app.get(
@@ -19,7 +19,7 @@ http.install_error_handlers(app)
     summary="Trending products, keywords and merchants",
     description="Anonymous (per-IP limit). Built by the scheduled rollup; `as_of` says when.",
     tags=["Analytics"],
-    responses=http.ERROR_RESPONSES,
+    responses=http.responses(authorized=False),
 )
 def get_trending(days: Annotated[int, Query(ge=1, le=30)] = 7) -> Trending:
     return analytics.trending(days)

@@ -3,7 +3,7 @@
 A function wires it up in two places:
 
     app = APIGatewayRestResolver(enable_validation=True)
-    http.install_error_handlers(app)
+    http.configure(app)
     ...
     @http.api_endpoint(anonymous_policy="public")
     def lambda_handler(event, context):
@@ -27,9 +27,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, HTTPBearer, SecurityScheme
 from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 
-from cashback import ratelimit
+from cashback import __version__, ratelimit
 from cashback.auth import Caller, bearer_secret
 from cashback.errors import (
     ApiError,
@@ -41,6 +42,7 @@ from cashback.errors import (
     UnsupportedMediaType,
     error_body,
 )
+from cashback.models import ErrorBody
 from cashback.observability import logger
 from cashback.settings import get_settings
 
@@ -56,13 +58,59 @@ EXPOSED_HEADERS = ", ".join(
     ]
 )
 
-# Error responses every endpoint may answer, for the OpenAPI document.
-ERROR_RESPONSES: dict[int, dict[str, Any]] = {
-    400: {"description": "Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE"},
-    413: {"description": "PAYLOAD_TOO_LARGE"},
-    429: {"description": "RATE_LIMITED; see Retry-After"},
-    503: {"description": "DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE"},
+# ---------------------------------------------------------------- OpenAPI: responses and security
+
+API_TITLE = "Cashback API for AI shopping agents"
+
+# Errors every endpoint may answer, with the codes each status carries.
+COMMON_ERRORS: dict[int, str] = {
+    400: "Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMITED; see Retry-After",
+    503: "DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE",
 }
+# Answered by API Gateway for routes behind the authorizer, with the same error body.
+AUTHORIZER_ERRORS: dict[int, str] = {401: "UNAUTHORIZED (no or unknown token)", 403: "FORBIDDEN"}
+
+# Security requirements (names of SECURITY_SCHEMES); alternatives are listed separately.
+Security = list[dict[str, list[str]]]
+AGENT_TOKEN: Security = [{"agentToken": []}]
+ADMIN_KEY: Security = [{"adminKey": []}]
+AGENT_OR_ADMIN: Security = [{"agentToken": []}, {"adminKey": []}]
+WEBHOOK_SIGNATURE: Security = [{"webhookSignature": []}]
+SECURITY_SCHEMES: dict[str, SecurityScheme] = {
+    "agentToken": HTTPBearer(
+        description="The token POST /agents returned (cbk_agent_...); rotate it with POST /agents/{agent_id}/token."
+    ),
+    "adminKey": HTTPBearer(
+        description="An admin key (cbk_admin_...) with scopes such as catalog:write, agents:read, analytics:read."
+    ),
+    "webhookSignature": APIKey.model_validate(
+        {
+            "in": "header",
+            "name": "X-Cashback-Signature",
+            "description": "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, '<t>.<raw body>')>; 5 minutes tolerance.",
+        }
+    ),
+}
+
+
+def responses(
+    success: str = "OK",
+    errors: dict[int, str] | None = None,
+    status: int = 200,
+    authorized: bool = True,
+) -> dict[int, dict[str, Any]]:
+    """A route's OpenAPI responses: its success (body from the return type) and every error it
+    can answer, each with the error body and the codes it carries."""
+    described = {**COMMON_ERRORS, **(AUTHORIZER_ERRORS if authorized else {}), **(errors or {})}
+    error_body = {"application/json": {"model": ErrorBody}}
+    return {
+        status: {"description": success},
+        **{code: {"description": text, "content": error_body} for code, text in sorted(described.items())},
+    }
+
 
 _TYPE_ERROR_SUFFIXES = ("_type", "_parsing")
 
@@ -134,8 +182,10 @@ def validation_error(errors: list[dict[str, Any]]) -> ApiError:
     return InvalidRequest(code, message, {"errors": listed})
 
 
-def install_error_handlers(app: APIGatewayRestResolver) -> None:
-    """Map every exception a route can raise to the project's error body; nothing leaks a traceback."""
+def configure(app: APIGatewayRestResolver) -> None:
+    """What every resolver shares: the security schemes its routes name in the OpenAPI document,
+    and every exception a route can raise mapped to the project's error body (no traceback)."""
+    app.configure_openapi(title=API_TITLE, version=__version__, security_schemes=SECURITY_SCHEMES)
 
     @app.exception_handler(ApiError)
     def _api_error(error: ApiError) -> Response:
