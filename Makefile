@@ -69,6 +69,10 @@ validate: $(SAM_VENV)/.installed ## sam validate --lint
 build: $(SAM_VENV)/.installed ## sam build (the layer lands as python/cashback plus its dependencies)
 	$(SAM) build --cached --parallel
 
+.PHONY: openapi
+openapi: $(VENV)/.installed ## Regenerate the OpenAPI document (layers/common/cashback/openapi.json) from the code
+	$(PY) -m scripts.openapi
+
 .PHONY: bench
 bench: $(VENV)/.installed ## Figures, not assertions: cold starts, requests, latency, search 5k vs 100k, rollup cost (QUICK=1, ONLY=search)
 	$(PY) -m bench $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))

@@ -34,6 +34,7 @@ def test_sam_build_puts_the_cashback_package_in_the_layer(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stdout + result.stderr
     layer = build_dir / "CommonLayer" / "python"
     assert (layer / "cashback" / "ratelimit.py").exists()
+    assert (layer / "cashback" / "openapi.json").exists()  # served by GET /openapi.json
     assert (layer / "aws_lambda_powertools").is_dir()
     assert (layer / "pydantic").is_dir()
     assert (build_dir / "HealthFunction" / "handler.py").exists()

@@ -1,0 +1,53 @@
+"""The OpenAPI document: generated from the code, committed, and true to the template."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from localrun import template
+from scripts import openapi
+from tests.conftest import ROOT
+
+DOCUMENT = json.loads(openapi.DOCUMENT.read_text())
+OPERATIONS = {(method.upper(), path): op for path, ops in DOCUMENT["paths"].items() for method, op in ops.items()}
+ROUTES = {(r.method.upper(), r.path): r for r in template.load(ROOT / "template.yaml").routes}
+BEARER = {"agentToken", "adminKey"}
+
+
+def test_the_committed_document_is_what_the_code_generates() -> None:
+    assert openapi.DOCUMENT.read_text() == openapi.render(), "run make openapi and commit the result"
+
+
+def test_the_document_has_exactly_the_template_routes() -> None:
+    assert set(OPERATIONS) == set(ROUTES)
+
+
+@pytest.mark.parametrize("key", sorted(OPERATIONS), ids=" ".join)
+def test_security_matches_the_template_authorizer(key: tuple[str, str]) -> None:
+    schemes = {name for requirement in OPERATIONS[key].get("security", []) for name in requirement}
+    if ROUTES[key].authorizer not in (None, "NONE"):
+        assert schemes and schemes <= BEARER
+        assert "401" in OPERATIONS[key]["responses"]
+    else:
+        assert not schemes & BEARER
+
+
+@pytest.mark.parametrize("key", sorted(OPERATIONS), ids=" ".join)
+def test_every_error_response_is_the_error_body(key: tuple[str, str]) -> None:
+    responses = OPERATIONS[key]["responses"]
+    assert any(status.startswith(("2", "3")) for status in responses)
+    for status, response in responses.items():
+        if status.startswith(("4", "5")):
+            assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
+            assert response["description"]
+
+
+def test_the_security_schemes_are_documented() -> None:
+    schemes = DOCUMENT["components"]["securitySchemes"]
+    assert schemes["agentToken"]["scheme"] == "bearer"
+    assert schemes["adminKey"]["scheme"] == "bearer"
+    signature = schemes["webhookSignature"]
+    assert (signature["in"], signature["name"]) == ("header", "X-Cashback-Signature")
+    assert OPERATIONS[("POST", "/conversions")]["security"] == [{"webhookSignature": []}]
