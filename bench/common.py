@@ -16,6 +16,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,47 +42,46 @@ ENV = {
 import tests.conftest  # noqa: E402,F401  (sets the test environment first; ENV then overrides it)
 
 os.environ.update(ENV)
-for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
-    os.environ.pop(_name, None)
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
-def reset_clients() -> None:
-    from cashback import agents, catalog, settings, store
-
-    settings.get_settings.cache_clear()
-    store.dynamodb.cache_clear()
-    agents._apigateway.cache_clear()
-    catalog._pool.cache_clear()
-
-
-def load_function(folder: str) -> Any:
-    from tests.conftest import load_function as load
-
-    return load(folder)
+from tests.conftest import clear_cached_clients as reset_clients  # noqa: E402,F401
+from tests.conftest import load_function  # noqa: E402,F401
 
 
 def read_event(path: str) -> dict[str, Any]:
     return json.loads((ROOT / path).read_text())
 
 
+@dataclass
+class DynamoDBCalls:
+    requests: Counter[str] = field(default_factory=Counter)  # by operation
+    items_read: int = 0  # items Query returned: what DynamoDB reads and bills
+
+
 @contextmanager
-def counted_requests() -> Iterator[Counter[str]]:
-    """DynamoDB requests made inside the block, by operation (a botocore event hook)."""
+def counted_requests() -> Iterator[DynamoDBCalls]:
+    """DynamoDB requests made inside the block, counted with botocore event hooks."""
     from cashback import store
 
-    calls: Counter[str] = Counter()
+    calls = DynamoDBCalls()
 
-    def count(model: Any, **_: Any) -> None:
-        calls[model.name] += 1
+    def request(model: Any, **_: Any) -> None:
+        calls.requests[model.name] += 1
+
+    def response(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "Query":
+            calls.items_read += int(parsed.get("Count", 0))
 
     events = store.dynamodb().meta.events
-    events.register("before-call.dynamodb", count, unique_id="bench-count")
+    events.register("before-call.dynamodb", request, unique_id="bench-requests")
+    events.register("after-call.dynamodb", response, unique_id="bench-items")
     try:
         yield calls
     finally:
-        events.unregister("before-call.dynamodb", unique_id="bench-count")
+        events.unregister("before-call.dynamodb", unique_id="bench-requests")
+        events.unregister("after-call.dynamodb", unique_id="bench-items")
 
 
 def describe(calls: Counter[str]) -> str:

@@ -142,7 +142,8 @@ def round_trips_and_warm_latency(iterations: int = 300) -> None:
             with counted_requests() as calls:
                 call()
             p50, p95 = timed(call, iterations)
-            print(f"  {folder:<18}{calls.total():>9}  {describe(calls):<40}{p50:>8.2f}{p95:>8.2f}")
+            requests = calls.requests
+            print(f"  {folder:<18}{requests.total():>9}  {describe(requests):<40}{p50:>8.2f}{p95:>8.2f}")
     reset_clients()
 
 

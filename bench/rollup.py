@@ -82,7 +82,7 @@ def timed_run(now: int) -> tuple[Any, float, Counter[str]]:
         start = time.perf_counter()
         report = rollup.run(now=now)
         seconds = time.perf_counter() - start
-    return report, seconds, calls
+    return report, seconds, calls.requests
 
 
 def read_requests() -> dict[str, Counter[str]]:
@@ -94,7 +94,7 @@ def read_requests() -> dict[str, Counter[str]]:
         with counted_requests() as calls:
             response = invoke(function, event)
         assert response["statusCode"] == 200, (folder, response)
-        found[folder] = calls
+        found[folder] = calls.requests
     return found
 
 

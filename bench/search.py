@@ -12,8 +12,6 @@ import json
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,25 +37,6 @@ def queries() -> list[dict[str, Any]]:
             }
         )
     return bodies
-
-
-@contextmanager
-def items_read() -> Iterator[Counter[str]]:
-    """Items returned by Query inside the block: what DynamoDB reads (and bills) per search."""
-    from cashback import store
-
-    read: Counter[str] = Counter()
-
-    def count(parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        if model.name == "Query":
-            read["items"] += int(parsed.get("Count", 0))
-
-    events = store.dynamodb().meta.events
-    events.register("after-call.dynamodb", count, unique_id="bench-items")
-    try:
-        yield read
-    finally:
-        events.unregister("after-call.dynamodb", unique_id="bench-items")
 
 
 def load_catalog(offers: int) -> tuple[int, float]:
@@ -87,7 +66,7 @@ def measure(offers: int, iterations: int) -> dict[str, Any]:
             event["body"] = json.dumps(body)
             events.append(event)
         matched = [json.loads(invoke(function, e)["body"])["total"] for e in events]  # warm
-        with counted_requests() as calls, items_read() as read:
+        with counted_requests() as calls:
             for event in events:
                 invoke(function, event)
         rounds = iter(range(10**9))
@@ -97,8 +76,8 @@ def measure(offers: int, iterations: int) -> dict[str, Any]:
         "offers": offers,
         "products": products,
         "load_s": load_seconds,
-        "requests": Counter({name: count // len(events) for name, count in calls.items()}),
-        "items_read": read["items"] / len(events),
+        "requests": Counter({name: count // len(events) for name, count in calls.requests.items()}),
+        "items_read": calls.items_read / len(events),
         "p50": p50,
         "p95": p95,
         "median_matched": sorted(matched)[len(matched) // 2],

@@ -36,7 +36,7 @@ for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
     os.environ.pop(name, None)
 
 
-def _clear_cached_clients() -> None:
+def clear_cached_clients() -> None:
     from cashback import agents, settings, store
 
     settings.get_settings.cache_clear()
@@ -52,11 +52,11 @@ def template_tables_in_moto() -> Iterator[None]:
     from localrun.dynamodb import faster_moto
 
     faster_moto()
-    _clear_cached_clients()
+    clear_cached_clients()
     with mock_aws():
         create_template_tables()
         yield
-    _clear_cached_clients()
+    clear_cached_clients()
 
 
 @pytest.fixture

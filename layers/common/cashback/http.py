@@ -77,7 +77,7 @@ AUTHORIZER_ERRORS: dict[int, str] = {401: "UNAUTHORIZED (no or unknown token)", 
 Security = list[dict[str, list[str]]]
 AGENT_TOKEN: Security = [{"agentToken": []}]
 ADMIN_KEY: Security = [{"adminKey": []}]
-AGENT_OR_ADMIN: Security = [{"agentToken": []}, {"adminKey": []}]
+AGENT_OR_ADMIN: Security = [*AGENT_TOKEN, *ADMIN_KEY]
 WEBHOOK_SIGNATURE: Security = [{"webhookSignature": []}]
 SECURITY_SCHEMES: dict[str, SecurityScheme] = {
     "agentToken": HTTPBearer(
@@ -105,10 +105,10 @@ def responses(
     """A route's OpenAPI responses: its success (body from the return type) and every error it
     can answer, each with the error body and the codes it carries."""
     described = {**COMMON_ERRORS, **(AUTHORIZER_ERRORS if authorized else {}), **(errors or {})}
-    error_body = {"application/json": {"model": ErrorBody}}
+    error_content = {"application/json": {"model": ErrorBody}}
     return {
         status: {"description": success},
-        **{code: {"description": text, "content": error_body} for code, text in sorted(described.items())},
+        **{code: {"description": text, "content": error_content} for code, text in sorted(described.items())},
     }
 
 
