@@ -5,8 +5,8 @@
 Powertools' OpenAPIMerge finds each `functions/*/handler.py` resolver (`app = ...`) and merges
 their schemas. Two corrections follow, both because of how this API answers: validation
 failures are 400s with the error body (`http.configure`), so Powertools' generic 422
-HTTPValidationError response is dropped (a route that really answers 422 declares it, with the
-error body); and a response without a body (the 302 redirect) has no content.
+HTTPValidationError response and its schemas are dropped (a route that really answers 422
+declares it, with the error body); and a response without a body (the 302 redirect) has no content.
 The document ships in the layer (`cashback/openapi.json`), which is what GET /openapi.json serves.
 """
 
@@ -32,7 +32,8 @@ DESCRIPTION = (
     "the rate-limit headers `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset`, "
     "`RateLimit-Policy` and `RateLimit`."
 )
-GENERIC_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+# Powertools' generic validation bodies; no route of this API answers them.
+GENERIC_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 
 
 def merged() -> dict[str, Any]:

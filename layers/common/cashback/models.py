@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Decimal as _Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_validator
+from pydantic_core import CoreSchema
 
 from cashback.auth import AGENT_ID_PATTERN
 from cashback.money import cents
 from cashback.text import fold
+
+
+class _DecimalFormat:
+    """Documents a decimal's string form as OpenAPI's `format: decimal` (pydantic writes a bare string).
+
+    Money and rates travel as decimal strings; with the format in the document, generated clients
+    (clients/python) parse them as decimals instead of plain strings or floats.
+    """
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        json_schema = handler(schema)
+        for branch in json_schema.get("anyOf", [json_schema]):
+            if branch.get("type") == "string":
+                branch["format"] = "decimal"
+        return json_schema
+
+
+# Every decimal in this module is documented as `format: decimal`; it validates exactly as decimal.Decimal.
+Decimal = Annotated[_Decimal, _DecimalFormat]
 
 AgentId = Annotated[str, Field(pattern=AGENT_ID_PATTERN, examples=["agt_3q2-7vJcN0bS9yW1xZ8kQA"])]
 
