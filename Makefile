@@ -13,7 +13,7 @@ DATA_DIR ?= .local/dynamodb
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-$(VENV)/.installed: requirements-dev.txt constraints.txt layers/common/requirements.txt
+$(VENV)/.installed: requirements-dev.txt constraints.txt layers/common/requirements.txt clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
 	touch $@
@@ -72,6 +72,10 @@ build: $(SAM_VENV)/.installed ## sam build (the layer lands as python/cashback p
 .PHONY: openapi
 openapi: $(VENV)/.installed ## Regenerate the OpenAPI document (layers/common/cashback/openapi.json) from the code
 	$(PY) -m scripts.openapi
+
+.PHONY: client
+client: $(VENV)/.installed ## Regenerate the Python client's models (clients/python) from the OpenAPI document
+	$(PY) -m scripts.client_models
 
 .PHONY: bench
 bench: $(VENV)/.installed ## Figures, not assertions: cold starts, requests, latency, search 5k vs 100k, rollup cost (QUICK=1, ONLY=search)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["tests.small_catalog"]
+pytest_plugins = ["tests.small_catalog", "tests.local_api"]
 
 os.environ.update(
     {

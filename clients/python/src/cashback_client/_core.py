@@ -1,0 +1,283 @@
+"""What the sync and async clients share: requests, the retry policy, parsing and error mapping.
+
+Each operation is described once as a `Call`; `exchange` is the whole conversation for one call
+as a generator that yields what to do next (send this request, or sleep this long) and receives
+the responses. The two clients differ only in how they carry those steps out (`httpx.Client` and
+`time.sleep`, or `httpx.AsyncClient` and `asyncio.sleep`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Generic, TypedDict, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from cashback_client import errors, models
+from cashback_client.ratelimit import RateLimit, retry_after
+
+__version__ = "0.1.0"
+DEFAULT_BASE_URL = "http://127.0.0.1:3000"
+DEFAULT_TIMEOUT = 30.0
+
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a 429 is retried: after its `Retry-After`, at most `max_retries` times per call.
+
+    A `Retry-After` longer than `max_wait` seconds (e.g. an exhausted hourly window) raises
+    `RateLimitedError` at once instead of blocking. `RetryPolicy(max_retries=0)` never retries.
+    """
+
+    max_retries: int = 2
+    max_wait: float = 60.0
+
+    def delay(self, response: httpx.Response, attempt: int) -> float | None:
+        """Seconds to wait before sending again, or None to stop and report this response."""
+        if response.status_code != 429 or attempt >= self.max_retries:
+            return None
+        wait = retry_after(response.headers)
+        if wait is None or wait > self.max_wait:
+            return None
+        return wait
+
+
+class SearchOptions(TypedDict, total=False):
+    """Filters, sort and paging of POST /search (all optional)."""
+
+    category: str
+    brand: str
+    merchant: str
+    """merchant id or name"""
+    min_price: Decimal | int | str
+    max_price: Decimal | int | str
+    min_cashback_rate: Decimal | int | str
+    """percent, e.g. 3.5"""
+    in_stock: bool
+    sort: models.SortOrder | str
+    """relevance (default), cashback_rate, cashback_amount, price_asc, price_desc, rating"""
+    limit: int
+    """1..50, default 10"""
+    cursor: str
+    """the previous page's next_cursor"""
+
+
+_FILTERS = ("category", "brand", "merchant", "min_price", "max_price", "min_cashback_rate", "in_stock")
+
+BatchItem = str | models.SearchRequest | Mapping[str, Any]
+"""One search of a batch: keywords alone, a SearchRequest, or its JSON fields."""
+
+
+def search_body(keywords: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The POST /search body: the filters nested as the API takes them; unset options left out."""
+    unknown = set(options) - set(SearchOptions.__annotations__)
+    if unknown:
+        raise TypeError(f"unknown search option(s): {', '.join(sorted(unknown))}")
+    filters = {k: options[k] for k in _FILTERS if options.get(k) is not None}
+    body: dict[str, Any] = {"keywords": keywords}
+    if filters:
+        body["filters"] = filters
+    body.update({k: options[k] for k in ("sort", "limit", "cursor") if options.get(k) is not None})
+    return body
+
+
+def batch_item(item: BatchItem) -> dict[str, Any]:
+    if isinstance(item, str):
+        return {"keywords": item}
+    if isinstance(item, BaseModel):
+        return item.model_dump(mode="json", exclude_none=True)
+    return dict(item)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)  # money travels as a decimal string, never through float
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One API operation: how to ask, and which documented model the answer is."""
+
+    method: str
+    path: str
+    model: type[T]
+    params: Mapping[str, Any] | None = None
+    body: Any = None
+    authenticated: bool = True
+    after: Callable[[T], None] | None = None
+
+
+@dataclass
+class Retry:
+    """Handed to `on_retry` before each wait: the 429 that caused it and how long the client waits."""
+
+    error: errors.RateLimitedError
+    wait: float
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Send:
+    request: httpx.Request
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+Step = Send | Sleep
+Exchange = Generator[Step, httpx.Response | None, T]
+
+
+@dataclass
+class Core:
+    """The state and policy both clients share."""
+
+    base_url: str
+    token: str | None
+    agent_id: str | None
+    retry: RetryPolicy
+    on_retry: Callable[[Retry], None] | None = None
+    last_rate_limit: RateLimit | None = None
+    last_request_id: str | None = None
+    headers: dict[str, str] = field(default_factory=lambda: {"User-Agent": f"cashback-client/{__version__}"})
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+
+    # ------------------------------------------------------------ the operations
+
+    def agent(self, agent_id: str | None) -> str:
+        chosen = agent_id or self.agent_id
+        if not chosen:
+            raise ValueError("no agent id: pass agent_id, or give the client one (agent_id=...)")
+        return chosen
+
+    def health(self) -> Call[models.HealthStatus]:
+        return Call("GET", "/health", models.HealthStatus, authenticated=False)
+
+    def register(
+        self, agent_name: str, wallet_address: str | None, crypto_preference: models.CryptoPreference | str | None
+    ) -> Call[models.RegisteredAgent]:
+        body = {"agent_name": agent_name, "wallet_address": wallet_address, "crypto_preference": crypto_preference}
+        return Call(
+            "POST",
+            "/agents",
+            models.RegisteredAgent,
+            body={k: v for k, v in body.items() if v is not None},
+            authenticated=False,
+        )
+
+    def get_agent(self, agent_id: str | None) -> Call[models.AgentProfile]:
+        return Call("GET", f"/agents/{self.agent(agent_id)}", models.AgentProfile)
+
+    def rotate_token(self, agent_id: str | None) -> Call[models.RotatedToken]:
+        def adopt(rotated: models.RotatedToken) -> None:
+            # Only the agent itself may rotate, so the token just used is the one that stopped working.
+            self.token = rotated.token
+            self.agent_id = self.agent_id or rotated.agent_id
+
+        return Call("POST", f"/agents/{self.agent(agent_id)}/token", models.RotatedToken, after=adopt)
+
+    def search(self, keywords: str, options: Mapping[str, Any]) -> Call[models.SearchResponse]:
+        return Call("POST", "/search", models.SearchResponse, body=search_body(keywords, options))
+
+    def batch_search(self, searches: Sequence[BatchItem]) -> Call[models.BatchSearchResponse]:
+        body = {"searches": [batch_item(item) for item in searches]}
+        return Call("POST", "/search/batch", models.BatchSearchResponse, body=body)
+
+    def compare(self, product_name: str, max_merchants: int | None) -> Call[models.CompareResponse]:
+        params = {"product_name": product_name, "max_merchants": max_merchants}
+        return Call("GET", "/compare", models.CompareResponse, params=_present(params))
+
+    def stats(self, agent_id: str | None) -> Call[models.AgentStats]:
+        return Call("GET", f"/agents/{self.agent(agent_id)}/stats", models.AgentStats)
+
+    def analytics(self, agent_id: str | None) -> Call[models.AgentAnalytics]:
+        return Call("GET", f"/agents/{self.agent(agent_id)}/analytics", models.AgentAnalytics)
+
+    def conversions(self, agent_id: str | None, limit: int | None, cursor: str | None) -> Call[models.ConversionPage]:
+        params = _present({"limit": limit, "cursor": cursor})
+        return Call("GET", f"/agents/{self.agent(agent_id)}/conversions", models.ConversionPage, params=params)
+
+    def leaderboard(
+        self, metric: models.LeaderboardMetric | str | None, period: models.LeaderboardPeriod | str | None
+    ) -> Call[models.Leaderboard]:
+        params = _present({"metric": metric, "period": period})
+        return Call("GET", "/analytics/leaderboard", models.Leaderboard, params=params, authenticated=False)
+
+    def trending(self, days: int | None) -> Call[models.Trending]:
+        params = _present({"days": days})
+        return Call("GET", "/analytics/trending", models.Trending, params=params, authenticated=False)
+
+    # ------------------------------------------------------------ one call, start to finish
+
+    def build(self, http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
+        headers = dict(self.headers)
+        if call.authenticated and self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        content = None
+        if call.body is not None:
+            headers["Content-Type"] = "application/json"
+            content = json.dumps(call.body, default=_json_default, separators=(",", ":")).encode()
+        return http.build_request(
+            call.method, self.base_url + call.path, params=call.params, headers=headers, content=content
+        )
+
+    def exchange(self, http: httpx.Client | httpx.AsyncClient, call: Call[T]) -> Exchange[T]:
+        """Send; on a 429 wait `Retry-After` and send again while the policy allows; parse or raise."""
+        request = self.build(http, call)
+        attempt = 0
+        while True:
+            response = yield Send(request)
+            assert response is not None  # the drivers always answer a Send with its response
+            wait = self.retry.delay(response, attempt)
+            if wait is None:
+                return self.parse(call, response)
+            attempt += 1
+            if self.on_retry:
+                error = errors.from_response(response, RateLimit.from_headers(response.headers))
+                assert isinstance(error, errors.RateLimitedError)
+                self.on_retry(Retry(error=error, wait=wait, attempt=attempt))
+            yield Sleep(wait)
+
+    def parse(self, call: Call[T], response: httpx.Response) -> T:
+        rate_limit = RateLimit.from_headers(response.headers)
+        self.last_rate_limit = rate_limit or self.last_rate_limit
+        self.last_request_id = response.headers.get("X-Request-Id")
+        if response.status_code >= 400:
+            raise errors.from_response(response, rate_limit)
+        try:
+            result = call.model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise errors.BadResponseError(
+                response.status_code,
+                "BAD_RESPONSE",
+                f"{call.method} {call.path} answered a body that is not a {call.model.__name__}: "
+                f"{exc.error_count()} error(s), first: {exc.errors()[0]['msg']}",
+                request_id=self.last_request_id,
+                rate_limit=rate_limit,
+            ) from exc
+        if call.after:
+            call.after(result)
+        return result
+
+
+def connection_failed(exc: httpx.TransportError, request: httpx.Request) -> errors.ConnectionFailedError:
+    kind = "TIMEOUT" if isinstance(exc, httpx.TimeoutException) else "CONNECTION_FAILED"
+    target = f"{request.url.scheme}://{request.url.netloc.decode()}"
+    return errors.ConnectionFailedError(
+        None, kind, f"{request.method} {target}{request.url.path}: {exc or type(exc).__name__}"
+    )
+
+
+def _present(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not None}

@@ -1,0 +1,509 @@
+"""`cashback`: the API from a terminal, as readable tables (or `--json`).
+
+    cashback register deal-finder
+    export CASHBACK_TOKEN=cbk_agent_… CASHBACK_AGENT_ID=agt_…
+    cashback search "running shoes" --max-price 150
+    cashback compare "Nike Pegasus 41 Running Shoes"
+    cashback stats
+
+Settings: --api-url / CASHBACK_API_URL (default http://127.0.0.1:3000), --token / CASHBACK_TOKEN,
+--agent-id / CASHBACK_AGENT_ID. Exit status: 0 done, 1 the API answered an error (its code,
+message and request id go to stderr), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import BaseModel
+
+from cashback_client import models
+from cashback_client._core import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Retry, RetryPolicy
+from cashback_client.client import CashbackClient
+from cashback_client.errors import CashbackError, RateLimitedError
+from cashback_client.tables import clip, fraction, money, optional, pairs, percent, table
+
+NEEDS_TOKEN = {"agent", "rotate-token", "search", "batch-search", "compare", "stats", "analytics", "conversions"}
+NEEDS_AGENT = {"agent", "rotate-token", "stats", "analytics", "conversions"}
+
+
+class UsageError(Exception):
+    """Exit status 2: the command line is incomplete (no token, no agent id)."""
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _settings() -> list[tuple[str, dict[str, Any]]]:
+    """The options every command takes, with their defaults (read from the environment now)."""
+    env = os.environ.get
+    return [
+        ("--api-url", {"default": env("CASHBACK_API_URL") or DEFAULT_BASE_URL, "help": "the API's base URL "
+         "(env CASHBACK_API_URL; default %(default)s)"}),
+        ("--token", {"default": env("CASHBACK_TOKEN"), "help": "the agent's bearer token (env CASHBACK_TOKEN)"}),
+        ("--agent-id", {"default": env("CASHBACK_AGENT_ID"), "help": "the agent that stats, analytics, agent, "
+         "conversions and rotate-token use (env CASHBACK_AGENT_ID)"}),
+        ("--json", {"action": "store_true", "default": False, "help": "print the API's JSON instead of tables"}),
+        ("--timeout", {"type": float, "default": DEFAULT_TIMEOUT, "help": "seconds per request (default %(default)s)"}),
+        ("--max-retries", {"type": int, "default": RetryPolicy.max_retries, "help": "retries of a 429 after its "
+         "Retry-After (default %(default)s)"}),
+        ("--max-wait", {"type": float, "default": RetryPolicy.max_wait, "help": "longest Retry-After to wait for, "
+         "seconds (default %(default)s)"}),
+    ]  # fmt: skip
+
+
+def _add_settings(parser: argparse.ArgumentParser, top: bool) -> None:
+    # Accepted before and after the command (`cashback --json stats`, `cashback stats --json`); after
+    # it they default to SUPPRESS, so they never hide the ones given before it.
+    hidden = {"default": argparse.SUPPRESS, "help": argparse.SUPPRESS}
+    for flag, options in _settings():
+        parser.add_argument(flag, **(options if top else {**options, **hidden}))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cashback", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    _add_settings(parser, top=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _add_settings(sub, top=False)
+        return sub
+
+    command("health", "is the API up")
+
+    register = command("register", "register an agent; prints its token (shown once)")
+    register.add_argument("name", help="agent name, 1..64 printable characters")
+    register.add_argument("--wallet", help="EVM (0x + 40 hex) or Solana (base58) address")
+    register.add_argument("--crypto", choices=[c.value for c in models.CryptoPreference], help="payout currency")
+
+    agent = command("agent", "the agent's profile")
+    agent.add_argument("agent", nargs="?", metavar="AGENT_ID", help="default: --agent-id")
+    rotate = command("rotate-token", "new token for the agent; the old one stops working")
+    rotate.add_argument("agent", nargs="?", metavar="AGENT_ID", help="default: --agent-id")
+
+    search = command("search", "products with cashback")
+    search.add_argument("keywords", nargs="+", help='e.g. "running shoes"')
+    _search_options(search)
+    search.add_argument("--category")
+    search.add_argument("--brand")
+    search.add_argument("--merchant", help="merchant id or name")
+    search.add_argument("--min-price", type=_decimal)
+    search.add_argument("--max-price", type=_decimal)
+    search.add_argument("--min-cashback", type=_decimal, help="minimum cashback rate, percent")
+    search.add_argument("--in-stock", action="store_true", default=None, help="only offers in stock")
+    search.add_argument("--cursor", help="the next page, as printed under the previous one")
+
+    batch = command("batch-search", "up to 10 searches in one request")
+    batch.add_argument("queries", nargs="+", metavar="KEYWORDS", help='each one a search, e.g. "air fryer"')
+    _search_options(batch)
+
+    compare = command("compare", "one product across merchants, best cashback first")
+    compare.add_argument("product", nargs="+", help="the product's name")
+    compare.add_argument("--max-merchants", type=int)
+    compare.add_argument("--links", action="store_true", help="show the affiliate links")
+
+    for name, help_text in (("stats", "the agent's totals"), ("analytics", "the agent's searches, days, brands")):
+        sub = command(name, help_text)
+        sub.add_argument("agent", nargs="?", metavar="AGENT_ID", help="default: --agent-id")
+
+    conversions = command("conversions", "the agent's conversions, newest first")
+    conversions.add_argument("agent", nargs="?", metavar="AGENT_ID", help="default: --agent-id")
+    conversions.add_argument("--limit", type=int)
+    conversions.add_argument("--cursor")
+
+    leaderboard = command("leaderboard", "top agents")
+    leaderboard.add_argument("--metric", choices=[m.value for m in models.LeaderboardMetric])
+    leaderboard.add_argument("--period", choices=[p.value for p in models.LeaderboardPeriod])
+
+    trending = command("trending", "most searched products, keywords and merchants")
+    trending.add_argument("--days", type=int, help="1..30 (default 7)")
+    return parser
+
+
+def _search_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sort", choices=[s.value for s in models.SortOrder])
+    parser.add_argument("--limit", type=int, help="1..50 (default 10)")
+    parser.add_argument("--links", action="store_true", help="show the affiliate links")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        _check(args)
+        with CashbackClient(
+            args.api_url,
+            args.token,
+            agent_id=args.agent_id,
+            timeout=args.timeout,
+            retry=RetryPolicy(max_retries=args.max_retries, max_wait=args.max_wait),
+            on_retry=_tell_retry,
+        ) as api:
+            result = COMMANDS[args.command](api, args)
+    except UsageError as exc:
+        print(f"cashback: {exc}", file=sys.stderr)
+        return 2
+    except CashbackError as exc:
+        _report(exc)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    print(result.model_dump_json(indent=2) if args.json else RENDER[args.command](result, args))
+    return 0
+
+
+def _check(args: argparse.Namespace) -> None:
+    if args.command in NEEDS_TOKEN and not args.token:
+        raise UsageError("this command needs the agent's token: --token or CASHBACK_TOKEN (see cashback register)")
+    if args.command in NEEDS_AGENT and not (getattr(args, "agent", None) or args.agent_id):
+        raise UsageError("which agent? give its id: AGENT_ID, --agent-id or CASHBACK_AGENT_ID")
+
+
+def _tell_retry(retry: Retry) -> None:
+    print(f"cashback: {retry.error.code}; retrying in {retry.wait:g}s (retry {retry.attempt})", file=sys.stderr)
+
+
+def _report(exc: CashbackError) -> None:
+    lines = [f"error: {exc.code}: {exc.message}"]
+    if exc.status is not None:
+        lines.append(f"status: {exc.status}")
+    if exc.details:
+        lines.append(f"details: {json.dumps(exc.details, default=str)}")
+    if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
+        lines.append(f"retry after: {exc.retry_after:g}s")
+    if exc.request_id:
+        lines.append(f"request id: {exc.request_id}")
+    print("\n".join(lines), file=sys.stderr)
+
+
+# ---------------------------------------------------------------- commands: call the API
+
+
+def _search_kwargs(args: argparse.Namespace) -> dict[str, object]:
+    names = ("category", "brand", "merchant", "min_price", "max_price", "in_stock", "sort", "limit", "cursor")
+    found = {name: getattr(args, name, None) for name in names}
+    found["min_cashback_rate"] = getattr(args, "min_cashback", None)
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def _batch_item(query: str, args: argparse.Namespace) -> dict[str, object]:
+    return {"keywords": query, **{k: v for k, v in (("sort", args.sort), ("limit", args.limit)) if v is not None}}
+
+
+COMMANDS: dict[str, Callable[[CashbackClient, argparse.Namespace], BaseModel]] = {
+    "health": lambda api, args: api.health(),
+    "register": lambda api, args: api.register(args.name, wallet_address=args.wallet, crypto_preference=args.crypto),
+    "agent": lambda api, args: api.get_agent(args.agent),
+    "rotate-token": lambda api, args: api.rotate_token(args.agent),
+    "search": lambda api, args: api.search(" ".join(args.keywords), **_search_kwargs(args)),  # type: ignore[arg-type]
+    "batch-search": lambda api, args: api.batch_search([_batch_item(q, args) for q in args.queries]),
+    "compare": lambda api, args: api.compare(" ".join(args.product), max_merchants=args.max_merchants),
+    "stats": lambda api, args: api.stats(args.agent),
+    "analytics": lambda api, args: api.analytics(args.agent),
+    "conversions": lambda api, args: api.conversions(args.agent, limit=args.limit, cursor=args.cursor),
+    "leaderboard": lambda api, args: api.leaderboard(metric=args.metric, period=args.period),
+    "trending": lambda api, args: api.trending(days=args.days),
+}
+
+
+# ---------------------------------------------------------------- commands: print the answer
+
+
+def _health(result: models.HealthStatus, args: argparse.Namespace) -> str:
+    checks = ", ".join(f"{name} {state}" for name, state in result.checks.items())
+    return f"{result.status}: version {result.version}, stage {result.stage}; {checks}"
+
+
+def _profile(result: models.AgentProfile | models.RegisteredAgent) -> list[tuple[str, object]]:
+    return [
+        ("agent_id", result.agent_id),
+        ("agent_name", result.agent_name),
+        ("plan", result.plan.value),
+        ("wallet_address", result.wallet_address),
+        ("crypto_preference", result.crypto_preference.value if result.crypto_preference else None),
+        ("created_at", result.created_at),
+        ("token_rotated_at", result.token_rotated_at),
+    ]
+
+
+def _registered(result: models.RegisteredAgent, args: argparse.Namespace) -> str:
+    return "\n".join(
+        [
+            pairs([*_profile(result), ("token", result.token)]),
+            "",
+            "The token is shown only once: keep it. To use it with the next commands:",
+            f"  export CASHBACK_TOKEN={result.token} CASHBACK_AGENT_ID={result.agent_id}",
+        ]
+    )
+
+
+def _agent(result: models.AgentProfile, args: argparse.Namespace) -> str:
+    return pairs(_profile(result))
+
+
+def _rotated(result: models.RotatedToken, args: argparse.Namespace) -> str:
+    return "\n".join(
+        [
+            pairs([("agent_id", result.agent_id), ("token", result.token), ("rotated_at", result.rotated_at)]),
+            "",
+            "The previous token stopped working. Use the new one:",
+            f"  export CASHBACK_TOKEN={result.token}",
+        ]
+    )
+
+
+def _results_table(results: Sequence[models.SearchResult], links: bool) -> str:
+    headers = ["#", "Title", "Brand", "Merchant", "Price", "Cashback", "Rate", "Rating", "In stock"]
+    rows = [
+        [
+            str(i),
+            clip(r.title),
+            clip(r.brand, 20),
+            clip(r.merchant, 24),
+            money(r.price, r.currency),
+            money(r.cashback_amount, r.currency),
+            percent(r.cashback_rate),
+            optional(r.rating),
+            "yes" if r.in_stock else "no",
+        ]
+        + ([r.affiliate_link] if links else [])
+        for i, r in enumerate(results, start=1)
+    ]
+    return table(headers + (["Affiliate link"] if links else []), rows, right={0, 4, 5, 6, 7})
+
+
+def _search_page(page: models.SearchResponse, links: bool) -> str:
+    if not page.results:
+        return f'No products match "{page.keywords}".'
+    total = f"{page.total}{'+' if page.total_is_estimate else ''}"
+    lines = [_results_table(page.results, links), "", f'{len(page.results)} of {total} results for "{page.keywords}"']
+    if page.next_cursor:
+        lines.append(f"next page: --cursor {page.next_cursor}")
+    return "\n".join(lines)
+
+
+def _search(result: models.SearchResponse, args: argparse.Namespace) -> str:
+    return _search_page(result, args.links)
+
+
+def _batch(result: models.BatchSearchResponse, args: argparse.Namespace) -> str:
+    parts = []
+    for query, item in zip(args.queries, result.results, strict=False):
+        if item.ok and item.result:
+            parts.append(f"== {query}\n{_search_page(item.result, args.links)}")
+        else:
+            error = item.error
+            parts.append(f"== {query}\nerror: {error.code}: {error.message}" if error else f"== {query}\nerror")
+    return "\n\n".join(parts)
+
+
+def _compare(result: models.CompareResponse, args: argparse.Namespace) -> str:
+    headers = ["Rank", "Merchant", "Price", "Rate", "Cashback", "Effective price", "vs 1st", "In stock"]
+    rows = [
+        [
+            str(r.rank),
+            clip(r.merchant, 24),
+            money(r.price, r.currency),
+            percent(r.cashback_rate),
+            money(r.cashback_amount, r.currency),
+            money(r.effective_price, r.currency),
+            money(r.savings_vs_1st),
+            "yes" if r.in_stock else "no",
+        ]
+        + ([r.affiliate_link] if args.links else [])
+        for r in result.results
+    ]
+    summary = result.summary
+    title = clip(result.results[0].title, 72) if result.results else result.product_query
+    return "\n".join(
+        [
+            f"{title}: {summary.merchant_count} merchant(s)",
+            "",
+            table(headers + (["Affiliate link"] if args.links else []), rows, right={0, 2, 3, 4, 5, 6}),
+            "",
+            f"best cashback: {summary.best_merchant} at {summary.best_cashback_rate}; "
+            f"best effective price {money(summary.best_effective_price)}; "
+            f"prices {money(summary.price_range.min)} to {money(summary.price_range.max)}",
+        ]
+    )
+
+
+def _stats(result: models.AgentStats, args: argparse.Namespace) -> str:
+    counts = result.conversions
+    return pairs(
+        [
+            ("agent_id", result.agent_id),
+            ("searches", result.total_searches),
+            ("clicks", result.total_clicks),
+            ("conversions", f"{counts.confirmed} confirmed, {counts.pending} pending, {counts.refunded} refunded"),
+            ("revenue", money(result.revenue)),
+            ("pending revenue", money(result.pending_revenue)),
+            ("revenue per search", money(result.average_revenue_per_search)),
+            ("conversion rate", fraction(result.conversion_rate)),
+            ("last activity", result.last_activity),
+            ("as of", result.as_of),
+        ]
+    )
+
+
+def _analytics(result: models.AgentAnalytics, args: argparse.Namespace) -> str:
+    trend = result.revenue_trend
+    active = [day for day in result.timeline if day.searches or day.clicks or day.conversions or day.revenue]
+    sections = [
+        f"Agent {result.agent_id} (as of {result.as_of})",
+        f"revenue: last 7 days {money(trend.last_7_days)}, previous 7 days {money(trend.previous_7_days)}, "
+        f"growth {fraction(trend.growth_rate, signed=True)}",
+        "",
+        "Days with activity (last 30 days)",
+        table(
+            ["Date", "Searches", "Clicks", "Conversions", "Revenue"],
+            [[d.date, str(d.searches), str(d.clicks), str(d.conversions), money(d.revenue)] for d in active],
+            right={1, 2, 3, 4},
+        )
+        if active
+        else "none",
+        "",
+        "Top brands searched",
+        table(["Brand", "Searches"], [[b.name, str(b.count)] for b in result.top_brands], right={1})
+        if result.top_brands
+        else "none",
+        "",
+        "Top merchants by conversions",
+        table(["Merchant", "Conversions"], [[m.name, str(m.count)] for m in result.top_merchants], right={1})
+        if result.top_merchants
+        else "none",
+        "",
+        "Recent searches",
+        table(
+            ["Time", "Keywords", "Filters", "Results"],
+            [
+                [s.timestamp, clip(s.keywords, 40), clip(_filters(s.filters), 40), str(s.results_count)]
+                for s in result.recent_searches
+            ],
+            right={3},
+        )
+        if result.recent_searches
+        else "none",
+    ]
+    return "\n".join(sections)
+
+
+def _filters(filters: dict[str, object]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in filters.items() if v is not None) or "-"
+
+
+def _conversions(result: models.ConversionPage, args: argparse.Namespace) -> str:
+    if not result.conversions:
+        return "No conversions yet."
+    rows = [
+        [
+            c.occurred_at,
+            c.conversion_id,
+            c.status.value,
+            clip(c.product_title or c.product_id, 40),
+            c.merchant_id,
+            money(c.order_amount, c.currency),
+            money(c.commission_amount, c.currency),
+        ]
+        for c in result.conversions
+    ]
+    lines = [table(["Occurred", "Conversion", "Status", "Product", "Merchant", "Order", "Commission"], rows, {5, 6})]
+    if result.next_cursor:
+        lines += ["", f"next page: --cursor {result.next_cursor}"]
+    return "\n".join(lines)
+
+
+def _leaderboard(result: models.Leaderboard, args: argparse.Namespace) -> str:
+    heading = f"Leaderboard by {result.metric.value}, period {result.period.value}"
+    if result.as_of is None:
+        return f"{heading}: not computed yet (the rollup runs every 5 minutes)"
+    if not result.agents:
+        return f"{heading} (as of {result.as_of}): no agents yet"
+    rows = [
+        [
+            str(a.rank),
+            clip(a.agent_name, 32),
+            a.agent_id,
+            str(a.conversions),
+            money(a.revenue),
+            str(a.searches),
+            fraction(a.growth_rate, signed=True),
+        ]
+        for a in result.agents
+    ]
+    headers = ["Rank", "Agent", "Agent id", "Conversions", "Revenue", "Searches", "Growth"]
+    return f"{heading} (as of {result.as_of})\n\n" + table(headers, rows, right={0, 3, 4, 5, 6})
+
+
+def _trending(result: models.Trending, args: argparse.Namespace) -> str:
+    heading = f"Trending, last {result.days} day(s)"
+    if result.as_of is None:
+        return f"{heading}: not computed yet (the rollup runs every 5 minutes)"
+    products = table(
+        ["Product", "Searches", "Clicks", "Conversions", "Conv. rate", "Revenue"],
+        [
+            [
+                clip(p.title),
+                str(p.searches),
+                str(p.clicks),
+                str(p.conversions),
+                fraction(p.conversion_rate),
+                money(p.revenue),
+            ]
+            for p in result.products
+        ],
+        right={1, 2, 3, 4, 5},
+    )
+    keywords = table(["Keyword", "Searches"], [[k.keyword, str(k.searches)] for k in result.keywords], right={1})
+    merchants = table(
+        ["Merchant", "Clicks", "Conversions", "Revenue"],
+        [[m.merchant_id, str(m.clicks), str(m.conversions), money(m.revenue)] for m in result.merchants],
+        right={1, 2, 3},
+    )
+    approximate = " (approximate: a day had more entries than its stored top list)" if result.approximate else ""
+    return "\n".join(
+        [
+            f"{heading} (as of {result.as_of}){approximate}",
+            "",
+            "Products",
+            products if result.products else "none",
+            "",
+            "Keywords",
+            keywords if result.keywords else "none",
+            "",
+            "Merchants",
+            merchants if result.merchants else "none",
+        ]
+    )
+
+
+RENDER: dict[str, Callable[..., str]] = {
+    "health": _health,
+    "register": _registered,
+    "agent": _agent,
+    "rotate-token": _rotated,
+    "search": _search,
+    "batch-search": _batch,
+    "compare": _compare,
+    "stats": _stats,
+    "analytics": _analytics,
+    "conversions": _conversions,
+    "leaderboard": _leaderboard,
+    "trending": _trending,
+}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
