@@ -478,6 +478,13 @@ class LeaderboardPeriod(StrEnum):
     MONTH = "30d"
     ALL = "all"
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        """Name the members in the document (`x-enum-varnames`): "7d" is no identifier for generated clients."""
+        json_schema = handler(schema)
+        handler.resolve_ref_schema(json_schema)["x-enum-varnames"] = [member.name for member in cls]
+        return json_schema
+
 
 class LeaderboardRow(BaseModel):
     rank: int

@@ -332,8 +332,8 @@ class LeaderboardMetric(StrEnum):
 
 
 class LeaderboardPeriod(StrEnum):
-    FIELD_7D = "7d"
-    FIELD_30D = "30d"
+    WEEK = "7d"
+    MONTH = "30d"
     ALL = "all"
 
 

@@ -1,0 +1,225 @@
+"""Every client method, sync and async, against the local API: typed answers, rate limits, errors."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+
+from cashback_client import (
+    CashbackClient,
+    CashbackError,
+    ConnectionFailedError,
+    ForbiddenError,
+    InvalidRequestError,
+    NotFoundError,
+    UnauthorizedError,
+    models,
+)
+from localrun.stack import LocalApi
+from tests.client.conftest import COMMISSION, RUNNING_SHOES, Shopper
+from tests.small_catalog import HEADPHONES
+
+Connect = Callable[..., CashbackClient]
+EVM_WALLET = "0x52908400098527886E0F7030069857D2E4169EE7"
+
+
+@pytest.fixture
+def agent(connect: Connect, catalog: None) -> CashbackClient:
+    """A fresh agent's client: its own token and agent id."""
+    registered = connect().register("client-tests")
+    return connect(registered.token, agent_id=registered.agent_id)
+
+
+def test_register_returns_the_token_and_the_profile_reads_back(connect: Connect) -> None:
+    registered = connect().register("sdk-agent", wallet_address=EVM_WALLET, crypto_preference="USDC")
+
+    assert registered.token.startswith("cbk_agent_")
+    assert registered.crypto_preference is models.CryptoPreference.USDC
+    profile = connect(registered.token, agent_id=registered.agent_id).get_agent()
+    assert (profile.agent_id, profile.agent_name, profile.wallet_address) == (
+        registered.agent_id,
+        "sdk-agent",
+        EVM_WALLET,
+    )
+    assert profile.plan is models.Plan.STANDARD
+
+
+def test_health_is_ok(connect: Connect) -> None:
+    health = connect().health()
+    assert health.status == "ok"
+    assert health.checks == {"dynamodb": "ok"}
+
+
+def test_search_filters_and_sorts_with_money_as_decimal(agent: CashbackClient, local_api: LocalApi) -> None:
+    page = agent.search("running shoes", max_price=150, sort="price_asc")
+
+    assert [r.title for r in page.results] == RUNNING_SHOES
+    assert [r.price for r in page.results] == [Decimal("139.99"), Decimal("149.95")]
+    assert page.results[0].cashback_amount == Decimal("4.55")
+    assert all(r.affiliate_link.startswith(f"{local_api.base_url}/r/clk_") for r in page.results)
+    assert (page.total, page.next_cursor) == (2, None)
+
+
+def test_search_takes_decimal_filters_and_every_option(agent: CashbackClient) -> None:
+    page = agent.search(
+        "running shoes",
+        max_price=Decimal("140.00"),
+        min_price="100",
+        category="shoes",
+        merchant="m_beta",
+        min_cashback_rate=Decimal("3"),
+        in_stock=True,
+        sort=models.SortOrder.CASHBACK_AMOUNT,
+        limit=5,
+    )
+    assert [r.title for r in page.results] == RUNNING_SHOES[:1]
+
+
+def test_search_pages_with_the_cursor(agent: CashbackClient) -> None:
+    first = agent.search("running shoes", limit=1, sort="price_asc")
+    assert first.next_cursor
+    second = agent.search("running shoes", limit=1, sort="price_asc", cursor=first.next_cursor)
+
+    assert [r.title for r in first.results + second.results] == RUNNING_SHOES
+    assert second.next_cursor is None
+
+
+def test_batch_search_takes_keywords_models_and_dicts(agent: CashbackClient) -> None:
+    batch = agent.batch_search(
+        [
+            "running shoes",
+            models.SearchRequest(keywords="running shoes", filters=models.SearchFilters(max_price=Decimal("140"))),
+            {"keywords": "headphones", "limit": 2},
+        ]
+    )
+
+    assert [item.ok for item in batch.results] == [True, True, True]
+    results = [item.result for item in batch.results]
+    assert all(result is not None for result in results)
+    assert [len(result.results) for result in results if result] == [2, 1, 2]
+
+
+def test_compare_ranks_merchants_by_cashback(agent: CashbackClient) -> None:
+    compared = agent.compare(HEADPHONES, max_merchants=3)
+
+    assert [row.rank for row in compared.results] == [1, 2, 3]
+    amounts = [row.cashback_amount for row in compared.results]
+    assert amounts == sorted(amounts, reverse=True)
+    assert compared.results[0].savings_vs_1st == Decimal("0.00")
+    assert compared.summary.merchant_count >= 3
+    assert compared.agent_id == agent.agent_id
+
+
+def test_stats_and_analytics_count_the_agents_searches(agent: CashbackClient) -> None:
+    agent.search("running shoes")
+    agent.search("headphones", brand="Sony")
+
+    stats = agent.stats()
+    assert (stats.agent_id, stats.total_searches, stats.revenue) == (agent.agent_id, 2, Decimal("0.00"))
+    analytics = agent.analytics()
+    assert sorted(s.keywords for s in analytics.recent_searches) == ["headphones", "running shoes"]
+    assert len(analytics.timeline) == 30
+    assert "sony" in [brand.name for brand in analytics.top_brands]
+
+
+def test_conversions_stats_leaderboard_and_trending_show_the_commission(connect: Connect, shopper: Shopper) -> None:
+    api = connect(shopper.token, agent_id=shopper.agent_id)
+
+    [conversion] = api.conversions(limit=5).conversions
+    assert (conversion.status, conversion.commission_amount) == (models.ConversionStatus.CONFIRMED, Decimal(COMMISSION))
+    assert api.stats().revenue == Decimal(COMMISSION)
+    board = api.leaderboard(metric="revenue", period=models.LeaderboardPeriod.WEEK)
+    assert board.as_of is not None
+    mine = [row for row in board.agents if row.agent_id == shopper.agent_id]
+    assert [(row.agent_name, row.revenue, row.conversions) for row in mine] == [
+        (shopper.agent_name, Decimal(COMMISSION), 1)
+    ]
+    trending = api.trending(days=7)
+    assert RUNNING_SHOES[0] in [p.title for p in trending.products]
+    assert "m_beta" in [m.merchant_id for m in trending.merchants]
+
+
+def test_rotate_token_switches_the_client_to_the_new_token(connect: Connect, agent: CashbackClient) -> None:
+    old = agent.token
+    rotated = agent.rotate_token()
+
+    assert agent.token == rotated.token != old
+    assert agent.get_agent().agent_id == agent.agent_id
+    with pytest.raises(UnauthorizedError):
+        connect(old, agent_id=agent.agent_id).get_agent()
+
+
+def test_every_answer_surfaces_the_rate_limit_headers_and_request_id(agent: CashbackClient) -> None:
+    agent.search("running shoes")
+
+    limit = agent.last_rate_limit
+    assert limit is not None
+    assert limit.limit == 100  # the standard plan's minute, the tightest window
+    assert 0 <= limit.remaining < 100
+    assert [(w.name, w.limit, w.window_seconds) for w in limit.windows] == [("minute", 100, 60), ("hour", 1000, 3600)]
+    assert all(w.remaining is not None and w.reset_in is not None for w in limit.windows)
+    assert limit.windows[0].remaining == limit.remaining
+    assert limit.retry_after is None
+    assert agent.last_request_id
+
+
+def test_an_api_error_carries_its_code_status_and_request_id(agent: CashbackClient) -> None:
+    with pytest.raises(NotFoundError) as raised:
+        agent.compare("a product nobody sells")
+
+    error = raised.value
+    assert isinstance(error, CashbackError)
+    assert (error.status, error.code) == (404, "PRODUCT_NOT_FOUND")
+    assert error.request_id and error.request_id == agent.last_request_id
+    assert error.rate_limit is not None and error.rate_limit.limit == 100
+    assert error.request_id in str(error) and "PRODUCT_NOT_FOUND" in str(error)
+
+
+def test_bad_input_is_an_invalid_request_error(connect: Connect, agent: CashbackClient) -> None:
+    with pytest.raises(InvalidRequestError) as raised:
+        agent.search("running shoes", limit=500)
+    assert (raised.value.status, raised.value.code) == (400, "INVALID_VALUE")
+    assert raised.value.request_id
+
+    with pytest.raises(InvalidRequestError) as raised:
+        connect().register("bad-wallet", wallet_address="not-a-wallet")
+    assert raised.value.code == "INVALID_VALUE"
+
+
+def test_an_unknown_token_is_unauthorized_with_the_gateways_request_id(connect: Connect, catalog: None) -> None:
+    with pytest.raises(UnauthorizedError) as raised:
+        connect("cbk_agent_" + "x" * 43).search("running shoes")
+
+    assert (raised.value.status, raised.value.code) == (401, "UNAUTHORIZED")
+    assert raised.value.request_id
+    assert raised.value.rate_limit is None  # the gateway answered: nothing was counted
+
+
+def test_another_agents_stats_are_forbidden(connect: Connect, agent: CashbackClient) -> None:
+    other = connect().register("someone-else")
+
+    with pytest.raises(ForbiddenError) as raised:
+        agent.stats(other.agent_id)
+    assert (raised.value.status, raised.value.code) == (403, "FORBIDDEN")
+    assert raised.value.request_id
+
+
+def free_port() -> int:
+    """A port nothing listens on: bound, then released."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_an_unreachable_api_is_a_connection_error(connect: Connect) -> None:
+    with pytest.raises(ConnectionFailedError) as raised:
+        connect(base_url=f"http://127.0.0.1:{free_port()}").health()
+    assert (raised.value.status, raised.value.code, raised.value.request_id) == (None, "CONNECTION_FAILED", None)
+
+
+def test_agent_reads_need_an_agent_id(connect: Connect) -> None:
+    with pytest.raises(ValueError, match="agent id"):
+        connect("cbk_agent_token").stats()
