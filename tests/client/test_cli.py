@@ -1,0 +1,168 @@
+"""The `cashback` command against the local API: readable tables, --json, errors on stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cashback_client.cli import main
+from localrun.stack import LocalApi
+from tests.client.conftest import COMMISSION, RUNNING_SHOES, Shopper
+from tests.client.test_client import free_port
+from tests.small_catalog import HEADPHONES
+
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def cashback(local_api: LocalApi, shopper: Shopper, *argv: str) -> list[str]:
+    return ["--api-url", local_api.base_url, "--token", shopper.token, "--agent-id", shopper.agent_id, *argv]
+
+
+def columns(header: str, row: str, *names: str) -> None:
+    """Each named column starts at the same place in the header and in the row."""
+    for name, value in zip(names[::2], names[1::2], strict=True):
+        assert header.index(name) == row.index(value), (name, header, row)
+
+
+def test_search_prints_an_aligned_table_of_real_results(
+    local_api: LocalApi, shopper: Shopper, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(cashback(local_api, shopper, "search", "running shoes", "--max-price", "150"))
+
+    out = capsys.readouterr().out
+    assert code == 0
+    header, rule, *rows = out.splitlines()
+    assert header.split() == ["#", "Title", "Brand", "Merchant", "Price", "Cashback", "Rate", "Rating", "In", "stock"]
+    assert set(rule.replace(" ", "")) == {"-"}
+    assert RUNNING_SHOES[0] in rows[0] and RUNNING_SHOES[1] in rows[1]
+    columns(header, rows[0], "Title", "Nike", "Merchant", "Beta Mart")
+    assert header.index("Rate") + len("Rate") == rows[0].index("3.25%") + len("3.25%")  # numbers right-aligned
+    assert "139.99 USD" in rows[0] and "4.55 USD" in rows[0]
+    assert '2 of 2 results for "running shoes"' in out
+
+
+def test_search_filters_map_to_the_api(
+    local_api: LocalApi, shopper: Shopper, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["search", "running", "shoes", "--category", "shoes", "--merchant", "Gamma Store", "--min-cashback", "0.5"]
+    code = main(cashback(local_api, shopper, *argv, "--sort", "price_desc", "--limit", "5", "--links"))
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert RUNNING_SHOES[1] in out and RUNNING_SHOES[0] not in out
+    assert f"{local_api.base_url}/r/clk_" in out
+    assert '1 of 1 results for "running shoes"' in out
+
+
+def test_json_prints_the_apis_answer(local_api: LocalApi, shopper: Shopper, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(cashback(local_api, shopper, "search", "running shoes", "--max-price", "150", "--json"))
+
+    answer = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert [(r["title"], r["price"]) for r in answer["results"]] == [
+        (RUNNING_SHOES[0], "139.99"),
+        (RUNNING_SHOES[1], "149.95"),
+    ]
+
+
+def test_register_prints_the_token_and_how_to_use_it(local_api: LocalApi, capsys: pytest.CaptureFixture[str]) -> None:
+    wallet = "0x52908400098527886E0F7030069857D2E4169EE7"
+    code = main(["--api-url", local_api.base_url, "register", "cli-agent", "--wallet", wallet, "--crypto", "ETH"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    token = re.search(r"^token\s+(cbk_agent_\S+)$", out, re.MULTILINE)
+    agent_id = re.search(r"^agent_id\s+(agt_\S+)$", out, re.MULTILINE)
+    assert token and agent_id
+    assert re.search(r"^crypto_preference\s+ETH$", out, re.MULTILINE)
+    assert f"export CASHBACK_TOKEN={token[1]} CASHBACK_AGENT_ID={agent_id[1]}" in out
+
+
+COMMANDS = [
+    (["compare", HEADPHONES, "--max-merchants", "3"], ["Rank  Merchant", "Alpha Audio", "best cashback:"]),
+    (["stats"], [r"^revenue\s+120\.00$", r"^conversions\s+1 confirmed, 0 pending, 0 refunded$"]),
+    (["analytics"], ["Days with activity", "Top merchants by conversions", "pegasus running shoes"]),
+    (["conversions"], ["Conversion", "confirmed", "139.99 USD", f"{COMMISSION} USD"]),
+    (["leaderboard", "--metric", "revenue", "--period", "7d"], ["Leaderboard by revenue, period 7d", "client-shopper"]),
+    (["trending", "--days", "7"], [r"Trending, last 7 day\(s\)", RUNNING_SHOES[0], "m_beta"]),
+    (["agent"], [r"^agent_name\s+client-shopper$"]),
+    (["batch-search", "running shoes", "headphones", "--limit", "2"], ["== running shoes", "== headphones"]),
+    (["health"], ["ok: version"]),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), [pytest.param(*command, id=command[0][0]) for command in COMMANDS])
+def test_every_command_prints_its_answer(
+    local_api: LocalApi, shopper: Shopper, capsys: pytest.CaptureFixture[str], argv: list[str], expected: list[str]
+) -> None:
+    code = main(cashback(local_api, shopper, *argv))
+
+    captured = capsys.readouterr()
+    assert (code, captured.err) == (0, "")
+    for pattern in expected:
+        assert re.search(pattern, captured.out, re.MULTILINE), (pattern, captured.out)
+
+
+def test_an_api_error_goes_to_stderr_with_code_and_request_id(
+    local_api: LocalApi, shopper: Shopper, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(cashback(local_api, shopper, "compare", "a product nobody sells"))
+
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out == ""
+    assert "error: PRODUCT_NOT_FOUND: " in captured.err
+    assert re.search(rf"^request id: {UUID}$", captured.err, re.MULTILINE)
+    assert "Traceback" not in captured.err
+
+
+def test_settings_come_from_the_environment(
+    local_api: LocalApi, shopper: Shopper, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CASHBACK_API_URL", local_api.base_url)
+    monkeypatch.setenv("CASHBACK_TOKEN", shopper.token)
+    monkeypatch.setenv("CASHBACK_AGENT_ID", shopper.agent_id)
+
+    assert main(["stats", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["agent_id"] == shopper.agent_id
+
+
+def test_a_command_without_a_token_is_a_usage_error(local_api: LocalApi, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--api-url", local_api.base_url, "--token", "", "search", "running shoes"])
+
+    assert code == 2
+    assert "needs the agent's token" in capsys.readouterr().err
+
+
+def test_an_unreachable_api_exits_1_without_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--api-url", f"http://127.0.0.1:{free_port()}", "health"])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: CONNECTION_FAILED: GET http://127.0.0.1:")
+    assert "Traceback" not in err
+
+
+def test_the_installed_command_prints_the_table(local_api: LocalApi, shopper: Shopper) -> None:
+    command = Path(sys.executable).parent / "cashback"
+    env = {**os.environ, "CASHBACK_API_URL": local_api.base_url, "CASHBACK_TOKEN": shopper.token}
+
+    done = subprocess.run(
+        [str(command), "search", "running shoes", "--max-price", "150"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split()[:2] == ["#", "Title"]
+    assert RUNNING_SHOES[0] in lines[2] and RUNNING_SHOES[1] in lines[3]
