@@ -243,8 +243,10 @@ class Core:
             if wait is None:
                 return self.parse(call, response)
             attempt += 1
+            rate_limit = RateLimit.from_headers(response.headers)
+            self.last_rate_limit = rate_limit or self.last_rate_limit
             if self.on_retry:
-                error = errors.from_response(response, RateLimit.from_headers(response.headers))
+                error = errors.from_response(response, rate_limit)
                 assert isinstance(error, errors.RateLimitedError)
                 self.on_retry(Retry(error=error, wait=wait, attempt=attempt))
             yield Sleep(wait)
