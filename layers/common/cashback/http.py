@@ -215,15 +215,18 @@ def raw_body(event: dict[str, Any]) -> bytes:
     return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
 
 
+# Shared headers a handler may override (Cache-Control: no-store unless it serves static files).
+HANDLER_MAY_SET = frozenset({"Cache-Control"})
+
+
 def _add_headers(response: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
     multi = response.setdefault("multiValueHeaders", {})
+    for name, value in (response.get("headers") or {}).items():
+        multi.setdefault(name, [value])
+    response["headers"] = {}
     for name, value in headers.items():
-        multi[name] = [value]
-    single = response.get("headers")
-    if single:
-        for name, value in single.items():
-            multi.setdefault(name, [value])
-        response["headers"] = {}
+        if not (name in HANDLER_MAY_SET and name in multi):
+            multi[name] = [value]
     return response
 
 
