@@ -70,6 +70,8 @@ COMMON_ERRORS: dict[int, str] = {
     429: "RATE_LIMITED; see Retry-After",
     503: "DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE",
 }
+# What a route with an id in its path answers when the id has characters the router never matches.
+UNROUTABLE_ID = "ROUTE_NOT_FOUND (the path parameter has characters no id has)"
 # Answered by API Gateway for routes behind the authorizer, with the same error body.
 AUTHORIZER_ERRORS: dict[int, str] = {401: "UNAUTHORIZED (no or unknown token)", 403: "FORBIDDEN"}
 
@@ -254,6 +256,22 @@ def _is_json(event: dict[str, Any]) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
 
+def _unacceptable_body(event: dict[str, Any]) -> ApiError | None:
+    """Why a body cannot be read at all (too large, not JSON, not UTF-8), before any handler runs."""
+    raw = raw_body(event)
+    if len(raw) > get_settings().max_body_bytes:
+        return PayloadTooLarge(details={"max_bytes": get_settings().max_body_bytes})
+    if not raw:
+        return None
+    if not _is_json(event):
+        return UnsupportedMediaType()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return MalformedJson("The request body is not UTF-8 text.")
+    return None
+
+
 @lambda_handler_decorator
 def api_endpoint(
     handler: Callable[[dict[str, Any], Any], dict[str, Any]],
@@ -287,12 +305,9 @@ def api_endpoint(
     shared.update(decision.headers())
     if not decision.allowed:
         return json_response(429, error_body(ratelimit.rejection(decision), rid), shared)
-    if len(raw_body(event)) > get_settings().max_body_bytes:
-        too_large = PayloadTooLarge(details={"max_bytes": get_settings().max_body_bytes})
-        return json_response(too_large.status, error_body(too_large, rid), shared)
-    if event.get("body") and not _is_json(event):
-        unsupported = UnsupportedMediaType()
-        return json_response(unsupported.status, error_body(unsupported, rid), shared)
+    refusal = _unacceptable_body(event)
+    if refusal:
+        return json_response(refusal.status, error_body(refusal, rid), shared)
     try:
         if verify:
             verify(event)
