@@ -223,3 +223,10 @@ def test_an_unreachable_api_is_a_connection_error(connect: Connect) -> None:
 def test_agent_reads_need_an_agent_id(connect: Connect) -> None:
     with pytest.raises(ValueError, match="agent id"):
         connect("cbk_agent_token").stats()
+
+
+def test_an_agent_id_cannot_change_the_route(agent: CashbackClient) -> None:
+    with pytest.raises(NotFoundError) as raised:
+        agent.stats("../../search")  # quoted into one path segment (%2F): no route, not POST /search
+
+    assert (raised.value.status, raised.value.code) == (404, "ROUTE_NOT_FOUND")

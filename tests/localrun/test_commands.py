@@ -46,12 +46,15 @@ def test_wipe_deletes_the_snapshots(tmp_path: Path) -> None:
 
 def test_dev_seeds_the_catalog_once_and_keeps_it_across_restarts(tmp_path: Path) -> None:
     with LocalApi(ROOT / "template.yaml", tmp_path, on_start="scripts.seed_catalog:seed", startup_timeout=300) as api:
-        agent = httpx.post(f"{api.base_url}/agents", json={"agent_name": "seeded"}).json()
+        # A cold function on a busy 2-core machine can take longer than httpx's 5 s default.
+        agent = httpx.post(f"{api.base_url}/agents", json={"agent_name": "seeded"}, timeout=60).json()
         assert "seeding catalog: 100%" in api.output()  # the progress bar
     headers = {"Authorization": f"Bearer {agent['token']}"}
 
     with LocalApi(ROOT / "template.yaml", tmp_path, on_start="scripts.seed_catalog:seed", startup_timeout=300) as api:
-        found = httpx.post(f"{api.base_url}/search", json={"keywords": "air fryer", "limit": 10}, headers=headers)
+        found = httpx.post(
+            f"{api.base_url}/search", json={"keywords": "air fryer", "limit": 10}, headers=headers, timeout=60
+        )
         assert "seeding catalog" not in api.output()
     assert found.status_code == 200, found.text
     results = found.json()["results"]

@@ -13,6 +13,7 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Generic, TypedDict, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -156,10 +157,11 @@ class Core:
     # ------------------------------------------------------------ the operations
 
     def agent(self, agent_id: str | None) -> str:
+        """The agent id as a path segment (quoted: an id never changes which route is called)."""
         chosen = agent_id or self.agent_id
         if not chosen:
             raise ValueError("no agent id: pass agent_id, or give the client one (agent_id=...)")
-        return chosen
+        return quote(chosen, safe="")
 
     def health(self) -> Call[models.HealthStatus]:
         return Call("GET", "/health", models.HealthStatus, authenticated=False)
