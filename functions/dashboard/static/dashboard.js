@@ -24,6 +24,10 @@
 
   const byId = (id) => document.getElementById(id);
 
+  if (typeof Chart === "undefined") {
+    byId("updated").textContent = "The charting library did not load (dashboard/assets/chart.umd.min.js).";
+    return;
+  }
   Chart.defaults.animation = false; // draw at once: refreshes do not flicker, screenshots are complete
   Chart.defaults.maintainAspectRatio = false;
   Chart.defaults.font.family = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif";
