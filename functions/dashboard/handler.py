@@ -29,6 +29,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+# Assets change only with a deployment; the page itself is never cached (the shared no-store).
+ASSET_CACHE_CONTROL = "public, max-age=3600"
 PAGE = ("static/index.html", "text/html; charset=utf-8")
 # The only files served under /dashboard/assets/: name -> (path beside this file, media type).
 ASSETS = {
@@ -52,8 +54,9 @@ def _read(relative: str) -> str:
         raise InternalError() from None
 
 
-def _file(relative: str, media_type: str) -> Response[str]:
-    return Response(status_code=200, content_type=media_type, body=_read(relative), headers=SECURITY_HEADERS)
+def _file(relative: str, media_type: str, headers: dict[str, str] | None = None) -> Response[str]:
+    headers = {**SECURITY_HEADERS, **(headers or {})}
+    return Response(status_code=200, content_type=media_type, body=_read(relative), headers=headers)
 
 
 @app.get("/dashboard", include_in_schema=False)
@@ -65,7 +68,7 @@ def page() -> Response[str]:
 def asset(name: str) -> Response[str]:
     if name not in ASSETS:
         raise RouteNotFound(details={"asset": name[:100], "assets": sorted(ASSETS)})
-    return _file(*ASSETS[name])
+    return _file(*ASSETS[name], headers={"Cache-Control": ASSET_CACHE_CONTROL})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -75,6 +75,7 @@ def test_the_page_is_html_under_a_policy_that_allows_only_this_origin(aws: None)
     assert policy["script-src"] == policy["style-src"] == policy["connect-src"] == "'self'"
     assert policy["frame-ancestors"] == policy["base-uri"] == policy["form-action"] == "'none'"
     assert header(response, "X-Content-Type-Options") == "nosniff"
+    assert header(response, "Cache-Control") == "no-store"
 
 
 def test_the_page_has_no_inline_script_or_style_for_the_policy_to_refuse() -> None:
@@ -105,6 +106,7 @@ def test_every_asset_the_page_names_is_served_with_its_media_type(aws: None, nam
     assert response["statusCode"] == 200
     assert header(response, "Content-Type") == media_type
     assert header(response, "X-Content-Type-Options") == "nosniff"
+    assert header(response, "Cache-Control") == "public, max-age=3600"  # the page itself is no-store
     assert response["body"]
 
 
