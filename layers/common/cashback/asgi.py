@@ -4,14 +4,13 @@ ASGI app (e.g. the MCP SDK's transport) for the request API Gateway handed it.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-Message = dict[str, Any]
-ASGIApp = Callable[
-    [dict[str, Any], Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
-]
+Message = MutableMapping[str, Any]
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class HttpResponse:
         return next((value for key, value in self.headers if key.lower() == name.lower()), None)
 
 
-def scope_of(request: HttpRequest) -> dict[str, Any]:
+def scope_of(request: HttpRequest) -> Scope:
     """The ASGI HTTP connection scope (HTTPS, as API Gateway is reached)."""
     return {
         "type": "http",
