@@ -4,6 +4,7 @@ The official MCP Python SDK speaks the protocol: each invocation (one HTTP reque
 its StreamableHTTPSessionManager as one in-memory ASGI call, in stateless JSON-response mode, so
 any instance can answer any request and nothing is kept between them. The tools come from the
 layer (`cashback.tools`): the REST routes' models and use cases, run as the calling agent.
+GET /mcp, where the transport would open a server-to-client SSE stream, is 405 (none offered).
 """
 
 import asyncio
@@ -21,7 +22,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from cashback import __version__, asgi, http, tools
-from cashback.errors import ApiError, error_body
+from cashback.errors import ApiError, MethodNotAllowed, error_body
 from cashback.observability import MetricUnit, logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -118,7 +119,7 @@ async def _serve(request: asgi.HttpRequest, invocation: tools.Invocation) -> asg
 @app.post("/mcp", include_in_schema=False)
 def mcp() -> Response[str]:
     event = app.current_event
-    invocation = tools.Invocation(http.caller(app), http.public_base_url(app), event.request_context.request_id)
+    invocation = tools.Invocation(http.caller(app), http.public_base_url(app), _rid())
     request = asgi.HttpRequest(
         method="POST",
         path="/mcp",
@@ -133,6 +134,18 @@ def mcp() -> Response[str]:
         headers={name.title(): value for name, value in answer.headers if name.lower() != "content-length"},
         body=answer.body.decode("utf-8"),
     )
+
+
+@app.get("/mcp", include_in_schema=False)
+def no_stream() -> Response[str]:
+    """The transport's GET opens a server-to-client SSE stream; a stateless server on Lambda
+    offers none, and the protocol says to answer 405 then (clients carry on with POST)."""
+    refused = error_body(MethodNotAllowed("The MCP server answers POST only; it offers no SSE stream."), _rid())
+    return Response(405, "application/json", json.dumps(refused, separators=(",", ":")), {"Allow": "POST"})
+
+
+def _rid() -> str:
+    return app.current_event.request_context.request_id
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

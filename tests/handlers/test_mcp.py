@@ -151,3 +151,14 @@ def test_a_bug_in_a_tool_is_a_json_rpc_internal_error_without_its_details(
     assert answer["error"]["code"] == -32603
     assert "secret" not in json.dumps(answer)
     assert answer["error"]["data"]["request_id"]
+
+
+def test_get_is_405_allow_post_as_the_transport_says_for_a_server_without_an_sse_stream(small_catalog: object) -> None:
+    event = api_event("GET", "/mcp", authorizer=agent_authorizer(AGENT), headers={"Accept": "text/event-stream"})
+
+    response = mcp_fn.lambda_handler(event, LambdaContext())
+
+    assert response["statusCode"] == 405
+    assert header(response, "Allow") == "POST"
+    assert body_of(response)["error"]["code"] == "METHOD_NOT_ALLOWED"
+    assert header(response, "X-RateLimit-Remaining") == "99"

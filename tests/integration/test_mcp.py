@@ -287,6 +287,15 @@ def test_no_or_an_unknown_token_is_refused_with_401_before_the_mcp_server(
     assert (plain.status_code, error_code(plain)) == (401, "UNAUTHORIZED")
 
 
+def test_get_mcp_is_405_allow_post_since_the_server_offers_no_sse_stream(
+    agent: dict[str, Any], client: httpx.Client
+) -> None:
+    response = client.get("/mcp", headers={**bearer(agent["token"]), "Accept": "text/event-stream"})
+
+    assert (response.status_code, error_code(response)) == (405, "METHOD_NOT_ALLOWED")
+    assert response.headers["Allow"] == "POST"
+
+
 # ---------------------------------------------------------------- rate limit
 
 
