@@ -79,11 +79,12 @@ async def call_tool(_: ServerRequestContext[Any], params: types.CallToolRequestP
         raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {params.name}")
     invocation = _invocation.get()
     try:
-        output = tool.call(params.arguments or {}, invocation)
+        arguments = tool.parse(params.arguments or {})
     except ValidationError as invalid:
-        return _result(
-            error_body(http.validation_error([dict(e) for e in invalid.errors()]), invocation.request_id), True
-        )
+        refused = http.validation_error([dict(e) for e in invalid.errors()])
+        return _result(error_body(refused, invocation.request_id), True)
+    try:
+        output = tool.run(arguments, invocation)
     except ApiError as refused:
         return _result(error_body(refused, invocation.request_id), True)
     except Exception as bug:

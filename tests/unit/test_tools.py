@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from cashback import asgi, tools
 from cashback.auth import Caller, PrincipalKind
 from cashback.errors import Forbidden
-from cashback.models import CompareRequest, TrendingRequest
+from cashback.models import CompareRequest, SearchRequest, TrendingRequest
 from tests.conftest import ROOT
 
 DOCUMENT = json.loads((ROOT / "layers/common/cashback/openapi.json").read_text())
@@ -52,18 +52,20 @@ def test_every_tool_has_object_schemas_in_and_out() -> None:
         assert tool.output_schema()["type"] == "object" and tool.output_schema()["properties"]
 
 
-def test_arguments_are_validated_before_anything_runs() -> None:
-    anyone = tools.Invocation(Caller(), "https://api.example.test", "req-1")
+def test_arguments_are_parsed_with_the_rest_routes_model() -> None:
+    parsed = tools.TOOLS["search_products"].parse({"keywords": "shoes", "filters": {"max_price": "100"}})
 
+    assert isinstance(parsed, SearchRequest) and parsed.limit == 10
     with pytest.raises(ValidationError):
-        tools.TOOLS["search_products"].call({"keywords": ""}, anyone)
+        tools.TOOLS["search_products"].parse({"keywords": ""})
 
 
 def test_agent_tools_refuse_a_caller_that_is_not_an_agent() -> None:
     admin = tools.Invocation(Caller(kind=PrincipalKind.ADMIN, principal_id="adm_x"), "https://x.test", "req-1")
+    tool = tools.TOOLS["get_agent_stats"]
 
     with pytest.raises(Forbidden):
-        tools.TOOLS["get_agent_stats"].call({}, admin)
+        tool.run(tool.parse({}), admin)
 
 
 async def _echo(scope: asgi.Scope, receive: Any, send: Any) -> None:

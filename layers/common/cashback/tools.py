@@ -1,9 +1,9 @@
 """The API as tools for AI agents (what POST /mcp serves), independent of any MCP library.
 
 Each tool names the REST route it mirrors: its arguments are that route's request model, its
-result that route's response model, and it runs the same use case as the calling agent. Input
-that does not validate raises pydantic's ValidationError; everything else a use case refuses
-raises the same ApiError (with the same code) as the REST route would.
+result that route's response model, and it runs the same use case as the calling agent.
+Arguments that do not validate raise pydantic's ValidationError (`parse`); whatever the use case
+refuses raises the same ApiError, with the same code, as the REST route would (`run`).
 """
 
 from __future__ import annotations
@@ -53,9 +53,9 @@ class Tool:
     def output_schema(self) -> dict[str, Any]:
         return self.output_model.model_json_schema(mode="serialization")
 
-    def call(self, arguments: dict[str, Any], invocation: Invocation) -> BaseModel:
-        """Validate the arguments and run the use case (ValidationError or ApiError on refusal)."""
-        return self.run(self.input_model.model_validate(arguments), invocation)
+    def parse(self, arguments: dict[str, Any]) -> BaseModel:
+        """The arguments as the input model; pydantic's ValidationError when they do not fit."""
+        return self.input_model.model_validate(arguments)
 
 
 def _search(request: SearchRequest, call: Invocation) -> SearchResponse:
