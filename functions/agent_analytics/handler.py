@@ -19,7 +19,9 @@ http.configure(app)
     "/agents/<agent_id>/analytics",
     summary="The agent's analytics",
     tags=["Analytics"],
-    responses=http.responses(errors={403: "FORBIDDEN (another agent's data, or no analytics:read scope)"}),
+    responses=http.responses(
+        errors={403: "FORBIDDEN (another agent's data, or no analytics:read scope)", 404: http.UNROUTABLE_ID}
+    ),
     security=http.AGENT_OR_ADMIN,
 )
 def agent_analytics(agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)]) -> AgentAnalytics:

@@ -48,7 +48,9 @@ def put_products(batch: ProductBatch) -> UpsertResult:
     "/catalog/products/<product_id>",
     summary="Read a product",
     tags=["Catalog"],
-    responses=http.responses(errors={403: "FORBIDDEN (no catalog:read scope)", 404: "PRODUCT_NOT_FOUND"}),
+    responses=http.responses(
+        errors={403: "FORBIDDEN (no catalog:read scope)", 404: f"PRODUCT_NOT_FOUND; {http.UNROUTABLE_ID}"}
+    ),
     security=http.ADMIN_KEY,
 )
 def get_product(product_id: Annotated[CatalogId, Path()]) -> Product:
@@ -60,7 +62,7 @@ def get_product(product_id: Annotated[CatalogId, Path()]) -> Product:
     "/catalog/products/<product_id>",
     summary="Delete a product and its index entries",
     tags=["Catalog"],
-    responses=http.responses(errors={**NO_SCOPE, 404: "PRODUCT_NOT_FOUND"}),
+    responses=http.responses(errors={**NO_SCOPE, 404: f"PRODUCT_NOT_FOUND; {http.UNROUTABLE_ID}"}),
     security=http.ADMIN_KEY,
 )
 def delete_product(product_id: Annotated[CatalogId, Path()]) -> Deleted:

@@ -19,7 +19,9 @@ http.configure(app)
     "/agents/<agent_id>",
     summary="An agent's profile",
     tags=["Agents"],
-    responses=http.responses(errors={403: "FORBIDDEN (another agent, or no agents:read)", 404: "AGENT_NOT_FOUND"}),
+    responses=http.responses(
+        errors={403: "FORBIDDEN (another agent, or no agents:read)", 404: f"AGENT_NOT_FOUND; {http.UNROUTABLE_ID}"}
+    ),
     security=http.AGENT_OR_ADMIN,
 )
 def get_agent(agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)]) -> AgentProfile:

@@ -19,7 +19,9 @@ http.configure(app)
     "/agents/<agent_id>/conversions",
     summary="The agent's conversions, newest first",
     tags=["Conversions"],
-    responses=http.responses(errors={403: "FORBIDDEN (another agent's data, or no analytics:read scope)"}),
+    responses=http.responses(
+        errors={403: "FORBIDDEN (another agent's data, or no analytics:read scope)", 404: http.UNROUTABLE_ID}
+    ),
     security=http.AGENT_OR_ADMIN,
 )
 def list_conversions(

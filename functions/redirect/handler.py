@@ -18,7 +18,9 @@ http.configure(app)
     summary="Follow an affiliate link",
     description="Anonymous (per-IP limit). Redirects only to the merchant URL stored with the click.",
     tags=["Shopping"],
-    responses=http.responses("To the merchant (Location)", {404: "CLICK_NOT_FOUND"}, status=302, authorized=False),
+    responses=http.responses(
+        "To the merchant (Location)", {404: f"CLICK_NOT_FOUND; {http.UNROUTABLE_ID}"}, status=302, authorized=False
+    ),
 )
 def follow(click_id: Annotated[str, Path(pattern=shopping.CLICK_ID_PATTERN)]) -> Response[None]:
     target = shopping.follow_click(click_id)

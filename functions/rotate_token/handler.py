@@ -19,7 +19,9 @@ http.configure(app)
     "/agents/<agent_id>/token",
     summary="Rotate the agent's token",
     tags=["Agents"],
-    responses=http.responses(errors={403: "FORBIDDEN (another agent's token)", 409: "CONFLICT"}),
+    responses=http.responses(
+        errors={403: "FORBIDDEN (another agent's token)", 404: http.UNROUTABLE_ID, 409: "CONFLICT"}
+    ),
     security=http.AGENT_TOKEN,
 )
 def rotate_token(agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)]) -> RotatedToken:

@@ -27,6 +27,7 @@ EXPECTED = {
     "get_agent/own-profile.json": 200,
     "get_agent/other-agent.json": 403,
     "health/get.json": 200,
+    "docs/openapi-json.json": 200,
     "register_agent/register.json": 201,
     "register_agent/malformed-json.json": 400,
     "rotate_token/rotate.json": 200,

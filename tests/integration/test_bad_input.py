@@ -12,6 +12,7 @@ from tests.integration.conftest import bearer, error_code, register
     ("body", "code"),
     [
         (b'{"agent_name": ', "MALFORMED_JSON"),
+        (b'{"agent_name": "\xff\xfe"}', "MALFORMED_JSON"),  # not UTF-8
         (b'{"agent_name": 42}', "INVALID_TYPE"),
         (b"{}", "MISSING_FIELD"),
         (b'{"agent_name": "a", "is_admin": true}', "UNKNOWN_FIELD"),

@@ -70,6 +70,8 @@ COMMON_ERRORS: dict[int, str] = {
     429: "RATE_LIMITED; see Retry-After",
     503: "DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE",
 }
+# What a route with an id in its path answers when the id has characters the router never matches.
+UNROUTABLE_ID = "ROUTE_NOT_FOUND (the path parameter has characters no id has)"
 # Answered by API Gateway for routes behind the authorizer, with the same error body.
 AUTHORIZER_ERRORS: dict[int, str] = {401: "UNAUTHORIZED (no or unknown token)", 403: "FORBIDDEN"}
 
@@ -215,15 +217,18 @@ def raw_body(event: dict[str, Any]) -> bytes:
     return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
 
 
+# Shared headers a handler may override (Cache-Control: no-store unless it serves static files).
+HANDLER_MAY_SET = frozenset({"Cache-Control"})
+
+
 def _add_headers(response: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
     multi = response.setdefault("multiValueHeaders", {})
+    for name, value in (response.get("headers") or {}).items():
+        multi.setdefault(name, [value])
+    response["headers"] = {}
     for name, value in headers.items():
-        multi[name] = [value]
-    single = response.get("headers")
-    if single:
-        for name, value in single.items():
-            multi.setdefault(name, [value])
-        response["headers"] = {}
+        if not (name in HANDLER_MAY_SET and name in multi):
+            multi[name] = [value]
     return response
 
 
@@ -249,6 +254,22 @@ def _is_json(event: dict[str, Any]) -> bool:
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     media_type = str(headers.get("content-type") or "application/json").split(";")[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _unacceptable_body(event: dict[str, Any]) -> ApiError | None:
+    """Why a body cannot be read at all (too large, not JSON, not UTF-8), before any handler runs."""
+    raw = raw_body(event)
+    if len(raw) > get_settings().max_body_bytes:
+        return PayloadTooLarge(details={"max_bytes": get_settings().max_body_bytes})
+    if not raw:
+        return None
+    if not _is_json(event):
+        return UnsupportedMediaType()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return MalformedJson("The request body is not UTF-8 text.")
+    return None
 
 
 @lambda_handler_decorator
@@ -284,12 +305,9 @@ def api_endpoint(
     shared.update(decision.headers())
     if not decision.allowed:
         return json_response(429, error_body(ratelimit.rejection(decision), rid), shared)
-    if len(raw_body(event)) > get_settings().max_body_bytes:
-        too_large = PayloadTooLarge(details={"max_bytes": get_settings().max_body_bytes})
-        return json_response(too_large.status, error_body(too_large, rid), shared)
-    if event.get("body") and not _is_json(event):
-        unsupported = UnsupportedMediaType()
-        return json_response(unsupported.status, error_body(unsupported, rid), shared)
+    refusal = _unacceptable_body(event)
+    if refusal:
+        return json_response(refusal.status, error_body(refusal, rid), shared)
     try:
         if verify:
             verify(event)

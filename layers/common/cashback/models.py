@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from cashback.auth import AGENT_ID_PATTERN
 from cashback.money import cents
@@ -182,7 +182,7 @@ class Product(BaseModel):
     currency: Currency
     rating: Annotated[Decimal, Field(ge=0, le=5, decimal_places=1)] | None = None
     review_count: Annotated[int, Field(ge=0)] = 0
-    in_stock: bool = True
+    in_stock: StrictBool = True
     url: HttpsUrl
     cashback_rate: Percent
 
@@ -234,7 +234,7 @@ class SearchFilters(BaseModel):
     min_price: Annotated[Decimal, Field(ge=0, le=1_000_000)] | None = None
     max_price: Annotated[Decimal, Field(ge=0, le=1_000_000)] | None = None
     min_cashback_rate: Annotated[Decimal, Field(ge=0, le=100)] | None = None
-    in_stock: bool | None = None
+    in_stock: StrictBool | None = None
 
     @model_validator(mode="after")
     def _price_range(self) -> SearchFilters:
