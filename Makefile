@@ -13,7 +13,7 @@ DATA_DIR ?= .local/dynamodb
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-$(VENV)/.installed: requirements-dev.txt constraints.txt layers/common/requirements.txt
+$(VENV)/.installed: requirements-dev.txt constraints.txt layers/common/requirements.txt functions/mcp/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
 	touch $@

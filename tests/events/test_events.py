@@ -35,6 +35,8 @@ EXPECTED = {
     "batch_search/batch.json": 200,
     "compare/compare.json": 200,
     "compare/unknown-product.json": 404,
+    "mcp/initialize.json": 200,
+    "mcp/tools-call-search.json": 200,
     "redirect/follow.json": 302,
     "redirect/unknown-click.json": 404,
     "catalog_admin/put-products.json": 200,

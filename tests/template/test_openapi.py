@@ -21,6 +21,8 @@ NOT_IN_DOCUMENT = {
     ("GET", "/docs/{name}"),
     ("GET", "/dashboard"),  # the dashboard's HTML page
     ("GET", "/dashboard/assets/{name}"),  # its script, style sheet and Chart.js
+    ("POST", "/mcp"),  # the MCP server (JSON-RPC)
+    ("GET", "/mcp"),
 }
 
 
