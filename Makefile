@@ -13,10 +13,16 @@ DATA_DIR ?= .local/dynamodb
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-$(VENV)/.installed: requirements-dev.txt constraints.txt layers/common/requirements.txt clients/python/pyproject.toml
+$(VENV)/.installed: requirements-dev.txt constraints.txt layers/common/requirements.txt functions/mcp/requirements.txt \
+		clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
 	touch $@
+
+# The dashboard's charting library, vendored from npm (functions/dashboard/Makefile; sam build does the same).
+DASHBOARD_LIBRARY := functions/dashboard/vendor/chart.umd.min.js
+$(DASHBOARD_LIBRARY): functions/dashboard/package.json functions/dashboard/package-lock.json
+	$(MAKE) -C functions/dashboard vendor
 
 $(SAM_VENV)/.installed: requirements-sam.txt
 	test -x $(SAM) || $(PYTHON) -m venv $(SAM_VENV)
@@ -31,11 +37,11 @@ help: ## List the targets
 install: $(VENV)/.installed $(SAM_VENV)/.installed ## Create both virtual environments
 
 .PHONY: dev
-dev: $(VENV)/.installed ## Run the API on 127.0.0.1:$(PORT) with an embedded DynamoDB on :$(DYNAMODB_PORT)
+dev: $(VENV)/.installed $(DASHBOARD_LIBRARY) ## Run the API on 127.0.0.1:$(PORT) with an embedded DynamoDB on :$(DYNAMODB_PORT)
 	$(PY) -m localrun dev --port $(PORT) --dynamodb-port $(DYNAMODB_PORT) --data-dir $(DATA_DIR) --on-start scripts.seed_catalog:seed
 
 .PHONY: invoke
-invoke: $(VENV)/.installed ## Run one function with an event: make invoke FUNCTION=HealthFunction EVENT=events/health/get.json
+invoke: $(VENV)/.installed $(DASHBOARD_LIBRARY) ## Run one function with an event: make invoke FUNCTION=HealthFunction EVENT=events/health/get.json
 	$(PY) -m localrun invoke $(FUNCTION) $(EVENT)
 
 .PHONY: wipe
@@ -47,8 +53,27 @@ admin-key: $(VENV)/.installed ## Create an admin key: make admin-key SCOPES=cata
 	$(PY) -m scripts.admin_key --scopes "$(SCOPES)" --name "$(or $(NAME),admin)" $(if $(STACK),--stack $(STACK),--dynamodb-port $(DYNAMODB_PORT))
 
 .PHONY: test
-test: $(VENV)/.installed $(SAM_VENV)/.installed ## Run every test (unit, handlers, local API over HTTP, events, template)
+test: $(VENV)/.installed $(SAM_VENV)/.installed $(DASHBOARD_LIBRARY) browser ## Run every test (unit, handlers, local API over HTTP, events, template)
 	$(PY) -m pytest -n 2 --dist loadgroup
+
+.PHONY: vendor
+vendor: $(DASHBOARD_LIBRARY) ## Vendor the dashboard's Chart.js from npm into functions/dashboard/vendor (dev and test do it)
+
+# The dashboard's browser test drives Debian's chromium through chromedriver. Installed when
+# missing and apt-get can (root); otherwise that test skips and says which packages it needs.
+BROWSER_PACKAGES := chromium chromium-driver
+.PHONY: browser
+browser: ## Install Debian's chromium and chromium-driver for the dashboard's browser test, when missing
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing $(BROWSER_PACKAGES) for the dashboard's browser test"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		log=$$(mktemp); \
+		if (apt-get update -q && apt-get install -y -q $(BROWSER_PACKAGES)) >"$$log" 2>&1; then rm -f "$$log"; \
+		else tail -n 20 "$$log"; rm -f "$$log"; echo "could not install $(BROWSER_PACKAGES); the browser test will skip"; fi; \
+	else \
+		echo "the dashboard's browser test needs Debian's $(BROWSER_PACKAGES) (apt-get install $(BROWSER_PACKAGES)); it will skip"; \
+	fi
 
 .PHONY: lint
 lint: $(VENV)/.installed ## ruff (lint + format check) and mypy
@@ -87,4 +112,4 @@ deploy: build ## Deploy the dev stack (make deploy CONFIG_ENV=prod for prod)
 
 .PHONY: clean
 clean: ## Remove build output and caches (keeps local data; see make wipe)
-	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache test-output
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache test-output functions/dashboard/node_modules functions/dashboard/vendor

@@ -29,6 +29,7 @@ COLD_STARTS = [
     *ENDPOINTS,
     ("search", "events/search/search.json"),
     ("compare", "events/compare/compare.json"),
+    ("mcp", "events/mcp/tools-call-search.json"),
     ("redirect", "events/redirect/follow.json"),
     ("conversions", "events/conversions/signed.json"),
     ("agent_stats", "events/agent_stats/own-stats.json"),

@@ -35,6 +35,8 @@ EXPECTED = {
     "batch_search/batch.json": 200,
     "compare/compare.json": 200,
     "compare/unknown-product.json": 404,
+    "mcp/initialize.json": 200,
+    "mcp/tools-call-search.json": 200,
     "redirect/follow.json": 302,
     "redirect/unknown-click.json": 404,
     "catalog_admin/put-products.json": 200,
@@ -47,6 +49,8 @@ EXPECTED = {
     "leaderboard/revenue-30d.json": 200,
     "leaderboard/unknown-metric.json": 400,
     "trending/last-7-days.json": 200,
+    "dashboard/page.json": 200,
+    "dashboard/unknown-asset.json": 404,
     "rollup/scheduled.json": "Rolled up",
 }
 # What the error events answer, beyond their status.
@@ -57,6 +61,7 @@ ERROR_CODES = {
     "redirect/unknown-click.json": "CLICK_NOT_FOUND",
     "conversions/bad-signature.json": "SIGNATURE_INVALID",
     "leaderboard/unknown-metric.json": "INVALID_VALUE",
+    "dashboard/unknown-asset.json": "ROUTE_NOT_FOUND",
 }
 EXAMPLE_CLICK_ID = "clk_EXAMPLEclickEXAMPLEcli"
 

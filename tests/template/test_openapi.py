@@ -16,7 +16,15 @@ OPERATIONS = {(method.upper(), path): op for path, ops in DOCUMENT["paths"].item
 ROUTES = {(r.method.upper(), r.path): r for r in template.load(ROOT / "template.yaml").routes}
 BEARER = {"agentToken", "adminKey"}
 # Routes that serve a document, a page or another protocol rather than JSON resources.
-NOT_IN_DOCUMENT = {("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/{name}")}
+NOT_IN_DOCUMENT = {
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/docs/{name}"),
+    ("GET", "/dashboard"),  # the dashboard's HTML page
+    ("GET", "/dashboard/assets/{name}"),  # its script, style sheet and Chart.js
+    ("POST", "/mcp"),  # the MCP server (JSON-RPC)
+    ("GET", "/mcp"),
+}
 
 
 def test_the_committed_document_is_what_the_code_generates() -> None:

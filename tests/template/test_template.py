@@ -38,6 +38,11 @@ def test_sam_build_puts_the_cashback_package_in_the_layer(tmp_path: Path) -> Non
     assert (layer / "aws_lambda_powertools").is_dir()
     assert (layer / "pydantic").is_dir()
     assert (build_dir / "HealthFunction" / "handler.py").exists()
+    dashboard = build_dir / "DashboardFunction"  # its Makefile vendors Chart.js from npm
+    assert (dashboard / "static" / "index.html").exists()
+    assert (dashboard / "vendor" / "chart.umd.min.js").read_text().startswith("/*!\n * Chart.js v4")
+    assert (build_dir / "McpFunction" / "mcp").is_dir()  # the MCP SDK, in that function only
+    assert not (layer / "mcp").exists() and not (build_dir / "HealthFunction" / "mcp").exists()
     shutil.rmtree(build_dir)
 
 

@@ -69,6 +69,12 @@ class RouteNotFound(ApiError):
     default_message = "No route matches this method and path."
 
 
+class MethodNotAllowed(ApiError):
+    status = 405
+    code = "METHOD_NOT_ALLOWED"
+    default_message = "This resource does not answer this method."
+
+
 class Conflict(ApiError):
     status = 409
     code = "CONFLICT"

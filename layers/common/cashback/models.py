@@ -323,6 +323,15 @@ class BatchSearchResponse(BaseModel):
     results: list[BatchSearchItem]
 
 
+class CompareRequest(BaseModel):
+    """GET /compare's query parameters as one object (the MCP tool compare_cashback's arguments)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_name: Annotated[str, Field(min_length=1, max_length=200, examples=["Kitchenwright KI-74 Air Fryer"])]
+    max_merchants: Annotated[int, Field(ge=1, le=20)] = 5
+
+
 class CompareRow(BaseModel):
     rank: int
     product_id: str
@@ -440,6 +449,12 @@ class AgentStats(BaseModel):
     as_of: str = Field(description="these figures are live: written with each request")
 
 
+class OwnStatsRequest(BaseModel):
+    """No arguments: the MCP tool get_agent_stats answers for the calling agent only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class SearchLogEntry(BaseModel):
     keywords: str
     filters: dict[str, object]
@@ -513,6 +528,14 @@ class Leaderboard(BaseModel):
     period: LeaderboardPeriod
     agents: list[LeaderboardRow]
     as_of: str | None = Field(description="when the rollup that built this last ran; null before the first run")
+
+
+class TrendingRequest(BaseModel):
+    """GET /analytics/trending's query parameters as one object (the MCP tool get_trending's arguments)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: Annotated[int, Field(ge=1, le=30)] = 7
 
 
 class TrendingProduct(BaseModel):
