@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from cashback import activity_store, events, store
+from cashback import activity_store, directory, events, reputation_store, store
 from cashback.auth import hash_secret
+from cashback.models import AgentProfile
 from tests.apigw import LambdaContext, body_of
 from tests.conftest import ROOT, load_function
 
@@ -51,6 +52,12 @@ EXPECTED = {
     "trending/last-7-days.json": 200,
     "dashboard/page.json": 200,
     "dashboard/unknown-asset.json": 404,
+    "directory/newest.json": 200,
+    "directory/bad-cursor.json": 400,
+    "feedback/admin-feedback.json": 201,
+    "feedback/self-feedback.json": 403,
+    "reputation/reputation.json": 200,
+    "reputation/erc8004.json": 200,
     "rollup/scheduled.json": "Rolled up",
 }
 # What the error events answer, beyond their status.
@@ -62,6 +69,8 @@ ERROR_CODES = {
     "conversions/bad-signature.json": "SIGNATURE_INVALID",
     "leaderboard/unknown-metric.json": "INVALID_VALUE",
     "dashboard/unknown-asset.json": "ROUTE_NOT_FOUND",
+    "directory/bad-cursor.json": "INVALID_CURSOR",
+    "feedback/self-feedback.json": "SELF_FEEDBACK",
 }
 EXAMPLE_CLICK_ID = "clk_EXAMPLEclickEXAMPLEcli"
 
@@ -78,15 +87,16 @@ def test_every_event_file_has_an_expectation_and_every_function_an_event() -> No
 
 @pytest.fixture
 def example_agent(small_catalog: object) -> None:
-    """The example agent, the small test catalog, one live click and its click event (two minutes
-    old, so the rollup reads it), as the event files expect."""
+    """The example agent (listed in the directory), the small test catalog, one live click and its
+    click event (two minutes old, so the rollup reads it), as the event files expect."""
     profile = {
         "agent_id": EXAMPLE_AGENT_ID,
         "agent_name": "example",
         "plan": "standard",
         "created_at": "2026-11-25T00:00:00Z",
     }
-    store.create_agent(profile, hash_secret(EXAMPLE_TOKEN))
+    listing = reputation_store.summary_put(directory.entry_of(AgentProfile(**profile, public=True)))
+    store.create_agent({**profile, "public": True}, hash_secret(EXAMPLE_TOKEN), listing)
     click = {"agent_id": EXAMPLE_AGENT_ID, "product_id": "p_shoe1", "merchant_id": "m_beta"}
     activity_store.put_items(
         [

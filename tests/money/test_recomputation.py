@@ -14,14 +14,18 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 
-from cashback import analytics, catalog, conversions, rollup, shopping, store
+from cashback import analytics, catalog, conversions, directory, reputation, reputation_store, rollup, shopping, store
 from cashback.analytics import growth, ratio
+from cashback.auth import Caller, PrincipalKind
 from cashback.models import (
+    AgentProfile,
     ConversionEvent,
+    DirectorySort,
+    FeedbackRequest,
     LeaderboardMetric,
     LeaderboardPeriod,
     SearchFilters,
@@ -33,9 +37,10 @@ from tests.small_catalog import MERCHANTS, PRODUCTS
 
 START = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp())
 DAYS = 15
-AGENTS = [f"agt_RECOMPUTErecompute{n:05d}" for n in range(7)]
+AGENTS = [f"agt_RECOMPUTErecompute{n:04d}" for n in range(7)]
 KEYWORDS = ["wireless headphones", "running shoes", "sony", "espresso machine", "headphones", "bose", "shoe"]
 BRANDS = [None, None, None, "Sony", "Nike"]
+TAGS = ["successRate", "responseTime", "starred"]
 
 
 class Clock:
@@ -52,16 +57,19 @@ def day_of(epoch: int) -> str:
 
 def simulate(clock: Clock, rng: random.Random) -> dict:
     """Drive the real layer; record what happened, as a client would see it."""
-    truth: dict = {"searches": [], "clicks": [], "conversions": []}
+    truth: dict = {"searches": [], "clicks": [], "conversions": [], "feedback": {}}
     for agent in AGENTS:
+        profile = AgentProfile(
+            agent_id=agent,
+            agent_name=f"name-{agent[-2:]}",
+            plan="standard",
+            public=True,
+            created_at="2026-10-01T00:00:00Z",
+        )
         store.create_agent(
-            {
-                "agent_id": agent,
-                "agent_name": f"name-{agent[-2:]}",
-                "plan": "standard",
-                "created_at": "2026-10-01T00:00:00Z",
-            },
+            profile.model_dump(mode="json", exclude_none=True),
             f"hash-{agent}",
+            reputation_store.summary_put(directory.entry_of(profile)),
         )
     rollup.run(now=clock.now)  # the first run starts the watermark at the beginning
     for day in range(DAYS):
@@ -84,6 +92,7 @@ def simulate(clock: Clock, rng: random.Random) -> dict:
                     truth["clicks"].append({"agent": agent, "day": day_of(clock.now), "result": result})
                     if rng.random() < 0.6:
                         deliver_conversion(clock, rng, truth, agent, click_id, result)
+        give_or_revoke_feedback(clock, rng, truth)
         clock.now = START + (day + 1) * 86400 - 60
         rollup.run(now=clock.now)
     clock.now += 3600  # past midnight: the last run rebuilds the boards for a day without activity yet
@@ -129,6 +138,41 @@ def deliver_conversion(clock: Clock, rng: random.Random, truth: dict, agent: str
                     "result": result,
                 }
             )
+
+
+def give_or_revoke_feedback(clock: Clock, rng: random.Random, truth: dict) -> None:
+    """A few agents give, replace or revoke feedback about others; the truth keeps the live ones."""
+    for _ in range(rng.randint(1, 4)):
+        author, subject = rng.sample(AGENTS, 2)
+        caller = Caller(kind=PrincipalKind.AGENT, principal_id=author, plan="standard")
+        clock.now += rng.randint(1, 60)
+        if truth["feedback"].get((author, subject)) and rng.random() < 0.25:
+            reputation.revoke(subject, caller)
+            truth["feedback"].pop((author, subject))
+        else:
+            request = FeedbackRequest(score=rng.randint(0, 100), tags=rng.sample(TAGS, rng.randint(0, 2)))
+            reputation.give(subject, caller, request)
+            truth["feedback"][(author, subject)] = request
+
+
+def expected_reputation(history: dict, agent: str) -> Decimal | None:
+    """The documented formula, recomputed from the raw history in 50-digit decimals."""
+    scores = [f.score for (_, subject), f in history["feedback"].items() if subject == agent]
+    statuses = Counter(s["status"] for s in final_states(history).values() if s["agent"] == agent)
+    total, settled = sum(statuses.values()), statuses["confirmed"] + statuses["refunded"]
+    with localcontext() as context:
+        context.prec = 50
+        parts = []
+        if len(scores) >= 3:
+            parts.append((Decimal("0.6"), Decimal(sum(scores)) / len(scores)))
+        if total >= 5:
+            refund_rate = Decimal(statuses["refunded"]) / settled if settled else Decimal(0)
+            behaviour = 100 * (Decimal(statuses["confirmed"]) / total + 1 - refund_rate) / 2
+            parts.append((Decimal("0.4"), behaviour))
+        if not parts:
+            return None
+        value = parts[0][1] if len(parts) == 1 else sum(weight * part for weight, part in parts)
+        return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def final_states(truth: dict) -> dict[str, dict]:
@@ -245,7 +289,7 @@ def test_leaderboards_match_a_recomputation(history: dict) -> None:
         current = sums(today - timedelta(days=span - 1), today)
         previous = sums(today - timedelta(days=2 * span - 1), today - timedelta(days=span))
         totals = sums(date(2000, 1, 1), today) if period is LeaderboardPeriod.ALL else current
-        for metric in LeaderboardMetric:
+        for metric in [m for m in LeaderboardMetric if m is not LeaderboardMetric.REPUTATION]:
             board = analytics.leaderboard(metric, period)
             expected = sorted(
                 ((a, v) for a, v in totals.items() if v[metric.value] > 0), key=lambda av: (-av[1][metric.value], av[0])
@@ -321,3 +365,33 @@ def test_running_the_rollup_again_changes_nothing(history: dict) -> None:
     report = rollup.run(now=history["rolled_up_at"])
     assert report.events == 0
     assert boards() == before
+
+
+def test_history_scores_some_agents_on_feedback_alone_and_some_on_both(history: dict) -> None:
+    scored = [a for a in AGENTS if expected_reputation(history, a) is not None]
+    with_conversions = [a for a in AGENTS if sum(1 for s in final_states(history).values() if s["agent"] == a) >= 5]
+    assert len(history["feedback"]) >= 15 and len(scored) >= 4 and with_conversions
+
+
+def test_reputation_scores_match_a_recomputation(history: dict) -> None:
+    for agent in AGENTS:
+        result = reputation.reputation(agent, 50, None)
+        assert result.score == expected_reputation(history, agent), agent
+        live = [(author, f) for (author, subject), f in history["feedback"].items() if subject == agent]
+        assert result.inputs.feedback_count == len(live)
+        assert sorted(f.author_id for f in result.feedback) == sorted(author for author, _ in live)
+        tags = Counter(tag for _, f in live for tag in f.tags)
+        assert {(t.tag, t.count) for t in result.tags} == set(tags.items())
+
+
+def test_reputation_leaderboard_and_directory_rank_by_the_recomputed_score(history: dict) -> None:
+    scores = {a: expected_reputation(history, a) for a in AGENTS}
+    ranked = sorted(((a, s) for a, s in scores.items() if s is not None), key=lambda entry: (-entry[1], entry[0]))
+    for period in LeaderboardPeriod:
+        board = analytics.leaderboard(LeaderboardMetric.REPUTATION, period)
+        assert [(row.agent_id, row.reputation) for row in board.agents] == ranked
+        assert all(row.growth_rate is None for row in board.agents)
+    listed = directory.listing(None, None, DirectorySort.REPUTATION, 50, None).agents
+    assert [e.reputation_score for e in listed] == sorted(
+        (s for s in scores.values()), key=lambda s: -1 if s is None else s, reverse=True
+    )

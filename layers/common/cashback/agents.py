@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cashback import store
+from cashback import directory, reputation_store, store
 from cashback.auth import (
     Caller,
     PrincipalKind,
@@ -26,14 +26,14 @@ from cashback.observability import MetricUnit, logger, metrics
 def register(request: RegisterAgentRequest) -> RegisteredAgent:
     token = new_agent_token()
     profile = AgentProfile(
+        **request.model_dump(exclude={"public"}),
         agent_id=new_agent_id(),
-        agent_name=request.agent_name,
-        wallet_address=request.wallet_address,
-        crypto_preference=request.crypto_preference,
         plan=Plan.STANDARD,
+        public=request.public,
         created_at=store.now_iso(),
     )
-    store.create_agent(profile.model_dump(mode="json", exclude_none=True), hash_secret(token))
+    listing = reputation_store.summary_put(directory.entry_of(profile)) if profile.public else None
+    store.create_agent(profile.model_dump(mode="json", exclude_none=True), hash_secret(token), listing)
     logger.info("agent registered", extra={"agent_id": profile.agent_id})
     metrics.add_metric(name="AgentRegistered", unit=MetricUnit.Count, value=1)
     return RegisteredAgent(**profile.model_dump(), token=token)

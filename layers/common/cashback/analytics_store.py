@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,6 +18,7 @@ from cashback.settings import get_settings
 from cashback.store import dump, dynamodb, key, unavailable
 
 STATE_KEY = ("ROLLUP", "STATE")
+REPUTATIONS = "AGENTREP"
 PENDING_DAYS = "pending_days"
 
 
@@ -145,6 +147,12 @@ def agent_names(agent_ids: set[str]) -> dict[str, str]:
 
 def put_trend_day(day: str, lists: Mapping[str, Any]) -> None:
     store.batch_put(_table(), [{"pk": "TRENDDAY", "sk": day, **lists}])
+
+
+def put_reputations(scores: Mapping[str, Decimal | None]) -> None:
+    """Every agent's latest score (`AGENTREP` / agent id), which the leaderboard ranks; an
+    unscored agent's item has no score."""
+    store.batch_put(_table(), [{"pk": REPUTATIONS, "sk": agent, "score": score} for agent, score in scores.items()])
 
 
 def put_leaderboards(boards: Mapping[str, list[dict[str, Any]]], as_of: str, built_for_day: str) -> None:

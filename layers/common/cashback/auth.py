@@ -22,6 +22,8 @@ ADMIN_KEY_ID_PREFIX = "adm_"
 
 AGENT_ID_PATTERN = r"^agt_[A-Za-z0-9_-]{22}$"
 _AGENT_ID_RE = re.compile(AGENT_ID_PATTERN)
+# Who may author feedback: an agent, or an admin key (by its public id).
+AUTHOR_ID_PATTERN = r"^(agt_[A-Za-z0-9_-]{22}|adm_[A-Za-z0-9_-]{12})$"
 
 
 class Scope(StrEnum):
@@ -29,6 +31,7 @@ class Scope(StrEnum):
     CATALOG_WRITE = "catalog:write"
     CATALOG_READ = "catalog:read"
     ANALYTICS_READ = "analytics:read"
+    FEEDBACK_WRITE = "feedback:write"
 
 
 class PrincipalKind(StrEnum):

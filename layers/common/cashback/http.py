@@ -278,10 +278,12 @@ def api_endpoint(
     event: dict[str, Any],
     context: Any,
     anonymous_policy: str = "public",
+    endpoint_policy: str | None = None,
     cost: Callable[[dict[str, Any]], int] | None = None,
     verify: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Count the request against its rate limit (`cost` units, default 1), reject early if over
+    """Count the request against its rate limit (`cost` units, default 1; `endpoint_policy` for a
+    limit of the endpoint's own), reject early if over
     it or oversized or if `verify` (e.g. a webhook signature check on the raw body) raises, run
     the handler, and add the shared headers to whatever it answered."""
     rid = request_id(event)
@@ -291,6 +293,7 @@ def api_endpoint(
         Caller.from_authorizer_context(request_context.get("authorizer")),
         str(identity.get("sourceIp") or "unknown"),
         anonymous_policy,
+        endpoint_policy,
     )
     shared = {
         "X-Request-Id": rid,

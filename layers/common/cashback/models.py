@@ -106,12 +106,64 @@ def _wallet(value: str) -> str:
     return value
 
 
-class RegisterAgentRequest(BaseModel):
+def _plain_text(value: str) -> str:
+    """Text shown to other agents: no surrounding whitespace, no control characters but newlines."""
+    if value != value.strip():
+        raise ValueError("must not start or end with whitespace")
+    if not value.replace("\n", " ").isprintable():
+        raise ValueError("must contain printable characters only")
+    return value
+
+
+def _https(value: str) -> str:
+    if not re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?(/[^\s]*)?$", value):
+        raise ValueError("must be an https URL")
+    return value
+
+
+HttpsUrl = Annotated[str, Field(max_length=2048), AfterValidator(_https)]
+PublicText = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_plain_text)]
+EvmAddress = Annotated[
+    str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=["0x8004A169FB4a3325136EB29fA0ceB6D2e539a432"])
+]
+# Integers a JSON client reads exactly (IEEE doubles), as RFC 8785 canonical JSON requires.
+JsonSafeInt = Annotated[int, Field(strict=True, ge=0, le=2**53 - 1)]
+
+
+class Erc8004Identity(BaseModel):
+    """The agent's ERC-8004 identity: its token in an Identity Registry on an EVM chain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    chain_id: Annotated[int, Field(strict=True, ge=1, le=2**53 - 1, examples=[8453])]
+    identity_registry: EvmAddress
+    agent_token_id: Annotated[JsonSafeInt, Field(description="the agent's token id (agentId) in that registry")]
+
+    @property
+    def agent_registry(self) -> str:
+        """The registry as ERC-8004 names it (CAIP-10): `eip155:<chain_id>:<identity_registry>`."""
+        return f"eip155:{self.chain_id}:{self.identity_registry}"
+
+
+class PublicProfile(BaseModel):
+    """What an agent may publish about itself in the directory; all optional."""
+
+    description: Annotated[str, Field(max_length=500)] | None = None
+    homepage_url: HttpsUrl | None = None
+    mcp_endpoint_url: HttpsUrl | None = None
+    erc8004: Erc8004Identity | None = None
+
+
+class RegisterAgentRequest(PublicProfile):
     model_config = ConfigDict(extra="forbid")
 
     agent_name: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_printable_name)]
     wallet_address: Annotated[str, Field(max_length=64), AfterValidator(_wallet)] | None = None
     crypto_preference: CryptoPreference | None = None
+    description: Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_plain_text)] | None = None
+    public: StrictBool = Field(
+        default=False, description="list the agent in GET /agents and publish its reputation (opt-in)"
+    )
 
     @model_validator(mode="after")
     def _currency_fits_wallet(self) -> RegisterAgentRequest:
@@ -122,12 +174,13 @@ class RegisterAgentRequest(BaseModel):
         return self
 
 
-class AgentProfile(BaseModel):
+class AgentProfile(PublicProfile):
     agent_id: AgentId
     agent_name: str
     wallet_address: str | None = None
     crypto_preference: CryptoPreference | None = None
     plan: Plan
+    public: bool = False
     created_at: str = Field(description="UTC ISO 8601")
     token_rotated_at: str | None = None
 
@@ -169,15 +222,6 @@ Price = Annotated[Decimal, Field(gt=0, le=1_000_000, decimal_places=2, examples=
 CatalogId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{3,64}$")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
 Category = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", examples=["audio"])]
-
-
-def _https(value: str) -> str:
-    if not re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?(/[^\s]*)?$", value):
-        raise ValueError("must be an https URL")
-    return value
-
-
-HttpsUrl = Annotated[str, Field(max_length=2048), AfterValidator(_https)]
 
 
 class Merchant(BaseModel):
@@ -495,6 +539,7 @@ class LeaderboardMetric(StrEnum):
     CONVERSIONS = "conversions"
     REVENUE = "revenue"
     SEARCHES = "searches"
+    REPUTATION = "reputation"
 
 
 class LeaderboardPeriod(StrEnum):
@@ -517,9 +562,10 @@ class LeaderboardRow(BaseModel):
     conversions: int
     revenue: Decimal
     searches: int
+    reputation: Decimal | None = Field(default=None, description="the agent's reputation score; null when unscored")
     growth_rate: Decimal | None = Field(
         description="(metric this period - metric the period before) / the period before, 4 places; null when "
-        "the period before is 0. For period=all: the last 30 days against the 30 before."
+        "the period before is 0. For period=all: the last 30 days against the 30 before. Null for reputation."
     )
 
 
@@ -566,3 +612,142 @@ class Trending(BaseModel):
     merchants: list[TrendingMerchant] = Field(description="by conversions, then revenue, then clicks")
     approximate: bool = Field(description="true when a day had more entries than its stored top list")
     as_of: str | None
+
+
+# ---------------------------------------------------------------- directory, feedback and reputation
+
+Score = Annotated[Decimal, Field(ge=0, le=100, description="0 to 100, 2 places", examples=["87.50"])]
+
+
+class DirectorySort(StrEnum):
+    REPUTATION = "reputation"
+    CONVERSIONS = "conversions"
+    NEWEST = "newest"
+
+
+class DirectoryEntry(BaseModel):
+    """An agent as the public directory shows it: only what the agent published, never tokens,
+    wallets or private stats."""
+
+    agent_id: str
+    agent_name: str
+    description: str | None = None
+    homepage_url: str | None = None
+    mcp_endpoint_url: str | None = None
+    erc8004: Erc8004Identity | None = None
+    created_at: str
+    reputation_score: Score | None = Field(description="null until the agent has the minimum sample")
+    confirmed_conversions: int
+
+
+class DirectoryPage(BaseModel):
+    agents: list[DirectoryEntry]
+    next_cursor: str | None = Field(description="pass as cursor for the next page; null at the end")
+
+
+def _unique(tags: list[str]) -> list[str]:
+    if len(set(tags)) != len(tags):
+        raise ValueError("tags must be distinct")
+    return tags
+
+
+FeedbackTag = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$", examples=["successRate"])]
+FeedbackUri = Annotated[
+    str,
+    Field(pattern=r"^(https://[A-Za-z0-9.-]+(:\d+)?|ipfs://[A-Za-z0-9]+)(/[^\s]*)?$", max_length=2048),
+]
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score: Annotated[int, Field(strict=True, ge=0, le=100, examples=[87])]
+    tags: Annotated[
+        list[FeedbackTag],
+        Field(max_length=2, description="up to two, as ERC-8004's tag1 and tag2"),
+        AfterValidator(_unique),
+    ] = Field(default_factory=list)
+    comment: PublicText | None = None
+    feedback_uri: FeedbackUri | None = Field(default=None, description="the author's own feedback file (https or ipfs)")
+    endpoint: HttpsUrl | None = Field(
+        default=None, description="the agent's endpoint the feedback is about; default its MCP endpoint"
+    )
+
+
+class FeedbackResponseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: PublicText
+    response_uri: FeedbackUri | None = None
+
+
+class FeedbackReply(BaseModel):
+    text: str
+    response_uri: str | None = None
+    responded_at: str
+
+
+class Feedback(BaseModel):
+    subject_id: str
+    author_id: str
+    author_kind: Literal["agent", "admin"]
+    score: int
+    tags: list[str]
+    comment: str | None = None
+    feedback_uri: str | None = None
+    endpoint: str | None = None
+    created_at: str
+    updated_at: str
+    responses: list[FeedbackReply] = Field(default_factory=list, description="the subject's public replies")
+
+
+class ReputationInputs(BaseModel):
+    feedback_count: int
+    feedback_average: Decimal | None = Field(description="mean live feedback score, 2 places")
+    conversions: ConversionCounts
+    confirmation_rate: Decimal | None = Field(description="confirmed / all conversions, 4 places")
+    refund_rate: Decimal | None = Field(description="refunded / (confirmed + refunded), 4 places")
+
+
+class TagCount(BaseModel):
+    tag: str
+    count: int
+
+
+class FeedbackRevoked(BaseModel):
+    subject_id: str
+    author_id: str
+    revoked: Literal[True] = True
+
+
+class Reputation(BaseModel):
+    agent_id: str
+    agent_name: str
+    score: Score | None = Field(description="null while neither input has its minimum sample")
+    inputs: ReputationInputs = Field(description="what the score was computed from, as of computed_at")
+    computed_at: str | None = Field(description="when the scheduled rollup last computed the score")
+    tags: list[TagCount] = Field(description="live feedback per tag, most used first")
+    feedback: list[Feedback] = Field(description="live feedback, newest first")
+    next_cursor: str | None
+
+
+class Erc8004Feedback(BaseModel):
+    """One feedback as the ERC-8004 Reputation Registry's giveFeedback takes it (its argument names)."""
+
+    author_id: str
+    agentId: int | None = Field(description="the subject's agent_token_id; null without an ERC-8004 identity")  # noqa: N815
+    value: int
+    valueDecimals: int  # noqa: N815
+    tag1: str
+    tag2: str
+    endpoint: str
+    feedbackURI: str = Field(description="where the canonical feedback file is served")  # noqa: N815
+    feedbackHash: str = Field(description="0x + keccak-256 of the file's bytes (RFC 8785 canonical JSON)")  # noqa: N815
+
+
+class Erc8004Export(BaseModel):
+    agent_id: str
+    agentRegistry: str | None = Field(description="eip155:<chain_id>:<identity_registry>, or null")  # noqa: N815
+    agentId: int | None  # noqa: N815
+    feedback: list[Erc8004Feedback]
+    next_cursor: str | None

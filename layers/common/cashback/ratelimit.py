@@ -86,14 +86,24 @@ def counter_key(subject: str, policy: Policy, now: int) -> str:
     return f"{subject}#{longest}#{window_start(now, longest)}"
 
 
-def subject_and_policy(caller: Caller, source_ip: str, anonymous_policy: str) -> tuple[str, Policy]:
-    """Who is counted, and under which policy: agents by plan, admin keys, anonymous callers by IP."""
+def subject_and_policy(
+    caller: Caller, source_ip: str, anonymous_policy: str, endpoint_policy: str | None = None
+) -> tuple[str, Policy]:
+    """Who is counted, and under which policy: agents by plan, admin keys, anonymous callers by IP.
+
+    An `endpoint_policy` replaces the plan's for every caller of that endpoint, on a counter of its
+    own (e.g. feedback writes), so it is still one counter and one write per request.
+    """
     policies = get_settings().policies
     if caller.kind is PrincipalKind.AGENT:
-        return f"agent#{caller.principal_id}", policies.get(caller.plan or "standard", policies["standard"])
-    if caller.kind is PrincipalKind.ADMIN:
-        return f"admin#{caller.principal_id}", policies["admin"]
-    return f"ip#{source_ip}#{anonymous_policy}", policies[anonymous_policy]
+        subject, policy = f"agent#{caller.principal_id}", policies.get(caller.plan or "standard", policies["standard"])
+    elif caller.kind is PrincipalKind.ADMIN:
+        subject, policy = f"admin#{caller.principal_id}", policies["admin"]
+    else:
+        subject, policy = f"ip#{source_ip}#{anonymous_policy}", policies[anonymous_policy]
+    if endpoint_policy and not caller.is_anonymous:
+        return f"{subject}#{endpoint_policy}", policies[endpoint_policy]
+    return subject, policy
 
 
 def check(subject: str, policy: Policy, now: int, cost: int = 1) -> Decision:

@@ -10,6 +10,8 @@ Aggregates (AnalyticsTable, pk / sk):
 - `AGENTDAY#<day>` / agent_id, `PRODUCTDAY#<day>` / match key, `KEYWORDDAY#<day>` / keyword,
   `MERCHANTDAY#<day>` / merchant id: searches, clicks, conversions, revenue of that day.
 - `AGENTALL` / agent_id: the same, all time.
+- `AGENTREP` / agent_id: the agent's reputation score (see `reputation`), refreshed for every agent
+  whose feedback or conversions changed.
 Read models, rebuilt after each run that changed something:
 - `LEADERBOARD` / `<period>#<metric>`: the top 10 agents with growth rates.
 - `TRENDDAY` / `<day>`: the day's top products, keywords and merchants.
@@ -27,7 +29,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from cashback import analytics_store, events
+from cashback import analytics_store, events, reputation
 from cashback.analytics import growth
 from cashback.observability import MetricUnit, logger, metrics
 
@@ -41,7 +43,7 @@ FIRST_RUN_LOOKBACK_SECONDS = 3_600
 LEADERBOARD_SIZE = 10
 TREND_DAY_SIZE = 50
 PERIODS: dict[str, int | None] = {"7d": 7, "30d": 30, "all": None}
-METRICS = ("conversions", "revenue", "searches")
+METRICS = ("conversions", "revenue", "searches")  # summed over days; reputation is ranked apart
 ALL_TIME_GROWTH_DAYS = 30  # period=all reports growth over the last 30 days vs the 30 before
 
 Key = tuple[str, str]
@@ -54,6 +56,7 @@ class Deltas:
     counters: dict[Key, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
     labels: dict[Key, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
     days: set[str] = field(default_factory=set)
+    reputation_agents: set[str] = field(default_factory=set)  # whose feedback or conversions changed
 
     def add(self, item: Key, **amounts: Any) -> None:
         for name, amount in amounts.items():
@@ -69,6 +72,9 @@ def deltas_of(batch: list[dict[str, Any]]) -> Deltas:
     deltas = Deltas()
     for event in batch:
         kind, agent = event["kind"], event["agent_id"]
+        if kind == "feedback":
+            deltas.reputation_agents.add(agent)
+            continue
         if kind == "search":
             day = event["day"]
             deltas.add((f"AGENTDAY#{day}", agent), searches=1)
@@ -89,6 +95,7 @@ def deltas_of(batch: list[dict[str, Any]]) -> Deltas:
                 deltas.label((f"PRODUCTDAY#{day}", event["match_key"]), title=event.get("title"))
         elif kind == "conversion":
             day = event["occurred_day"]
+            deltas.reputation_agents.add(agent)
             money = {"conversions": int(event.get("d_confirmed_count", 0)), "revenue": event.get("d_revenue", 0)}
             deltas.add((f"AGENTDAY#{day}", agent), **money)
             deltas.add(("AGENTALL", agent), **money)
@@ -128,6 +135,7 @@ def run(now: int | None = None) -> RunReport:
         state_now = {k: state[k] for k in ("watermark", "upper", "chunk")}
         watermark, upper, chunk_done = str(state["watermark"]), str(state["upper"]), int(state["chunk"])
     windows = events_read = chunks = reads = 0
+    reputations_changed = False
     # Days an earlier run counted but did not rebuild (it crashed or lost a race) come first.
     touched_days: set[str] = set((state or {}).get(analytics_store.PENDING_DAYS, set()))
     while (upper or watermark < target) and events_read < MAX_EVENTS_PER_RUN:
@@ -136,6 +144,11 @@ def run(now: int | None = None) -> RunReport:
         reads += window_reads
         deltas = deltas_of(batch)
         touched_days |= deltas.days
+        # Scores derive from live totals, not from these deltas: computing them before the watermark
+        # moves means a crash can only make the next run compute them again.
+        if deltas.reputation_agents:
+            reputation.refresh(deltas.reputation_agents)
+            reputations_changed = True
         items = sorted(deltas.counters)
         groups = [items[i : i + CHUNK_ITEMS] for i in range(0, len(items), CHUNK_ITEMS)] or [[]]
         for index, group in enumerate(groups):
@@ -162,7 +175,7 @@ def run(now: int | None = None) -> RunReport:
         watermark, upper, chunk_done = high, "", 0
         events_read += len(batch)
         windows += 1
-    rebuilt = bool(touched_days) or analytics_store.read_models_stale(_today(now).isoformat())
+    rebuilt = bool(touched_days) or reputations_changed or analytics_store.read_models_stale(_today(now).isoformat())
     if rebuilt:
         reads += rebuild_read_models(now, touched_days)
         if touched_days:
@@ -194,9 +207,15 @@ def _period_sums(days: dict[str, dict[str, dict[str, Any]]], first: date, last: 
 
 
 def leaderboards(
-    agent_days: dict[str, dict[str, dict[str, Any]]], all_time: dict[str, dict[str, Any]], today: date
+    agent_days: dict[str, dict[str, dict[str, Any]]],
+    all_time: dict[str, dict[str, Any]],
+    today: date,
+    reputations: dict[str, Decimal] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Top agents per `<period>#<metric>`, with growth = (this period - previous) / previous."""
+    """Top agents per `<period>#<metric>`, with growth = (this period - previous) / previous.
+    `reputation` boards rank scored agents by score (the same in every period: it is not summed
+    over days), showing the period's figures beside it; they have no growth."""
+    reputations = reputations or {}
     boards: dict[str, list[dict[str, Any]]] = {}
     for period, length in PERIODS.items():
         span = length or ALL_TIME_GROWTH_DAYS
@@ -218,10 +237,25 @@ def leaderboards(
                     "conversions": int(values["conversions"]),
                     "revenue": values["revenue"],
                     "searches": int(values["searches"]),
+                    "reputation": reputations.get(agent),
                     "growth_rate": growth(current[agent][metric], previous[agent][metric]),
                 }
                 for rank, (agent, values) in enumerate(ranked, start=1)
             ]
+        best = sorted(reputations.items(), key=lambda entry: (-entry[1], entry[0]))[:LEADERBOARD_SIZE]
+        empty = {m: Decimal(0) for m in METRICS}
+        boards[f"{period}#reputation"] = [
+            {
+                "rank": rank,
+                "agent_id": agent,
+                "conversions": int(totals.get(agent, empty)["conversions"]),
+                "revenue": totals.get(agent, empty)["revenue"],
+                "searches": int(totals.get(agent, empty)["searches"]),
+                "reputation": score,
+                "growth_rate": None,
+            }
+            for rank, (agent, score) in enumerate(best, start=1)
+        ]
     return boards
 
 
@@ -248,9 +282,16 @@ def rebuild_read_models(now: int, touched_days: set[str]) -> int:
     today = _today(now)
     window = [(today - timedelta(days=offset)).isoformat() for offset in range(2 * max(30, ALL_TIME_GROWTH_DAYS))]
     agent_days, reads = analytics_store.read_partitions([f"AGENTDAY#{d}" for d in window])
-    all_time, all_reads = analytics_store.read_partitions(["AGENTALL"])
+    all_time, all_reads = analytics_store.read_partitions(["AGENTALL", analytics_store.REPUTATIONS])
     reads += all_reads
-    boards = leaderboards({k.split("#", 1)[1]: v for k, v in agent_days.items()}, all_time.get("AGENTALL", {}), today)
+    scores = {
+        agent: Decimal(item["score"])
+        for agent, item in all_time.get(analytics_store.REPUTATIONS, {}).items()
+        if item.get("score") is not None
+    }
+    boards = leaderboards(
+        {k.split("#", 1)[1]: v for k, v in agent_days.items()}, all_time.get("AGENTALL", {}), today, scores
+    )
     names = analytics_store.agent_names({row["agent_id"] for rows in boards.values() for row in rows})
     for rows in boards.values():
         for row in rows:

@@ -55,6 +55,11 @@ DEFAULT_POLICIES: dict[str, Policy] = {
     "public": _policy("public", (60, 120), (3600, 2_000)),
     # Per source IP on the conversion webhook (affiliate networks deliver in bursts).
     "webhook": _policy("webhook", (60, 600), (3600, 20_000)),
+    # Per source IP on the directory (a filtered page may read several index pages) and reputation reads.
+    "directory": _policy("directory", (60, 60), (3600, 1_000)),
+    "reputation": _policy("reputation", (60, 120), (3600, 2_000)),
+    # Per caller (agent or admin key) on feedback writes, apart from its plan's limit.
+    "feedback": _policy("feedback", (60, 10), (3600, 100)),
 }
 
 
@@ -66,6 +71,7 @@ class Settings(BaseModel, frozen=True):
     catalog_table: str = "CatalogTable"
     activity_table: str = "ActivityTable"
     analytics_table: str = "AnalyticsTable"
+    reputation_table: str = "ReputationTable"
     catalog_source: Literal["dynamodb", "upstream"] = "dynamodb"
     upstream_base_url: str | None = None
     upstream_api_key: str | None = Field(default=None, repr=False)
@@ -109,6 +115,7 @@ def get_settings() -> Settings:
         "catalog_table": env.get("CATALOG_TABLE"),
         "activity_table": env.get("ACTIVITY_TABLE"),
         "analytics_table": env.get("ANALYTICS_TABLE"),
+        "reputation_table": env.get("REPUTATION_TABLE"),
         "catalog_source": env.get("CATALOG_SOURCE"),
         "upstream_base_url": env.get("UPSTREAM_BASE_URL"),
         "upstream_api_key": env.get("UPSTREAM_API_KEY"),

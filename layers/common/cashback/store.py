@@ -174,13 +174,15 @@ def _credential_key(secret_hash: str) -> dict[str, Any]:
     return key(f"CRED#{secret_hash}", "CRED")
 
 
-def create_agent(profile: Mapping[str, Any], token_hash: str) -> None:
-    """The profile and its credential, together or not at all."""
+def create_agent(profile: Mapping[str, Any], token_hash: str, listing: Mapping[str, Any] | None = None) -> None:
+    """The profile and its credential (and, for a public agent, the `listing` action that writes its
+    directory entry), together or not at all."""
     table = get_settings().agents_table
     credential = {"kind": "agent", "principal_id": profile["agent_id"], "plan": profile["plan"]}
     try:
         dynamodb().transact_write_items(
             TransactItems=[
+                *([listing] if listing else []),
                 {
                     "Put": {
                         "TableName": table,

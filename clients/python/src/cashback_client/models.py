@@ -302,6 +302,133 @@ class ConversionStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+class DirectorySort(StrEnum):
+    REPUTATION = "reputation"
+    CONVERSIONS = "conversions"
+    NEWEST = "newest"
+
+
+class Erc8004Identity(BaseModel):
+    """
+    The agent's ERC-8004 identity: its token in an Identity Registry on an EVM chain.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    chain_id: Annotated[int, Field(examples=[8453], ge=1, le=9007199254740991, title="Chain Id")]
+    identity_registry: Annotated[
+        str,
+        Field(
+            examples=["0x8004A169FB4a3325136EB29fA0ceB6D2e539a432"],
+            pattern="^0x[0-9a-fA-F]{40}$",
+            title="Identity Registry",
+        ),
+    ]
+    agent_token_id: Annotated[int, Field(ge=0, le=9007199254740991, title="Agent Token Id")]
+    """
+    the agent's token id (agentId) in that registry
+    """
+
+
+class AuthorKind(StrEnum):
+    AGENT = "agent"
+    ADMIN = "admin"
+
+
+class FeedbackReply(BaseModel):
+    text: Annotated[str, Field(title="Text")]
+    response_uri: Annotated[str | None, Field(title="Response Uri")] = None
+    responded_at: Annotated[str, Field(title="Responded At")]
+
+
+Tag = TypeAliasType(
+    "Tag",
+    Annotated[str, Field(examples=["successRate"], pattern="^[A-Za-z][A-Za-z0-9_-]{0,31}$")],
+)
+
+
+Comment = TypeAliasType("Comment", Annotated[str, Field(max_length=1000, min_length=1, title="Comment")])
+
+
+FeedbackUri = TypeAliasType(
+    "FeedbackUri",
+    Annotated[
+        str,
+        Field(
+            max_length=2048,
+            pattern="^(https://[A-Za-z0-9.-]+(:\\d+)?|ipfs://[A-Za-z0-9]+)(/[^\\s]*)?$",
+            title="Feedback Uri",
+        ),
+    ],
+)
+"""
+the author's own feedback file (https or ipfs)
+"""
+
+
+Endpoint = TypeAliasType("Endpoint", Annotated[str, Field(max_length=2048, title="Endpoint")])
+"""
+the agent's endpoint the feedback is about; default its MCP endpoint
+"""
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    score: Annotated[int, Field(examples=[87], ge=0, le=100, title="Score")]
+    tags: Annotated[list[Tag] | None, Field(max_length=2, title="Tags")] = None
+    """
+    up to two, as ERC-8004's tag1 and tag2
+    """
+    comment: Annotated[Comment | None, Field(title="Comment")] = None
+    feedback_uri: Annotated[FeedbackUri | None, Field(title="Feedback Uri")] = None
+    """
+    the author's own feedback file (https or ipfs)
+    """
+    endpoint: Annotated[Endpoint | None, Field(title="Endpoint")] = None
+    """
+    the agent's endpoint the feedback is about; default its MCP endpoint
+    """
+
+
+ResponseUri = TypeAliasType(
+    "ResponseUri",
+    Annotated[
+        str,
+        Field(
+            max_length=2048,
+            pattern="^(https://[A-Za-z0-9.-]+(:\\d+)?|ipfs://[A-Za-z0-9]+)(/[^\\s]*)?$",
+            title="Response Uri",
+        ),
+    ],
+)
+
+
+class FeedbackResponseRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    text: Annotated[str, Field(max_length=1000, min_length=1, title="Text")]
+    response_uri: Annotated[ResponseUri | None, Field(title="Response Uri")] = None
+
+
+class FeedbackRevoked(BaseModel):
+    subject_id: Annotated[str, Field(title="Subject Id")]
+    author_id: Annotated[str, Field(title="Author Id")]
+    revoked: Annotated[Literal[True], Field(title="Revoked")] = True
+
+
+Description = TypeAliasType("Description", Annotated[str, Field(max_length=500, title="Description")])
+
+
+HomepageUrl = TypeAliasType("HomepageUrl", Annotated[str, Field(max_length=2048, title="Homepage Url")])
+
+
+McpEndpointUrl = TypeAliasType("McpEndpointUrl", Annotated[str, Field(max_length=2048, title="Mcp Endpoint Url")])
+
+
 class CryptoPreference(StrEnum):
     """
     Currencies an agent may be paid in. ETH needs an EVM wallet, SOL a Solana one.
@@ -329,6 +456,7 @@ class LeaderboardMetric(StrEnum):
     CONVERSIONS = "conversions"
     REVENUE = "revenue"
     SEARCHES = "searches"
+    REPUTATION = "reputation"
 
 
 class LeaderboardPeriod(StrEnum):
@@ -344,10 +472,20 @@ class LeaderboardRow(BaseModel):
     conversions: Annotated[int, Field(title="Conversions")]
     revenue: Annotated[Decimal, Field(title="Revenue")]
     searches: Annotated[int, Field(title="Searches")]
+    reputation: Annotated[Decimal | None, Field(title="Reputation")] = None
+    """
+    the agent's reputation score; null when unscored
+    """
     growth_rate: Annotated[Decimal | None, Field(title="Growth Rate")]
     """
-    (metric this period - metric the period before) / the period before, 4 places; null when the period before is 0. For period=all: the last 30 days against the 30 before.
+    (metric this period - metric the period before) / the period before, 4 places; null when the period before is 0. For period=all: the last 30 days against the 30 before. Null for reputation.
     """
+
+
+Description1 = TypeAliasType(
+    "Description1",
+    Annotated[str, Field(max_length=500, min_length=1, title="Description")],
+)
 
 
 WalletAddress = TypeAliasType("WalletAddress", Annotated[str, Field(max_length=64, title="Wallet Address")])
@@ -357,12 +495,27 @@ class RegisterAgentRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
+    description: Annotated[Description1 | None, Field(title="Description")] = None
+    homepage_url: Annotated[HomepageUrl | None, Field(title="Homepage Url")] = None
+    mcp_endpoint_url: Annotated[McpEndpointUrl | None, Field(title="Mcp Endpoint Url")] = None
+    erc8004: Erc8004Identity | None = None
     agent_name: Annotated[str, Field(max_length=64, min_length=1, title="Agent Name")]
     wallet_address: Annotated[WalletAddress | None, Field(title="Wallet Address")] = None
     crypto_preference: CryptoPreference | None = None
+    public: Annotated[bool | None, Field(title="Public")] = False
+    """
+    list the agent in GET /agents and publish its reputation (opt-in)
+    """
+
+
+Description2 = TypeAliasType("Description2", Annotated[str, Field(max_length=500, title="Description")])
 
 
 class RegisteredAgent(BaseModel):
+    description: Annotated[Description2 | None, Field(title="Description")] = None
+    homepage_url: Annotated[HomepageUrl | None, Field(title="Homepage Url")] = None
+    mcp_endpoint_url: Annotated[McpEndpointUrl | None, Field(title="Mcp Endpoint Url")] = None
+    erc8004: Erc8004Identity | None = None
     agent_id: Annotated[
         str,
         Field(
@@ -375,6 +528,7 @@ class RegisteredAgent(BaseModel):
     wallet_address: Annotated[str | None, Field(title="Wallet Address")] = None
     crypto_preference: CryptoPreference | None = None
     plan: Plan
+    public: Annotated[bool | None, Field(title="Public")] = False
     created_at: Annotated[str, Field(title="Created At")]
     """
     UTC ISO 8601
@@ -385,6 +539,53 @@ class RegisteredAgent(BaseModel):
     The bearer token. Shown once; only its SHA-256 hash is stored.
     """
     token_type: Annotated[Literal["Bearer"], Field(title="Token Type")] = "Bearer"
+
+
+class Erc8004Feedback(BaseModel):
+    """
+    One feedback as the ERC-8004 Reputation Registry's giveFeedback takes it (its argument names).
+    """
+
+    author_id: Annotated[str, Field(title="Author Id")]
+    agentId: Annotated[int | None, Field(title="Agentid")]
+    """
+    the subject's agent_token_id; null without an ERC-8004 identity
+    """
+    value: Annotated[int, Field(title="Value")]
+    valueDecimals: Annotated[int, Field(title="Valuedecimals")]
+    tag1: Annotated[str, Field(title="Tag1")]
+    tag2: Annotated[str, Field(title="Tag2")]
+    endpoint: Annotated[str, Field(title="Endpoint")]
+    feedbackURI: Annotated[str, Field(title="Feedbackuri")]
+    """
+    where the canonical feedback file is served
+    """
+    feedbackHash: Annotated[str, Field(title="Feedbackhash")]
+    """
+    0x + keccak-256 of the file's bytes (RFC 8785 canonical JSON)
+    """
+
+
+class ReputationInputs(BaseModel):
+    feedback_count: Annotated[int, Field(title="Feedback Count")]
+    feedback_average: Annotated[Decimal | None, Field(title="Feedback Average")]
+    """
+    mean live feedback score, 2 places
+    """
+    conversions: ConversionCounts
+    confirmation_rate: Annotated[Decimal | None, Field(title="Confirmation Rate")]
+    """
+    confirmed / all conversions, 4 places
+    """
+    refund_rate: Annotated[Decimal | None, Field(title="Refund Rate")]
+    """
+    refunded / (confirmed + refunded), 4 places
+    """
+
+
+class TagCount(BaseModel):
+    tag: Annotated[str, Field(title="Tag")]
+    count: Annotated[int, Field(title="Count")]
 
 
 class RotatedToken(BaseModel):
@@ -561,7 +762,56 @@ class ConversionReceipt(BaseModel):
     """
 
 
+class DirectoryEntry(BaseModel):
+    """
+    An agent as the public directory shows it: only what the agent published, never tokens,
+    wallets or private stats.
+    """
+
+    agent_id: Annotated[str, Field(title="Agent Id")]
+    agent_name: Annotated[str, Field(title="Agent Name")]
+    description: Annotated[str | None, Field(title="Description")] = None
+    homepage_url: Annotated[str | None, Field(title="Homepage Url")] = None
+    mcp_endpoint_url: Annotated[str | None, Field(title="Mcp Endpoint Url")] = None
+    erc8004: Erc8004Identity | None = None
+    created_at: Annotated[str, Field(title="Created At")]
+    reputation_score: Annotated[Decimal | None, Field(title="Reputation Score")]
+    """
+    null until the agent has the minimum sample
+    """
+    confirmed_conversions: Annotated[int, Field(title="Confirmed Conversions")]
+
+
+class DirectoryPage(BaseModel):
+    agents: Annotated[list[DirectoryEntry], Field(title="Agents")]
+    next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+    """
+    pass as cursor for the next page; null at the end
+    """
+
+
+class Feedback(BaseModel):
+    subject_id: Annotated[str, Field(title="Subject Id")]
+    author_id: Annotated[str, Field(title="Author Id")]
+    author_kind: Annotated[AuthorKind, Field(title="Author Kind")]
+    score: Annotated[int, Field(title="Score")]
+    tags: Annotated[list[str], Field(title="Tags")]
+    comment: Annotated[str | None, Field(title="Comment")] = None
+    feedback_uri: Annotated[str | None, Field(title="Feedback Uri")] = None
+    endpoint: Annotated[str | None, Field(title="Endpoint")] = None
+    created_at: Annotated[str, Field(title="Created At")]
+    updated_at: Annotated[str, Field(title="Updated At")]
+    responses: Annotated[list[FeedbackReply] | None, Field(title="Responses")] = None
+    """
+    the subject's public replies
+    """
+
+
 class AgentProfile(BaseModel):
+    description: Annotated[Description | None, Field(title="Description")] = None
+    homepage_url: Annotated[HomepageUrl | None, Field(title="Homepage Url")] = None
+    mcp_endpoint_url: Annotated[McpEndpointUrl | None, Field(title="Mcp Endpoint Url")] = None
+    erc8004: Erc8004Identity | None = None
     agent_id: Annotated[
         str,
         Field(
@@ -574,6 +824,7 @@ class AgentProfile(BaseModel):
     wallet_address: Annotated[str | None, Field(title="Wallet Address")] = None
     crypto_preference: CryptoPreference | None = None
     plan: Plan
+    public: Annotated[bool | None, Field(title="Public")] = False
     created_at: Annotated[str, Field(title="Created At")]
     """
     UTC ISO 8601
@@ -593,6 +844,43 @@ class Leaderboard(BaseModel):
 
 class ConversionPage(BaseModel):
     conversions: Annotated[list[Conversion], Field(title="Conversions")]
+    next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+
+
+class Erc8004Export(BaseModel):
+    agent_id: Annotated[str, Field(title="Agent Id")]
+    agentRegistry: Annotated[str | None, Field(title="Agentregistry")]
+    """
+    eip155:<chain_id>:<identity_registry>, or null
+    """
+    agentId: Annotated[int | None, Field(title="Agentid")]
+    feedback: Annotated[list[Erc8004Feedback], Field(title="Feedback")]
+    next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+
+
+class Reputation(BaseModel):
+    agent_id: Annotated[str, Field(title="Agent Id")]
+    agent_name: Annotated[str, Field(title="Agent Name")]
+    score: Annotated[Decimal | None, Field(title="Score")]
+    """
+    null while neither input has its minimum sample
+    """
+    inputs: ReputationInputs
+    """
+    what the score was computed from, as of computed_at
+    """
+    computed_at: Annotated[str | None, Field(title="Computed At")]
+    """
+    when the scheduled rollup last computed the score
+    """
+    tags: Annotated[list[TagCount], Field(title="Tags")]
+    """
+    live feedback per tag, most used first
+    """
+    feedback: Annotated[list[Feedback], Field(title="Feedback")]
+    """
+    live feedback, newest first
+    """
     next_cursor: Annotated[str | None, Field(title="Next Cursor")]
 
 

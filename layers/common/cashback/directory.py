@@ -1,0 +1,38 @@
+"""The public agent directory: agents that opted in (`public: true`), from a sparse index, never a Scan."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from cashback import reputation_store
+from cashback.models import AgentProfile, DirectoryEntry, DirectoryPage, DirectorySort
+from cashback.text import fold
+
+# The profile fields a public agent publishes; nothing else reaches the directory's items.
+PUBLISHED = ("agent_id", "agent_name", "description", "homepage_url", "mcp_endpoint_url", "erc8004", "created_at")
+
+
+def entry_of(profile: AgentProfile) -> dict[str, Any]:
+    """A public agent's directory entry: its published fields and the text `query` matches."""
+    published = profile.model_dump(mode="json", include=set(PUBLISHED), exclude_none=True)
+    return {**published, "search_text": fold(f"{profile.agent_name}\n{profile.description or ''}")}
+
+
+def listing(
+    query: str | None, min_reputation: Decimal | None, sort: DirectorySort, limit: int, cursor: str | None
+) -> DirectoryPage:
+    """A page of the directory; `query` matches a case- and accent-insensitive part of the name or
+    description, `min_reputation` leaves out agents below it (and unscored ones)."""
+    text = fold(query.strip()) if query and query.strip() else None
+    items, next_cursor = reputation_store.directory_page(sort.value, limit, cursor, min_reputation, text)
+    return DirectoryPage(agents=[public_entry(i) for i in items], next_cursor=next_cursor)
+
+
+def public_entry(item: dict[str, Any]) -> DirectoryEntry:
+    rank = Decimal(item.get("reputation_rank", reputation_store.UNSCORED_RANK))
+    return DirectoryEntry(
+        **{name: item[name] for name in PUBLISHED if name in item},
+        reputation_score=rank if rank >= 0 else None,
+        confirmed_conversions=int(item.get("confirmed_conversions", 0)),
+    )

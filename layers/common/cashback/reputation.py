@@ -1,0 +1,328 @@
+"""Feedback between agents, and the reputation score that combines it with measured behaviour.
+
+The score (0 to 100, 2 places, rounded half up) is computed by the scheduled rollup for every
+agent whose feedback or conversions changed since its last run:
+- feedback F = the mean score of the agent's live feedback; it counts from MIN_FEEDBACK feedbacks;
+- behaviour B = 100 x (confirmation_rate + (1 - refund_rate)) / 2, where confirmation_rate =
+  confirmed / all conversions and refund_rate = refunded / (confirmed + refunded) (0 when neither);
+  it counts from MIN_CONVERSIONS conversions (pending ones are neither good nor bad: they only
+  lower the confirmation rate until they settle);
+- score = FEEDBACK_WEIGHT x F + (1 - FEEDBACK_WEIGHT) x B when both count, the one that counts
+  alone, and null (not shown) while neither has its minimum sample.
+
+Each author (an agent, or an admin key with feedback:write) has at most one live feedback per
+subject: giving it again replaces it in place, revoking deletes it. Every change writes the
+feedback, ADDs its difference to the subject's totals and logs a rollup event in one transaction,
+so retries and concurrent changes never count twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+from cashback import activity_store, analytics_store, erc8004, events, reputation_store
+from cashback.auth import Caller, PrincipalKind, Scope
+from cashback.errors import AgentNotFound, ApiError, Conflict, Forbidden
+from cashback.models import (
+    ConversionCounts,
+    Erc8004Export,
+    Erc8004Identity,
+    Feedback,
+    FeedbackReply,
+    FeedbackRequest,
+    FeedbackResponseRequest,
+    Reputation,
+    ReputationInputs,
+    TagCount,
+)
+from cashback.observability import MetricUnit, logger, metrics
+from cashback.store import now_iso
+
+MIN_FEEDBACK = 3
+MIN_CONVERSIONS = 5
+FEEDBACK_WEIGHT = Fraction(6, 10)
+MAX_REPLIES = 10
+MAX_ATTEMPTS = 6
+SCORE_PLACES = Decimal("0.01")
+RATE_PLACES = Decimal("0.0001")
+TAG_PREFIX = "tag:"
+
+
+class SelfFeedback(Forbidden):
+    code = "SELF_FEEDBACK"
+    default_message = "An agent may not give feedback about itself."
+
+
+class FeedbackNotFound(ApiError):
+    status = 404
+    code = "FEEDBACK_NOT_FOUND"
+    default_message = "There is no live feedback from this author about this agent."
+
+
+class TooManyReplies(ApiError):
+    status = 409
+    code = "TOO_MANY_REPLIES"
+    default_message = f"A feedback takes at most {MAX_REPLIES} replies."
+
+
+class NotListed(AgentNotFound):
+    default_message = "No public agent has this id (reputation is published for agents in the directory)."
+
+
+# ---------------------------------------------------------------- the formula
+
+
+@dataclass(frozen=True)
+class Inputs:
+    feedback_count: int = 0
+    score_sum: int = 0
+    confirmed: int = 0
+    refunded: int = 0
+    pending: int = 0
+
+    @property
+    def conversions(self) -> int:
+        return self.confirmed + self.refunded + self.pending
+
+
+def _rounded(value: Fraction, places: Decimal) -> Decimal:
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(places, rounding=ROUND_HALF_UP)
+
+
+def score_of(inputs: Inputs) -> Decimal | None:
+    """The score, from exact fractions rounded once; None below both minimum samples."""
+    parts: list[tuple[Fraction, Fraction]] = []
+    if inputs.feedback_count >= MIN_FEEDBACK:
+        parts.append((FEEDBACK_WEIGHT, Fraction(inputs.score_sum, inputs.feedback_count)))
+    if inputs.conversions >= MIN_CONVERSIONS:
+        confirmation = Fraction(inputs.confirmed, inputs.conversions)
+        settled = inputs.confirmed + inputs.refunded
+        refund = Fraction(inputs.refunded, settled) if settled else Fraction(0)
+        parts.append((1 - FEEDBACK_WEIGHT, 100 * (confirmation + 1 - refund) / 2))
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return _rounded(parts[0][1], SCORE_PLACES)
+    return _rounded(sum((weight * value for weight, value in parts), Fraction(0)), SCORE_PLACES)
+
+
+def inputs_view(inputs: Inputs) -> ReputationInputs:
+    settled = inputs.confirmed + inputs.refunded
+    return ReputationInputs(
+        feedback_count=inputs.feedback_count,
+        feedback_average=_rounded(Fraction(inputs.score_sum, inputs.feedback_count), SCORE_PLACES)
+        if inputs.feedback_count
+        else None,
+        conversions=ConversionCounts(pending=inputs.pending, confirmed=inputs.confirmed, refunded=inputs.refunded),
+        confirmation_rate=_rounded(Fraction(inputs.confirmed, inputs.conversions), RATE_PLACES)
+        if inputs.conversions
+        else None,
+        refund_rate=_rounded(Fraction(inputs.refunded, settled), RATE_PLACES) if settled else None,
+    )
+
+
+# ---------------------------------------------------------------- feedback
+
+
+def _author(caller: Caller, subject_id: str) -> tuple[str, str]:
+    """Who gives feedback: an admin key with feedback:write, or an agent about another agent."""
+    if caller.kind is PrincipalKind.ADMIN:
+        caller.require_scope(Scope.FEEDBACK_WRITE)
+        return str(caller.principal_id), PrincipalKind.ADMIN.value
+    author = caller.require_any_agent()
+    if author == subject_id:
+        raise SelfFeedback()
+    return author, PrincipalKind.AGENT.value
+
+
+def _totals(feedback: Mapping[str, Any] | None) -> dict[str, int]:
+    if feedback is None:
+        return {}
+    return {"feedback_count": 1, "score_sum": int(feedback["score"])} | {
+        f"{TAG_PREFIX}{tag}": 1 for tag in feedback.get("tags", [])
+    }
+
+
+def _difference(new: Mapping[str, Any] | None, old: Mapping[str, Any] | None) -> dict[str, int]:
+    after, before = _totals(new), _totals(old)
+    return {name: after.get(name, 0) - before.get(name, 0) for name in after.keys() | before.keys()}
+
+
+def _change(subject_id: str, author_id: str, build: Any) -> tuple[Feedback | None, Mapping[str, Any] | None]:
+    """Read the live feedback, build its replacement (None to delete), write both with the totals'
+    difference; on a lost race, read again. Returns (new feedback, the one it replaced)."""
+    for _ in range(MAX_ATTEMPTS):
+        current = reputation_store.get_feedback(subject_id, author_id)
+        new = build(current)
+        version = int(current["version"]) if current else 0
+        item = None
+        if new is not None:
+            item = {**new.model_dump(mode="json", exclude_none=True), "recent_pk": f"FEEDBACK#{subject_id}"}
+            item["recent_sk"] = f"{new.updated_at}#{author_id}"
+        event = events.event_item(
+            "feedback", f"{subject_id}:{author_id}:{version + 1}", int(time.time()), {"agent_id": subject_id}
+        )
+        if reputation_store.change_feedback(subject_id, author_id, item, version, _difference(item, current), event):
+            return new, current
+        time.sleep(0.02)
+    raise Conflict("The feedback is changing concurrently; retry.")
+
+
+def give(subject_id: str, caller: Caller, request: FeedbackRequest) -> tuple[Feedback, bool]:
+    """Create or replace the caller's feedback about `subject_id`; True when it was created."""
+    author_id, author_kind = _author(caller, subject_id)
+
+    def build(current: Mapping[str, Any] | None) -> Feedback:
+        now = now_iso()
+        return Feedback(
+            **request.model_dump(),
+            subject_id=subject_id,
+            author_id=author_id,
+            author_kind=author_kind,
+            created_at=str(current["created_at"]) if current else now,
+            updated_at=now,
+            responses=list((current or {}).get("responses", [])),
+        )
+
+    new, replaced = _change(subject_id, author_id, build)
+    assert new is not None
+    logger.info("feedback given", extra={"subject_id": subject_id, "author_id": author_id, "updated": bool(replaced)})
+    metrics.add_metric(name="FeedbackGiven", unit=MetricUnit.Count, value=1)
+    return new, replaced is None
+
+
+def revoke(subject_id: str, caller: Caller) -> None:
+    author_id, _ = _author(caller, subject_id)
+
+    def build(current: Mapping[str, Any] | None) -> None:
+        if current is None:
+            raise FeedbackNotFound()
+
+    _change(subject_id, author_id, build)
+    logger.info("feedback revoked", extra={"subject_id": subject_id, "author_id": author_id})
+
+
+def reply(subject_id: str, author_id: str, caller: Caller, request: FeedbackResponseRequest) -> Feedback:
+    """The subject appends a public reply to a feedback about it."""
+    caller.require_agent(subject_id)
+    entry = FeedbackReply(**request.model_dump(), responded_at=now_iso())
+    updated = reputation_store.append_reply(
+        subject_id, author_id, entry.model_dump(mode="json", exclude_none=True), MAX_REPLIES
+    )
+    if updated is None:
+        if reputation_store.get_feedback(subject_id, author_id) is None:
+            raise FeedbackNotFound()
+        raise TooManyReplies()
+    return Feedback.model_validate(updated)
+
+
+# ---------------------------------------------------------------- reads
+
+
+def _listed(agent_id: str) -> dict[str, Any]:
+    summary = reputation_store.get_summary(agent_id)
+    if summary is None or summary.get("directory") != reputation_store.DIRECTORY:
+        raise NotListed()
+    return summary
+
+
+def _inputs(summary: Mapping[str, Any]) -> Inputs:
+    stored = summary.get("reputation") or {}
+    return Inputs(**{name: int(stored.get(name, 0)) for name in Inputs.__dataclass_fields__})
+
+
+def reputation(agent_id: str, limit: int, cursor: str | None) -> Reputation:
+    """The stored score with what it was computed from, live tag counts and a page of feedback."""
+    summary = _listed(agent_id)
+    items, next_cursor = reputation_store.recent_feedback(agent_id, limit, cursor)
+    stored = summary.get("reputation") or {}
+    tags = sorted(
+        ((name.removeprefix(TAG_PREFIX), int(count)) for name, count in summary.items() if name.startswith(TAG_PREFIX)),
+        key=lambda tag_count: (-tag_count[1], tag_count[0]),
+    )
+    return Reputation(
+        agent_id=agent_id,
+        agent_name=summary["agent_name"],
+        score=stored.get("score"),
+        inputs=inputs_view(_inputs(summary)),
+        computed_at=summary.get("reputation_computed_at"),
+        tags=[TagCount(tag=tag, count=count) for tag, count in tags if count > 0],
+        feedback=[Feedback.model_validate(i) for i in items],
+        next_cursor=next_cursor,
+    )
+
+
+def _identity(summary: Mapping[str, Any]) -> Erc8004Identity | None:
+    return Erc8004Identity.model_validate(summary["erc8004"]) if summary.get("erc8004") else None
+
+
+def _endpoint(feedback: Feedback, summary: Mapping[str, Any]) -> str:
+    return feedback.endpoint or str(summary.get("mcp_endpoint_url") or "")
+
+
+def feedback_file_uri(base_url: str, subject_id: str, author_id: str) -> str:
+    return f"{base_url}/agents/{subject_id}/feedback/{author_id}"
+
+
+def erc8004_export(agent_id: str, limit: int, cursor: str | None, base_url: str) -> Erc8004Export:
+    summary = _listed(agent_id)
+    identity = _identity(summary)
+    items, next_cursor = reputation_store.recent_feedback(agent_id, limit, cursor)
+    entries = []
+    for item in items:
+        feedback = Feedback.model_validate(item)
+        uri = feedback_file_uri(base_url, agent_id, feedback.author_id)
+        entries.append(erc8004.registry_entry(feedback, identity, _endpoint(feedback, summary), uri))
+    return Erc8004Export(
+        agent_id=agent_id,
+        agentRegistry=identity.agent_registry if identity else None,
+        agentId=identity.agent_token_id if identity else None,
+        feedback=entries,
+        next_cursor=next_cursor,
+    )
+
+
+def feedback_file(subject_id: str, author_id: str) -> bytes:
+    """The canonical bytes of the feedback file whose keccak-256 the export lists."""
+    summary = _listed(subject_id)
+    item = reputation_store.get_feedback(subject_id, author_id)
+    if item is None:
+        raise FeedbackNotFound()
+    feedback = Feedback.model_validate(item)
+    return erc8004.canonical(erc8004.feedback_file(feedback, _identity(summary), _endpoint(feedback, summary)))
+
+
+# ---------------------------------------------------------------- the rollup's part
+
+
+def refresh(agent_ids: set[str]) -> dict[str, Decimal | None]:
+    """Recompute the score of these agents from their live totals, store it with its inputs (the
+    directory's index keys follow) and in the leaderboard's partition, and return it. Idempotent."""
+    ordered = sorted(agent_ids)
+    summaries = reputation_store.get_summaries(ordered)
+    conversions = {
+        i["pk"].split("#", 1)[1]: i for i in activity_store.get_items([(f"AGENT#{a}", "CONVTOTALS") for a in ordered])
+    }
+    computed_at = now_iso()
+    scores: dict[str, Decimal | None] = {}
+    for agent_id in ordered:
+        summary, totals = summaries.get(agent_id, {}), conversions.get(agent_id, {})
+        inputs = Inputs(
+            feedback_count=int(summary.get("feedback_count", 0)),
+            score_sum=int(summary.get("score_sum", 0)),
+            confirmed=int(totals.get("confirmed_count", 0)),
+            refunded=int(totals.get("refunded_count", 0)),
+            pending=int(totals.get("pending_count", 0)),
+        )
+        score = scores[agent_id] = score_of(inputs)
+        rank = score if score is not None else reputation_store.UNSCORED_RANK
+        reputation_store.set_reputation(
+            agent_id, {**asdict(inputs), "score": score}, rank, inputs.confirmed, computed_at
+        )
+    analytics_store.put_reputations(scores)
+    return scores

@@ -1,0 +1,311 @@
+"""DynamoDB access patterns of the directory, feedback and reputation (ReputationTable).
+
+Item layout (pk / sk → attributes):
+- `AGENT#<agent_id>` / `SUMMARY` → one per agent that is public or has feedback:
+  - public agents only (written at registration): `directory` = "public", the published profile
+    fields, `search_text`, and the index keys `reputation_rank` (the score, -1 while unscored),
+    `confirmed_conversions`, `created_at`;
+  - live feedback totals (ADDed with each feedback change): `feedback_count`, `score_sum`, `tag:<tag>`;
+  - the rollup's computation: `reputation` (score and inputs), `reputation_computed_at`.
+- `FEEDBACK#<subject_id>` / `<author_id>` → the author's one live feedback about the subject, with
+  `version`, and `recent_pk` / `recent_sk` (`<updated_at>#<author_id>`) for the recency index.
+Indexes: `DirectoryByReputation`, `DirectoryByConversions`, `DirectoryByNewest` are sparse (only
+items with `directory`), `FeedbackByRecency` lists a subject's feedback newest first.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cashback import store
+from cashback.errors import AgentNotFound, InvalidRequest
+from cashback.settings import get_settings
+from cashback.store import dump, dynamodb, key, load, unavailable
+
+DIRECTORY = "public"
+UNSCORED_RANK = Decimal(-1)
+DIRECTORY_INDEXES = {
+    "reputation": ("DirectoryByReputation", "reputation_rank"),
+    "conversions": ("DirectoryByConversions", "confirmed_conversions"),
+    "newest": ("DirectoryByNewest", "created_at"),
+}
+FEEDBACK_INDEX = "FeedbackByRecency"
+PAGE_ITEMS = 100  # index items read per Query page when filtering
+
+
+def _table() -> str:
+    return get_settings().reputation_table
+
+
+def summary_key(agent_id: str) -> dict[str, Any]:
+    return key(f"AGENT#{agent_id}", "SUMMARY")
+
+
+def feedback_key(subject_id: str, author_id: str) -> dict[str, Any]:
+    return key(f"FEEDBACK#{subject_id}", author_id)
+
+
+def summary_put(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The transaction action that writes a public agent's directory entry (see store.create_agent)."""
+    item = {
+        **dict(entry),
+        "directory": DIRECTORY,
+        "reputation_rank": UNSCORED_RANK,
+        "confirmed_conversions": 0,
+    }
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": {**summary_key(entry["agent_id"]), **dump(item)},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+# ---------------------------------------------------------------- cursors
+
+
+def encode_cursor(last_key: Mapping[str, Any]) -> str:
+    plain = {k: str(v) if isinstance(v, Decimal) else v for k, v in last_key.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, numeric: frozenset[str], expected: frozenset[str]) -> dict[str, Any]:
+    """The key a cursor names; INVALID_CURSOR unless it has exactly the `expected` string fields
+    (`numeric` ones as decimal strings), so a forged cursor never reaches DynamoDB."""
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(value, dict) or set(value) != expected or not all(isinstance(v, str) for v in value.values()):
+            raise ValueError("cursor fields")
+        return {k: Decimal(v) if k in numeric else v for k, v in value.items()}
+    except (ValueError, UnicodeDecodeError, binascii.Error, ArithmeticError) as exc:
+        raise InvalidRequest("INVALID_CURSOR", "The cursor is not one this API issued for this listing.") from exc
+
+
+def _query(**kwargs: Any) -> dict[str, Any]:
+    try:
+        response: dict[str, Any] = dynamodb().query(TableName=_table(), **kwargs)
+    except (ClientError, BotoCoreError) as exc:
+        raise unavailable(exc) from exc
+    return response
+
+
+# ---------------------------------------------------------------- directory
+
+
+def directory_page(
+    sort: str,
+    limit: int,
+    cursor: str | None,
+    min_rank: Decimal | None,
+    text: str | None,
+    max_pages: int = 3,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Up to `limit` public agents from the sort's index, highest first, and the cursor after them.
+
+    A minimum reputation on the reputation index is a key condition; otherwise it, and a text
+    match (`contains` on the folded name and description), are filters, so a page reads at most
+    `max_pages` index pages and may come back short with a cursor to continue.
+    """
+    index, sort_attribute = DIRECTORY_INDEXES[sort]
+    names: dict[str, str] = {"#d": "directory"}
+    values: dict[str, Any] = {":d": DIRECTORY}
+    condition, filters = "#d = :d", []
+    if min_rank is not None:
+        values[":min"] = min_rank
+        if sort == "reputation":
+            names["#s"] = sort_attribute
+            condition += " AND #s >= :min"
+        else:
+            names["#r"] = "reputation_rank"
+            filters.append("#r >= :min")
+    if text:
+        names["#t"], values[":q"] = "search_text", text
+        filters.append("contains(#t, :q)")
+    kwargs: dict[str, Any] = {
+        "IndexName": index,
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": dump(values),
+        "ScanIndexForward": False,
+    }
+    if filters:
+        kwargs["FilterExpression"] = " AND ".join(filters)
+    key_fields = frozenset({"pk", "sk", "directory", sort_attribute})
+    numeric = frozenset({sort_attribute} - {"created_at"})
+    start = decode_cursor(cursor, numeric, key_fields) if cursor else None
+    found: list[dict[str, Any]] = []
+    for _ in range(max_pages if filters else 1):
+        page_kwargs = {**kwargs, "Limit": PAGE_ITEMS if filters else limit}
+        if start:
+            page_kwargs["ExclusiveStartKey"] = dump(start)
+        response = _query(**page_kwargs)
+        items = [load(i) for i in response["Items"]]
+        last = response.get("LastEvaluatedKey")
+        if len(found) + len(items) >= limit:
+            taken = items[: limit - len(found)]
+            found += taken
+            more = last is not None or len(taken) < len(items)
+            return found, encode_cursor({k: found[-1][k] for k in key_fields}) if more else None
+        found += items
+        if last is None:
+            return found, None
+        start = load(last)
+    return found, encode_cursor(start) if start else None
+
+
+# ---------------------------------------------------------------- summaries
+
+
+def get_summary(agent_id: str) -> dict[str, Any] | None:
+    return store.get_item(_table(), f"AGENT#{agent_id}", "SUMMARY")
+
+
+def get_summaries(agent_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    items = store.batch_get(_table(), [(f"AGENT#{a}", "SUMMARY") for a in agent_ids])
+    return {i["pk"].split("#", 1)[1]: i for i in items}
+
+
+def set_reputation(agent_id: str, reputation: Mapping[str, Any], rank: Decimal, confirmed: int, at: str) -> None:
+    """Store the rollup's computation; the directory's index keys follow it (when the agent is listed)."""
+    try:
+        dynamodb().update_item(
+            TableName=_table(),
+            Key=summary_key(agent_id),
+            UpdateExpression="SET reputation = :r, reputation_computed_at = :at, reputation_rank = :rank, "
+            "confirmed_conversions = :c",
+            ExpressionAttributeValues=dump({":r": dict(reputation), ":at": at, ":rank": rank, ":c": confirmed}),
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise unavailable(exc) from exc
+
+
+# ---------------------------------------------------------------- feedback
+
+
+def get_feedback(subject_id: str, author_id: str) -> dict[str, Any] | None:
+    return store.get_item(_table(), f"FEEDBACK#{subject_id}", author_id, consistent=True)
+
+
+def recent_feedback(subject_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """A subject's live feedback, newest first (the recency index), and the cursor after it."""
+    key_fields = frozenset({"pk", "sk", "recent_pk", "recent_sk"})
+    kwargs: dict[str, Any] = {}
+    if cursor:
+        start = decode_cursor(cursor, frozenset(), key_fields)
+        if start["recent_pk"] != f"FEEDBACK#{subject_id}" or start["pk"] != start["recent_pk"]:
+            raise InvalidRequest("INVALID_CURSOR", "The cursor is not one this API issued for this listing.")
+        kwargs["ExclusiveStartKey"] = dump(start)
+    response = _query(
+        IndexName=FEEDBACK_INDEX,
+        KeyConditionExpression="recent_pk = :p",
+        ExpressionAttributeValues=dump({":p": f"FEEDBACK#{subject_id}"}),
+        ScanIndexForward=False,
+        Limit=limit,
+        **kwargs,
+    )
+    last = response.get("LastEvaluatedKey")
+    return [load(i) for i in response["Items"]], encode_cursor(load(last)) if last else None
+
+
+def change_feedback(
+    subject_id: str,
+    author_id: str,
+    new_item: Mapping[str, Any] | None,
+    seen_version: int,
+    totals_delta: Mapping[str, Any],
+    event: Mapping[str, Any],
+) -> bool:
+    """Write (or with `new_item` None, delete) one feedback, ADD its difference to the subject's
+    totals and log the rollup event, in ONE transaction conditioned on the version read and on the
+    subject existing. False when another change got there first (re-read and decide again)."""
+    if seen_version:
+        condition = {
+            "ConditionExpression": "version = :seen",
+            "ExpressionAttributeValues": dump({":seen": seen_version}),
+        }
+    else:
+        condition = {"ConditionExpression": "attribute_not_exists(pk)"}
+    if new_item is None:
+        change: dict[str, Any] = {
+            "Delete": {"TableName": _table(), "Key": feedback_key(subject_id, author_id), **condition}
+        }
+    else:
+        item = {**dict(new_item), "version": seen_version + 1}
+        change = {
+            "Put": {"TableName": _table(), "Item": {**feedback_key(subject_id, author_id), **dump(item)}, **condition}
+        }
+    actions = [
+        change,
+        {
+            "ConditionCheck": {
+                "TableName": get_settings().agents_table,
+                "Key": key(f"AGENT#{subject_id}", "PROFILE"),
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        },
+        {
+            "Put": {
+                "TableName": get_settings().activity_table,
+                "Item": {
+                    **key(event["pk"], event["sk"]),
+                    **dump({k: v for k, v in event.items() if k not in ("pk", "sk")}),
+                },
+            }
+        },
+    ]
+    deltas = {name: value for name, value in totals_delta.items() if value}
+    if deltas:
+        names = {f"#t{i}": name for i, name in enumerate(deltas)}
+        values = {f":t{i}": value for i, value in enumerate(deltas.values())}
+        actions.append(
+            {
+                "Update": {
+                    "TableName": _table(),
+                    "Key": summary_key(subject_id),
+                    "UpdateExpression": "ADD " + ", ".join(f"#t{i} :t{i}" for i in range(len(deltas))),
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": dump(values),
+                }
+            }
+        )
+    try:
+        dynamodb().transact_write_items(TransactItems=actions)
+    except ClientError as exc:
+        reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+            raise AgentNotFound() from exc
+        if exc.response["Error"]["Code"] in ("TransactionCanceledException", "TransactionConflictException"):
+            return False
+        raise unavailable(exc) from exc
+    except BotoCoreError as exc:
+        raise unavailable(exc) from exc
+    return True
+
+
+def append_reply(subject_id: str, author_id: str, reply: Mapping[str, Any], max_replies: int) -> dict[str, Any] | None:
+    """Append the subject's reply to a live feedback (one UpdateItem); None if there is no such
+    feedback or it already has `max_replies` replies."""
+    try:
+        response = dynamodb().update_item(
+            TableName=_table(),
+            Key=feedback_key(subject_id, author_id),
+            UpdateExpression="SET responses = list_append(if_not_exists(responses, :empty), :reply)",
+            ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(responses) OR size(responses) < :max)",
+            ExpressionAttributeValues=dump({":empty": [], ":reply": [dict(reply)], ":max": max_replies}),
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None
+        raise unavailable(exc) from exc
+    except BotoCoreError as exc:
+        raise unavailable(exc) from exc
+    return load(response["Attributes"])
