@@ -16,9 +16,11 @@ from localrun.stack import LocalApi
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Integration tests register many agents from 127.0.0.1; the per-IP registration limit (10/min)
-# is exercised by the handler tests, so the session's server allows more.
-TEST_RATE_LIMITS = {"registration": [[60, 1000], [3600, 10000]], "public": [[60, 1000], [3600, 10000]]}
+# Integration tests register many agents and read the public routes from 127.0.0.1; the per-IP
+# limits are exercised by the handler tests, so the session's server allows more.
+TEST_RATE_LIMITS = {
+    name: [[60, 1000], [3600, 10000]] for name in ("registration", "public", "directory", "reputation", "feedback")
+}
 
 
 @pytest.fixture(scope="session")

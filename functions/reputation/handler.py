@@ -60,12 +60,15 @@ def get_erc8004_export(
     summary="A feedback file (ERC-8004 feedbackURI)",
     description="The RFC 8785 canonical JSON whose keccak-256 is the export's feedbackHash, byte for byte.",
     tags=["Reputation"],
-    responses=http.responses("The feedback file", errors={404: f"FEEDBACK_NOT_FOUND; {NOT_LISTED}"}, authorized=False),
+    responses={
+        **http.responses(errors={404: f"FEEDBACK_NOT_FOUND; {NOT_LISTED}"}, authorized=False),
+        200: {"description": "The feedback file", "content": {"application/json": {"schema": {"type": "object"}}}},
+    },
 )
 def get_feedback_file(
     agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)],
     author_id: Annotated[str, Path(pattern=AUTHOR_ID_PATTERN)],
-) -> Response[dict]:
+) -> Response[str]:
     body = reputation.feedback_file(agent_id, author_id).decode("utf-8")
     return Response(status_code=200, content_type="application/json", body=body)
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from cashback import http, store
+from cashback import http, reputation_store, store
 from cashback.auth import hash_secret
 from cashback.settings import get_settings
 from tests.apigw import LambdaContext, api_event, body_of, header
@@ -113,3 +113,59 @@ def test_bad_registrations_count_against_the_limit_too(aws: None, frozen_clock: 
         event = api_event("POST", "/agents", body="{not json", source_ip="198.51.100.20")
         assert register_fn.lambda_handler(event, LambdaContext())["statusCode"] == 400
     assert post_from("198.51.100.20")["statusCode"] == 429
+
+
+PUBLIC_PROFILE = {
+    "agent_name": "gear-scout",
+    "public": True,
+    "description": "Outdoor gear with the best cashback.",
+    "homepage_url": "https://gearscout.example",
+    "mcp_endpoint_url": "https://gearscout.example/mcp",
+    "erc8004": {
+        "chain_id": 8453,
+        "identity_registry": "0x8004A169FB4a3325136EB29fA0ceB6D2e539a432",
+        "agent_token_id": 9,
+    },
+}
+
+
+def test_a_public_profile_is_registered_and_listed_in_the_directory(aws: None) -> None:
+    response = register_fn.lambda_handler(api_event("POST", "/agents", body=PUBLIC_PROFILE), LambdaContext())
+
+    assert response["statusCode"] == 201
+    agent = body_of(response)
+    assert {k: agent[k] for k in PUBLIC_PROFILE} == PUBLIC_PROFILE
+    listed = reputation_store.get_summary(agent["agent_id"])
+    assert listed is not None and listed["directory"] == "public"
+    assert "token_hash" not in listed and agent["token"] not in json.dumps(listed, default=str)
+
+
+def test_an_agent_is_private_unless_it_opts_in(aws: None) -> None:
+    agent = register()
+
+    assert agent["public"] is False
+    assert reputation_store.get_summary(agent["agent_id"]) is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("public", "yes", "INVALID_TYPE"),
+        ("description", "", "INVALID_VALUE"),
+        ("description", "x" * 501, "INVALID_VALUE"),
+        ("description", "bell\x07", "INVALID_VALUE"),
+        ("homepage_url", "http://gearscout.example", "INVALID_VALUE"),
+        ("mcp_endpoint_url", "gearscout.example/mcp", "INVALID_VALUE"),
+        ("erc8004", {"chain_id": 8453}, "MISSING_FIELD"),
+        ("erc8004", {**PUBLIC_PROFILE["erc8004"], "agent_token_id": "9"}, "INVALID_TYPE"),
+        ("erc8004", {**PUBLIC_PROFILE["erc8004"], "identity_registry": "0x1234"}, "INVALID_VALUE"),
+        ("erc8004", {**PUBLIC_PROFILE["erc8004"], "owner": "me"}, "UNKNOWN_FIELD"),
+    ],
+)
+def test_public_profile_fields_are_validated(aws: None, field: str, value: object, code: str) -> None:
+    response = register_fn.lambda_handler(
+        api_event("POST", "/agents", body={**PUBLIC_PROFILE, field: value}), LambdaContext()
+    )
+
+    assert response["statusCode"] == 400
+    assert error_code(response) == code

@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     StrictBool,
+    field_validator,
     model_validator,
 )
 from pydantic_core import CoreSchema
@@ -138,6 +139,14 @@ class Erc8004Identity(BaseModel):
     chain_id: Annotated[int, Field(strict=True, ge=1, le=2**53 - 1, examples=[8453])]
     identity_registry: EvmAddress
     agent_token_id: Annotated[JsonSafeInt, Field(description="the agent's token id (agentId) in that registry")]
+
+    @field_validator("chain_id", "agent_token_id", mode="before")
+    @classmethod
+    def _stored_number(cls, value: object) -> object:
+        """DynamoDB hands numbers back as Decimal; JSON input never is one, so strictness stays."""
+        if isinstance(value, _Decimal) and value == value.to_integral_value():
+            return int(value)
+        return value
 
     @property
     def agent_registry(self) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
@@ -162,8 +163,13 @@ def _change(subject_id: str, author_id: str, build: Any) -> tuple[Feedback | Non
         version = int(current["version"]) if current else 0
         item = None
         if new is not None:
-            item = {**new.model_dump(mode="json", exclude_none=True), "recent_pk": f"FEEDBACK#{subject_id}"}
-            item["recent_sk"] = f"{new.updated_at}#{author_id}"
+            # Newest first to the microsecond (updated_at shows seconds); the author keeps it unique.
+            changed_at = datetime.now(UTC).isoformat(timespec="microseconds")
+            item = {
+                **new.model_dump(mode="json", exclude_none=True),
+                "recent_pk": f"FEEDBACK#{subject_id}",
+                "recent_sk": f"{changed_at}#{author_id}",
+            }
         event = events.event_item(
             "feedback", f"{subject_id}:{author_id}:{version + 1}", int(time.time()), {"agent_id": subject_id}
         )

@@ -8,7 +8,8 @@ Item layout (pk / sk → attributes):
   - live feedback totals (ADDed with each feedback change): `feedback_count`, `score_sum`, `tag:<tag>`;
   - the rollup's computation: `reputation` (score and inputs), `reputation_computed_at`.
 - `FEEDBACK#<subject_id>` / `<author_id>` → the author's one live feedback about the subject, with
-  `version`, and `recent_pk` / `recent_sk` (`<updated_at>#<author_id>`) for the recency index.
+  `version`, and `recent_pk` / `recent_sk` (`<changed at, to the microsecond>#<author_id>`) for the
+  recency index.
 Indexes: `DirectoryByReputation`, `DirectoryByConversions`, `DirectoryByNewest` are sparse (only
 items with `directory`), `FeedbackByRecency` lists a subject's feedback newest first.
 """
