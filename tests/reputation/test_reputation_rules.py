@@ -20,11 +20,11 @@ from cashback.reputation import Inputs, score_of
         (Inputs(feedback_count=2, score_sum=200), None),  # below the feedback minimum
         (Inputs(feedback_count=3, score_sum=200), Decimal("66.67")),  # 66.666… rounded half up
         (Inputs(confirmed=4), None),  # below the conversions minimum
-        (Inputs(confirmed=3, refunded=1, pending=1), Decimal("67.50")),  # 100 × (3/5 + 1 − 1/4) / 2
+        (Inputs(confirmed=3, refunded=1, pending=1), Decimal("67.50")),  # 100 x (3/5 + 1 - 1/4) / 2
         (Inputs(confirmed=5), Decimal("100.00")),
         (Inputs(refunded=5), Decimal("0.00")),
         (Inputs(pending=5), Decimal("50.00")),  # nothing settled: neither good nor bad
-        # both count: 0.6 × 80 + 0.4 × 67.5
+        # both count: 0.6 x 80 + 0.4 x 67.5
         (Inputs(feedback_count=4, score_sum=320, confirmed=3, refunded=1, pending=1), Decimal("75.00")),
         # one below its minimum: the other alone
         (Inputs(feedback_count=2, score_sum=10, confirmed=5), Decimal("100.00")),
