@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cashback import store
 from cashback.settings import get_settings
-from cashback.store import dump, dynamodb, key, load, unavailable
+from cashback.store import dump, dynamodb, key, unavailable
 
 
 def _table() -> str:
@@ -54,23 +54,14 @@ def add_counters(pk: str, sk: str, counters: Mapping[str, int], set_values: Mapp
 
 def record_click(click_id: str, now_iso: str, now_epoch: int) -> dict[str, Any] | None:
     """Count one use of a live click and return it; None when unknown or expired. One UpdateItem."""
-    try:
-        response = dynamodb().update_item(
-            TableName=_table(),
-            Key=key(f"CLICK#{click_id}", "CLICK"),
-            UpdateExpression="ADD clicks :one SET first_clicked_at = if_not_exists(first_clicked_at, :now), "
-            "last_clicked_at = :now",
-            ConditionExpression="attribute_exists(pk) AND valid_until > :epoch",
-            ExpressionAttributeValues=dump({":one": 1, ":now": now_iso, ":epoch": now_epoch}),
-            ReturnValues="ALL_NEW",
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return None
-        raise unavailable(exc) from exc
-    except BotoCoreError as exc:
-        raise unavailable(exc) from exc
-    return load(response["Attributes"])
+    return store.update_if(
+        _table(),
+        key(f"CLICK#{click_id}", "CLICK"),
+        UpdateExpression="ADD clicks :one SET first_clicked_at = if_not_exists(first_clicked_at, :now), "
+        "last_clicked_at = :now",
+        ConditionExpression="attribute_exists(pk) AND valid_until > :epoch",
+        ExpressionAttributeValues=dump({":one": 1, ":now": now_iso, ":epoch": now_epoch}),
+    )
 
 
 def get_item(pk: str, sk: str) -> dict[str, Any] | None:

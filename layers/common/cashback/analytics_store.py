@@ -113,15 +113,7 @@ def apply_chunk(
                 }
             }
         )
-    try:
-        dynamodb().transact_write_items(TransactItems=actions)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("TransactionCanceledException", "TransactionConflictException"):
-            return False
-        raise unavailable(exc) from exc
-    except BotoCoreError as exc:
-        raise unavailable(exc) from exc
-    return True
+    return store.transact(actions) is None
 
 
 def read_partitions(pks: Iterable[str]) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:

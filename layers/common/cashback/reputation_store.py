@@ -277,36 +277,19 @@ def change_feedback(
                 }
             }
         )
-    try:
-        dynamodb().transact_write_items(TransactItems=actions)
-    except ClientError as exc:
-        reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-            raise AgentNotFound() from exc
-        if exc.response["Error"]["Code"] in ("TransactionCanceledException", "TransactionConflictException"):
-            return False
-        raise unavailable(exc) from exc
-    except BotoCoreError as exc:
-        raise unavailable(exc) from exc
-    return True
+    cancelled = store.transact(actions)
+    if cancelled and cancelled[1] == "ConditionalCheckFailed":
+        raise AgentNotFound()
+    return cancelled is None
 
 
 def append_reply(subject_id: str, author_id: str, reply: Mapping[str, Any], max_replies: int) -> dict[str, Any] | None:
     """Append the subject's reply to a live feedback (one UpdateItem); None if there is no such
     feedback or it already has `max_replies` replies."""
-    try:
-        response = dynamodb().update_item(
-            TableName=_table(),
-            Key=feedback_key(subject_id, author_id),
-            UpdateExpression="SET responses = list_append(if_not_exists(responses, :empty), :reply)",
-            ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(responses) OR size(responses) < :max)",
-            ExpressionAttributeValues=dump({":empty": [], ":reply": [dict(reply)], ":max": max_replies}),
-            ReturnValues="ALL_NEW",
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return None
-        raise unavailable(exc) from exc
-    except BotoCoreError as exc:
-        raise unavailable(exc) from exc
-    return load(response["Attributes"])
+    return store.update_if(
+        _table(),
+        feedback_key(subject_id, author_id),
+        UpdateExpression="SET responses = list_append(if_not_exists(responses, :empty), :reply)",
+        ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(responses) OR size(responses) < :max)",
+        ExpressionAttributeValues=dump({":empty": [], ":reply": [dict(reply)], ":max": max_replies}),
+    )

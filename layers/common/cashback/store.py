@@ -152,6 +152,37 @@ def batch_put(table: str, items: Sequence[Mapping[str, Any]]) -> None:
             raise StoreUnavailable(details={"reason": "BatchWriteItem kept returning unprocessed items"})
 
 
+def update_if(table: str, item_key: Mapping[str, Any], **update: Any) -> dict[str, Any] | None:
+    """One conditional UpdateItem (`update` holds its expressions); the item as it is after the
+    update, or None when the condition failed and nothing changed."""
+    try:
+        response = dynamodb().update_item(TableName=table, Key=dict(item_key), ReturnValues="ALL_NEW", **update)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None
+        raise unavailable(exc) from exc
+    except BotoCoreError as exc:
+        raise unavailable(exc) from exc
+    return load(response["Attributes"])
+
+
+def transact(actions: list[dict[str, Any]]) -> list[str] | None:
+    """TransactWriteItems; None when it applied, else why each action was cancelled (one reason
+    per action; all "None" for a conflict with another transaction). Other errors raise."""
+    try:
+        dynamodb().transact_write_items(TransactItems=actions)
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code == "TransactionConflictException":
+            return ["None"] * len(actions)
+        if code == "TransactionCanceledException":
+            return _cancellation_reasons(exc) or ["None"] * len(actions)
+        raise unavailable(exc) from exc
+    except BotoCoreError as exc:
+        raise unavailable(exc) from exc
+    return None
+
+
 # ---------------------------------------------------------------- health
 
 
