@@ -7,6 +7,8 @@ the ERC-8004 export's hashes are recomputed from the feedback files fetched at t
 from __future__ import annotations
 
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -147,3 +149,34 @@ def test_the_subject_replies_over_http(client: httpx.Client, network: dict) -> N
 
     assert replied.status_code == 201, replied.text
     assert [r["text"] for r in replied.json()["responses"]] == ["Latency fixed; thanks."]
+
+
+def test_concurrent_changes_by_one_author_leave_totals_equal_to_the_live_feedback(
+    local_api: LocalApi, client: httpx.Client
+) -> None:
+    subject = client.post("/agents", json={"agent_name": "Contended", "public": True}).json()
+    author = register(client, "contender")
+    url = f"/agents/{subject['agent_id']}/feedback"
+
+    def change(n: int) -> int:
+        with httpx.Client(base_url=local_api.base_url, timeout=60, headers=bearer(author["token"])) as one:
+            if n % 3 == 2:
+                return one.delete(url).status_code
+            return one.post(url, json={"score": n, "tags": ["starred"] if n % 2 else []}).status_code
+
+    # run_rollup's clock runs 5 s ahead, so an earlier run may have set the watermark up to 5 s
+    # into the future; events written before it would be left to no run.
+    time.sleep(6)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(change, range(24)))
+    run_rollup(local_api)
+
+    assert set(statuses) <= {200, 201, 404, 409}, statuses
+    body = client.get(f"/agents/{subject['agent_id']}/reputation").json()
+    live = body["feedback"]
+    assert len(live) <= 1
+    assert body["inputs"]["feedback_count"] == len(live)
+    expected_average = f"{live[0]['score']}.00" if live else None
+    assert body["inputs"]["feedback_average"] == expected_average
+    starred = sum(1 for f in live if "starred" in f["tags"])
+    assert {t["tag"]: t["count"] for t in body["tags"]} == ({"starred": 1} if starred else {})

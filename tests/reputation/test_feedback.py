@@ -183,3 +183,25 @@ def test_feedback_writes_have_a_limit_of_their_own(pair: tuple[dict, dict], sett
     assert error_code(responses[-1]) == "RATE_LIMITED"
     assert body_of(responses[-1])["error"]["details"]["policy"] == "feedback"
     assert header(responses[0], "X-RateLimit-Limit") == "3"
+
+
+def test_a_writer_that_read_before_a_revoke_and_a_new_feedback_cannot_overwrite_it(pair: tuple[dict, dict]) -> None:
+    author, subject = pair
+    give(subject["agent_id"], {"score": 10}, as_agent(author))
+    stale = reputation_store.get_feedback(subject["agent_id"], author["agent_id"])
+    revoke(subject["agent_id"], as_agent(author))
+    give(subject["agent_id"], {"score": 80}, as_agent(author))
+    assert stale is not None
+
+    applied = reputation_store.change_feedback(
+        subject["agent_id"],
+        author["agent_id"],
+        None,
+        str(stale["revision"]),
+        {"feedback_count": -1},
+        {"pk": "x", "sk": "y"},
+    )
+
+    assert applied is False
+    summary = reputation_store.get_summary(subject["agent_id"])
+    assert summary is not None and (summary["feedback_count"], summary["score_sum"]) == (1, 80)

@@ -160,20 +160,22 @@ def _change(subject_id: str, author_id: str, build: Any) -> tuple[Feedback | Non
     for _ in range(MAX_ATTEMPTS):
         current = reputation_store.get_feedback(subject_id, author_id)
         new = build(current)
-        version = int(current["version"]) if current else 0
+        revision = reputation_store.new_revision()
         item = None
         if new is not None:
             # Newest first to the microsecond (updated_at shows seconds); the author keeps it unique.
             changed_at = datetime.now(UTC).isoformat(timespec="microseconds")
             item = {
                 **new.model_dump(mode="json", exclude_none=True),
+                "revision": revision,
                 "recent_pk": f"FEEDBACK#{subject_id}",
                 "recent_sk": f"{changed_at}#{author_id}",
             }
         event = events.event_item(
-            "feedback", f"{subject_id}:{author_id}:{version + 1}", int(time.time()), {"agent_id": subject_id}
+            "feedback", f"{subject_id}:{author_id}:{revision}", int(time.time()), {"agent_id": subject_id}
         )
-        if reputation_store.change_feedback(subject_id, author_id, item, version, _difference(item, current), event):
+        seen = str(current["revision"]) if current else None
+        if reputation_store.change_feedback(subject_id, author_id, item, seen, _difference(item, current), event):
             return new, current
         time.sleep(0.02)
     raise Conflict("The feedback is changing concurrently; retry.")

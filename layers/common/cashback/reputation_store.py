@@ -8,8 +8,8 @@ Item layout (pk / sk → attributes):
   - live feedback totals (ADDed with each feedback change): `feedback_count`, `score_sum`, `tag:<tag>`;
   - the rollup's computation: `reputation` (score and inputs), `reputation_computed_at`.
 - `FEEDBACK#<subject_id>` / `<author_id>` → the author's one live feedback about the subject, with
-  `version`, and `recent_pk` / `recent_sk` (`<changed at, to the microsecond>#<author_id>`) for the
-  recency index.
+  `revision` (a fresh token per write) and, for the recency index, `recent_pk` / `recent_sk`
+  (`<changed at, to the microsecond>#<author_id>`).
 Indexes: `DirectoryByReputation`, `DirectoryByConversions`, `DirectoryByNewest` are sparse (only
 items with `directory`), `FeedbackByRecency` lists a subject's feedback newest first.
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -216,21 +217,28 @@ def recent_feedback(subject_id: str, limit: int, cursor: str | None) -> tuple[li
     return [load(i) for i in response["Items"]], encode_cursor(load(last)) if last else None
 
 
+def new_revision() -> str:
+    """A fresh revision token: every write of a feedback gets one, so a writer that read an older
+    state (even one revoked and given again since) can never pass the condition."""
+    return uuid.uuid4().hex
+
+
 def change_feedback(
     subject_id: str,
     author_id: str,
     new_item: Mapping[str, Any] | None,
-    seen_version: int,
+    seen_revision: str | None,
     totals_delta: Mapping[str, Any],
     event: Mapping[str, Any],
 ) -> bool:
     """Write (or with `new_item` None, delete) one feedback, ADD its difference to the subject's
-    totals and log the rollup event, in ONE transaction conditioned on the version read and on the
-    subject existing. False when another change got there first (re-read and decide again)."""
-    if seen_version:
+    totals and log the rollup event, in ONE transaction conditioned on the revision read (or on
+    absence) and on the subject existing. False when another change got there first (re-read and
+    decide again)."""
+    if seen_revision:
         condition = {
-            "ConditionExpression": "version = :seen",
-            "ExpressionAttributeValues": dump({":seen": seen_version}),
+            "ConditionExpression": "revision = :seen",
+            "ExpressionAttributeValues": dump({":seen": seen_revision}),
         }
     else:
         condition = {"ConditionExpression": "attribute_not_exists(pk)"}
@@ -239,9 +247,12 @@ def change_feedback(
             "Delete": {"TableName": _table(), "Key": feedback_key(subject_id, author_id), **condition}
         }
     else:
-        item = {**dict(new_item), "version": seen_version + 1}
         change = {
-            "Put": {"TableName": _table(), "Item": {**feedback_key(subject_id, author_id), **dump(item)}, **condition}
+            "Put": {
+                "TableName": _table(),
+                "Item": {**feedback_key(subject_id, author_id), **dump(new_item)},
+                **condition,
+            }
         }
     actions = [
         change,
@@ -289,7 +300,10 @@ def append_reply(subject_id: str, author_id: str, reply: Mapping[str, Any], max_
     return store.update_if(
         _table(),
         feedback_key(subject_id, author_id),
-        UpdateExpression="SET responses = list_append(if_not_exists(responses, :empty), :reply)",
+        # A new revision: a concurrent replacement of the feedback re-reads, so it keeps the reply.
+        UpdateExpression="SET responses = list_append(if_not_exists(responses, :empty), :reply), revision = :rev",
         ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(responses) OR size(responses) < :max)",
-        ExpressionAttributeValues=dump({":empty": [], ":reply": [dict(reply)], ":max": max_replies}),
+        ExpressionAttributeValues=dump(
+            {":empty": [], ":reply": [dict(reply)], ":max": max_replies, ":rev": new_revision()}
+        ),
     )
