@@ -103,7 +103,7 @@ client: $(VENV)/.installed ## Regenerate the Python client's models (clients/pyt
 	$(PY) -m scripts.client_models
 
 .PHONY: bench
-bench: $(VENV)/.installed ## Figures, not assertions: cold starts, requests, latency, search 5k vs 100k, rollup cost (QUICK=1, ONLY=search)
+bench: $(VENV)/.installed ## Figures, not assertions: cold starts, requests, latency, search 5k vs 100k, rollup cost, directory and reputation reads (QUICK=1, ONLY=search)
 	$(PY) -m bench $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 .PHONY: deploy

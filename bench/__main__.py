@@ -2,9 +2,14 @@
 
 import argparse
 
-from bench import foundation, rollup, search
+from bench import foundation, reputation, rollup, search
 
-BENCHMARKS = {"foundation": foundation.main, "search": search.main, "rollup": rollup.main}
+BENCHMARKS = {
+    "foundation": foundation.main,
+    "search": search.main,
+    "rollup": rollup.main,
+    "reputation": reputation.main,
+}
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
