@@ -17,6 +17,7 @@
     clicks: "#f28e2b",
     conversions: "#59a14f",
     revenue: "#e15759",
+    reputation: "#76b7b2",
   };
   const charts = {};
   const sequence = { leaderboard: 0, trending: 0, agent: 0 };
