@@ -32,6 +32,8 @@ EXPECTED = {
     "register_agent/register.json": 201,
     "register_agent/malformed-json.json": 400,
     "rotate_token/rotate.json": 200,
+    "update_agent/describe.json": 200,
+    "update_agent/opt-out.json": 200,
     "search/search.json": 200,
     "batch_search/batch.json": 200,
     "compare/compare.json": 200,

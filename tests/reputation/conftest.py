@@ -106,3 +106,19 @@ def list_directory(query: dict[str, str] | None = None, source_ip: str = "198.51
 
 def error_code(response: dict[str, Any]) -> str:
     return str(body_of(response)["error"]["code"])
+
+
+update_agent_fn = load_function("update_agent")
+
+
+def update_profile(agent_id: str, body: Any, authorizer: dict[str, Any]) -> dict[str, Any]:
+    event = api_event(
+        "PATCH",
+        f"/agents/{agent_id}",
+        resource="/agents/{agent_id}",
+        path_parameters={"agent_id": agent_id},
+        body=body,
+        headers={"Authorization": "Bearer test"},
+        authorizer=authorizer,
+    )
+    return update_agent_fn.lambda_handler(event, LambdaContext())

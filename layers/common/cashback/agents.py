@@ -18,9 +18,13 @@ from cashback.auth import (
     new_agent_token,
     parse_scopes,
 )
-from cashback.errors import Unauthorized
-from cashback.models import AgentProfile, Plan, RegisterAgentRequest, RegisteredAgent, RotatedToken
+from cashback.errors import Conflict, Unauthorized
+from cashback.models import AgentProfile, Plan, RegisterAgentRequest, RegisteredAgent, RotatedToken, UpdateAgentRequest
 from cashback.observability import MetricUnit, logger, metrics
+
+# What PATCH /agents/{agent_id} may change; the rest of the profile is fixed at registration.
+EDITABLE = ("agent_name", "description", "homepage_url", "mcp_endpoint_url", "erc8004", "public")
+MAX_ATTEMPTS = 3
 
 
 def register(request: RegisterAgentRequest) -> RegisteredAgent:
@@ -42,6 +46,22 @@ def register(request: RegisterAgentRequest) -> RegisteredAgent:
 def profile(agent_id: str, caller: Caller) -> AgentProfile:
     caller.require_agent_or_scope(agent_id, Scope.AGENTS_READ)
     return AgentProfile.model_validate(store.get_agent(agent_id))
+
+
+def update_profile(agent_id: str, caller: Caller, request: UpdateAgentRequest) -> AgentProfile:
+    """Change the agent's name and public profile; the directory entry follows in the same
+    transaction (opting out takes the agent and what it published out of the directory)."""
+    caller.require_agent(agent_id)
+    for _ in range(MAX_ATTEMPTS):
+        stored = store.get_agent(agent_id, consistent=True)
+        updated = AgentProfile.model_validate({**stored, **request.changes()})
+        fields = updated.model_dump(mode="json", include=set(EDITABLE))
+        entry = directory.entry_of(updated) if updated.public else None
+        listing = reputation_store.listing_update(agent_id, entry, directory.PUBLISHED)
+        if store.update_agent_profile(agent_id, fields, stored.get("profile_revision"), listing):
+            logger.info("agent profile updated", extra={"agent_id": agent_id, "public": updated.public})
+            return updated
+    raise Conflict("The profile is changing concurrently; retry.")
 
 
 def rotate_token(agent_id: str, caller: Caller, presented_token: str | None, api_id: str, stage: str) -> RotatedToken:

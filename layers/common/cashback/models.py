@@ -163,16 +163,19 @@ class PublicProfile(BaseModel):
     erc8004: Erc8004Identity | None = None
 
 
+AgentName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_printable_name)]
+Description = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_plain_text)]
+PUBLIC_FIELD_DESCRIPTION = "list the agent in GET /agents and publish its reputation (opt-in)"
+
+
 class RegisterAgentRequest(PublicProfile):
     model_config = ConfigDict(extra="forbid")
 
-    agent_name: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_printable_name)]
+    agent_name: AgentName
     wallet_address: Annotated[str, Field(max_length=64), AfterValidator(_wallet)] | None = None
     crypto_preference: CryptoPreference | None = None
-    description: Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_plain_text)] | None = None
-    public: StrictBool = Field(
-        default=False, description="list the agent in GET /agents and publish its reputation (opt-in)"
-    )
+    description: Description | None = None
+    public: StrictBool = Field(default=False, description=PUBLIC_FIELD_DESCRIPTION)
 
     @model_validator(mode="after")
     def _currency_fits_wallet(self) -> RegisterAgentRequest:
@@ -181,6 +184,29 @@ class RegisterAgentRequest(PublicProfile):
             if wallet_chain(self.wallet_address) is not needed:
                 raise ValueError(f"crypto_preference {self.crypto_preference.value} needs a {needed.value} wallet")
         return self
+
+
+class UpdateAgentRequest(PublicProfile):
+    """A change to the agent's name and public profile: the fields sent change, `null` clears an
+    optional one, the others stay."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent_name: AgentName | None = None
+    description: Description | None = None
+    public: StrictBool | None = Field(default=None, description=PUBLIC_FIELD_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> UpdateAgentRequest:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        for required in ("agent_name", "public"):
+            if required in self.model_fields_set and getattr(self, required) is None:
+                raise ValueError(f"{required} cannot be cleared")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", include=self.model_fields_set)
 
 
 class AgentProfile(PublicProfile):

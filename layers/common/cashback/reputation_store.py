@@ -71,6 +71,39 @@ def summary_put(entry: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def listing_update(agent_id: str, entry: Mapping[str, Any] | None, published: Sequence[str]) -> dict[str, Any]:
+    """The transaction action that brings an agent's directory entry in line with its profile:
+    with `entry`, list it with exactly those published fields (a score it already has is kept);
+    with None, take it out of the directory and drop what it had published (feedback totals and
+    the score stay)."""
+    names = {f"#p{i}": name for i, name in enumerate(published)}
+    names.update({"#d": "directory", "#t": "search_text"})
+    values: dict[str, Any] = {}
+    if entry is None:
+        expression = "REMOVE #d, #t, " + ", ".join(f"#p{i}" for i in range(len(published)))
+    else:
+        sets = ["#d = :d", "#t = :t", "reputation_rank = if_not_exists(reputation_rank, :unscored)"]
+        sets.append("confirmed_conversions = if_not_exists(confirmed_conversions, :zero)")
+        values.update({":d": DIRECTORY, ":t": entry["search_text"], ":unscored": UNSCORED_RANK, ":zero": 0})
+        removes = []
+        for i, name in enumerate(published):
+            if entry.get(name) is None:
+                removes.append(f"#p{i}")
+            else:
+                sets.append(f"#p{i} = :p{i}")
+                values[f":p{i}"] = entry[name]
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": summary_key(agent_id),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            **({"ExpressionAttributeValues": dump(values)} if values else {}),
+        }
+    }
+
+
 # ---------------------------------------------------------------- cursors
 
 

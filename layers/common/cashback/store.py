@@ -11,6 +11,7 @@ Item layout (table: key → attributes):
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -238,14 +239,41 @@ def create_agent(profile: Mapping[str, Any], token_hash: str, listing: Mapping[s
         raise unavailable(exc) from exc
 
 
-def get_agent(agent_id: str) -> dict[str, Any]:
-    try:
-        response = dynamodb().get_item(TableName=get_settings().agents_table, Key=_agent_key(agent_id))
-    except (ClientError, BotoCoreError) as exc:
-        raise unavailable(exc) from exc
-    if "Item" not in response:
+def get_agent(agent_id: str, consistent: bool = False) -> dict[str, Any]:
+    item = get_item(get_settings().agents_table, f"AGENT#{agent_id}", "PROFILE", consistent=consistent)
+    if item is None:
         raise AgentNotFound()
-    return load(response["Item"])
+    return item
+
+
+def update_agent_profile(
+    agent_id: str, fields: Mapping[str, Any], seen_revision: str | None, listing: Mapping[str, Any]
+) -> bool:
+    """SET the profile `fields` (REMOVE those that are None) and apply the `listing` action (the
+    directory entry follows), in one transaction conditioned on the profile revision read; False
+    when another change got there first."""
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    sets = [f"#f{i} = :f{i}" for i, value in enumerate(fields.values()) if value is not None]
+    removes = [f"#f{i}" for i, value in enumerate(fields.values()) if value is None]
+    values: dict[str, Any] = {f":f{i}": v for i, v in enumerate(fields.values()) if v is not None}
+    values[":rev"] = uuid.uuid4().hex
+    condition = "attribute_exists(pk) AND " + (
+        "profile_revision = :seen" if seen_revision else "attribute_not_exists(profile_revision)"
+    )
+    if seen_revision:
+        values[":seen"] = seen_revision
+    expression = (
+        "SET " + ", ".join([*sets, "profile_revision = :rev"]) + (" REMOVE " + ", ".join(removes) if removes else "")
+    )
+    update = {
+        "TableName": get_settings().agents_table,
+        "Key": _agent_key(agent_id),
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": dump(values),
+    }
+    return transact([{"Update": update}, dict(listing)]) is None
 
 
 def get_credential(secret_hash: str) -> dict[str, Any] | None:

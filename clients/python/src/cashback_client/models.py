@@ -629,6 +629,35 @@ class TrendingProduct(BaseModel):
     revenue: Annotated[Decimal, Field(title="Revenue")]
 
 
+Description3 = TypeAliasType(
+    "Description3",
+    Annotated[str, Field(max_length=500, min_length=1, title="Description")],
+)
+
+
+AgentName = TypeAliasType("AgentName", Annotated[str, Field(max_length=64, min_length=1, title="Agent Name")])
+
+
+class UpdateAgentRequest(BaseModel):
+    """
+    A change to the agent's name and public profile: the fields sent change, `null` clears an
+    optional one, the others stay.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    description: Annotated[Description3 | None, Field(title="Description")] = None
+    homepage_url: Annotated[HomepageUrl | None, Field(title="Homepage Url")] = None
+    mcp_endpoint_url: Annotated[McpEndpointUrl | None, Field(title="Mcp Endpoint Url")] = None
+    erc8004: Erc8004Identity | None = None
+    agent_name: Annotated[AgentName | None, Field(title="Agent Name")] = None
+    public: Annotated[bool | None, Field(title="Public")] = None
+    """
+    list the agent in GET /agents and publish its reputation (opt-in)
+    """
+
+
 class AgentAnalytics(BaseModel):
     agent_id: Annotated[str, Field(title="Agent Id")]
     recent_searches: Annotated[list[SearchLogEntry], Field(title="Recent Searches")]
