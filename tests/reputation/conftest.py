@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from cashback import agents
@@ -12,6 +13,7 @@ from tests.conftest import load_function
 directory_fn = load_function("directory")
 feedback_fn = load_function("feedback")
 reputation_fn = load_function("reputation")
+update_agent_fn = load_function("update_agent")
 
 
 def new_agent(name: str = "agent", **profile: Any) -> dict[str, Any]:
@@ -27,77 +29,57 @@ def as_admin(scopes: str = "feedback:write", key_id: str = "adm_FEEDBACKadmn") -
     return admin_authorizer(key_id, scopes)
 
 
+def call(
+    function: ModuleType, method: str, resource: str, path_parameters: dict[str, str], **event: Any
+) -> dict[str, Any]:
+    """The function's answer to `method` on `resource` with these path parameters filled in."""
+    path = resource.format(**path_parameters)
+    request = api_event(method, path, resource=resource, path_parameters=path_parameters, **event)
+    return function.lambda_handler(request, LambdaContext())
+
+
+def _authorized(authorizer: dict[str, Any]) -> dict[str, Any]:
+    return {"headers": {"Authorization": "Bearer test"}, "authorizer": authorizer}
+
+
 def give(subject_id: str, body: Any, authorizer: dict[str, Any]) -> dict[str, Any]:
-    event = api_event(
-        "POST",
-        f"/agents/{subject_id}/feedback",
-        resource="/agents/{agent_id}/feedback",
-        path_parameters={"agent_id": subject_id},
-        body=body,
-        headers={"Authorization": "Bearer test"},
-        authorizer=authorizer,
-    )
-    return feedback_fn.lambda_handler(event, LambdaContext())
+    params = {"agent_id": subject_id}
+    return call(feedback_fn, "POST", "/agents/{agent_id}/feedback", params, body=body, **_authorized(authorizer))
 
 
 def revoke(subject_id: str, authorizer: dict[str, Any]) -> dict[str, Any]:
-    event = api_event(
-        "DELETE",
-        f"/agents/{subject_id}/feedback",
-        resource="/agents/{agent_id}/feedback",
-        path_parameters={"agent_id": subject_id},
-        headers={"Authorization": "Bearer test"},
-        authorizer=authorizer,
+    return call(
+        feedback_fn, "DELETE", "/agents/{agent_id}/feedback", {"agent_id": subject_id}, **_authorized(authorizer)
     )
-    return feedback_fn.lambda_handler(event, LambdaContext())
 
 
 def reply(subject_id: str, author_id: str, body: Any, authorizer: dict[str, Any]) -> dict[str, Any]:
-    event = api_event(
-        "POST",
-        f"/agents/{subject_id}/feedback/{author_id}/response",
-        resource="/agents/{agent_id}/feedback/{author_id}/response",
-        path_parameters={"agent_id": subject_id, "author_id": author_id},
-        body=body,
-        headers={"Authorization": "Bearer test"},
-        authorizer=authorizer,
+    params = {"agent_id": subject_id, "author_id": author_id}
+    resource = "/agents/{agent_id}/feedback/{author_id}/response"
+    return call(feedback_fn, "POST", resource, params, body=body, **_authorized(authorizer))
+
+
+def update_profile(agent_id: str, body: Any, authorizer: dict[str, Any]) -> dict[str, Any]:
+    return call(
+        update_agent_fn, "PATCH", "/agents/{agent_id}", {"agent_id": agent_id}, body=body, **_authorized(authorizer)
     )
-    return feedback_fn.lambda_handler(event, LambdaContext())
 
 
 def get_reputation(
     agent_id: str, query: dict[str, str] | None = None, source_ip: str = "198.51.100.1"
 ) -> dict[str, Any]:
-    event = api_event(
-        "GET",
-        f"/agents/{agent_id}/reputation",
-        resource="/agents/{agent_id}/reputation",
-        path_parameters={"agent_id": agent_id},
-        query=query,
-        source_ip=source_ip,
-    )
-    return reputation_fn.lambda_handler(event, LambdaContext())
+    params = {"agent_id": agent_id}
+    return call(reputation_fn, "GET", "/agents/{agent_id}/reputation", params, query=query, source_ip=source_ip)
 
 
 def get_export(agent_id: str) -> dict[str, Any]:
-    event = api_event(
-        "GET",
-        f"/agents/{agent_id}/reputation/erc8004",
-        resource="/agents/{agent_id}/reputation/erc8004",
-        path_parameters={"agent_id": agent_id},
-        headers={"Host": "api.example.test", "X-Forwarded-Proto": "https"},
-    )
-    return reputation_fn.lambda_handler(event, LambdaContext())
+    headers = {"Host": "api.example.test", "X-Forwarded-Proto": "https"}
+    return call(reputation_fn, "GET", "/agents/{agent_id}/reputation/erc8004", {"agent_id": agent_id}, headers=headers)
 
 
 def get_feedback_file(subject_id: str, author_id: str) -> dict[str, Any]:
-    event = api_event(
-        "GET",
-        f"/agents/{subject_id}/feedback/{author_id}",
-        resource="/agents/{agent_id}/feedback/{author_id}",
-        path_parameters={"agent_id": subject_id, "author_id": author_id},
-    )
-    return reputation_fn.lambda_handler(event, LambdaContext())
+    params = {"agent_id": subject_id, "author_id": author_id}
+    return call(reputation_fn, "GET", "/agents/{agent_id}/feedback/{author_id}", params)
 
 
 def list_directory(query: dict[str, str] | None = None, source_ip: str = "198.51.100.1") -> dict[str, Any]:
@@ -106,19 +88,3 @@ def list_directory(query: dict[str, str] | None = None, source_ip: str = "198.51
 
 def error_code(response: dict[str, Any]) -> str:
     return str(body_of(response)["error"]["code"])
-
-
-update_agent_fn = load_function("update_agent")
-
-
-def update_profile(agent_id: str, body: Any, authorizer: dict[str, Any]) -> dict[str, Any]:
-    event = api_event(
-        "PATCH",
-        f"/agents/{agent_id}",
-        resource="/agents/{agent_id}",
-        path_parameters={"agent_id": agent_id},
-        body=body,
-        headers={"Authorization": "Bearer test"},
-        authorizer=authorizer,
-    )
-    return update_agent_fn.lambda_handler(event, LambdaContext())
