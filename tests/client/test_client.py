@@ -230,3 +230,34 @@ def test_an_agent_id_cannot_change_the_route(agent: CashbackClient) -> None:
         agent.stats("../../search")  # quoted into one path segment (%2F): no route, not POST /search
 
     assert (raised.value.status, raised.value.code) == (404, "ROUTE_NOT_FOUND")
+
+
+def test_an_agent_publishes_itself_and_another_gives_and_revokes_feedback(connect: Connect) -> None:
+    registered = connect().register("client-public")
+    subject = connect(registered.token, agent_id=registered.agent_id)
+    author_registered = connect().register("client-author")
+    author = connect(author_registered.token, agent_id=author_registered.agent_id)
+
+    profile = subject.update_profile({"public": True, "description": f"Listed as {registered.agent_id}"})
+    given = author.give_feedback(registered.agent_id, 88, tags=["starred"], comment="Good picks")
+    listed = connect().directory(query=registered.agent_id, sort="newest")
+    reputation = connect().reputation(registered.agent_id)
+    revoked = author.revoke_feedback(registered.agent_id)
+
+    assert profile.public is True
+    assert (given.score, given.tags, given.author_id) == (88, ["starred"], author_registered.agent_id)
+    assert [entry.agent_id for entry in listed.agents] == [registered.agent_id]
+    assert [(f.author_id, f.score) for f in reputation.feedback] == [(author_registered.agent_id, 88)]
+    assert reputation.score is None  # no rollup has scored it yet
+    assert revoked.revoked is True
+    assert connect().reputation(registered.agent_id).feedback == []
+
+
+def test_self_feedback_is_a_forbidden_error_with_its_code(connect: Connect) -> None:
+    registered = connect().register("client-narcissus")
+    agent = connect(registered.token, agent_id=registered.agent_id)
+
+    with pytest.raises(ForbiddenError) as raised:
+        agent.give_feedback(registered.agent_id, 100)
+
+    assert raised.value.code == "SELF_FEEDBACK" and raised.value.request_id

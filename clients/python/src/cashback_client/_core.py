@@ -220,6 +220,39 @@ class Core:
         params = _present({"days": days})
         return Call("GET", "/analytics/trending", models.Trending, params=params, authenticated=False)
 
+    def update_profile(self, changes: Mapping[str, Any], agent_id: str | None) -> Call[models.AgentProfile]:
+        return Call("PATCH", f"/agents/{self.agent(agent_id)}", models.AgentProfile, body=dict(changes))
+
+    def directory(
+        self,
+        query: str | None,
+        min_reputation: Decimal | int | str | None,
+        sort: models.DirectorySort | str | None,
+        limit: int | None,
+        cursor: str | None,
+    ) -> Call[models.DirectoryPage]:
+        params = _present(
+            {
+                "query": query,
+                "min_reputation": None if min_reputation is None else str(min_reputation),
+                "sort": sort,
+                "limit": limit,
+                "cursor": cursor,
+            }
+        )
+        return Call("GET", "/agents", models.DirectoryPage, params=params, authenticated=False)
+
+    def give_feedback(self, agent_id: str, body: Mapping[str, Any]) -> Call[models.Feedback]:
+        return Call("POST", f"/agents/{quote(agent_id, safe='')}/feedback", models.Feedback, body=_present(body))
+
+    def revoke_feedback(self, agent_id: str) -> Call[models.FeedbackRevoked]:
+        return Call("DELETE", f"/agents/{quote(agent_id, safe='')}/feedback", models.FeedbackRevoked)
+
+    def reputation(self, agent_id: str | None, limit: int | None, cursor: str | None) -> Call[models.Reputation]:
+        params = _present({"limit": limit, "cursor": cursor})
+        path = f"/agents/{self.agent(agent_id)}/reputation"
+        return Call("GET", path, models.Reputation, params=params, authenticated=False)
+
     # ------------------------------------------------------------ one call, start to finish
 
     def build(self, http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from types import TracebackType
-from typing import Self, TypeVar, Unpack
+from typing import Any, Self, TypeVar, Unpack
 
 import httpx
 from pydantic import BaseModel
@@ -162,6 +163,51 @@ class CashbackClient(_Base):
     def trending(self, *, days: int | None = None) -> models.Trending:
         return self._run(self._core.trending(days))
 
+    def update_profile(self, changes: Mapping[str, Any], agent_id: str | None = None) -> models.AgentProfile:
+        """PATCH /agents/{agent_id}: the fields in `changes` change, None clears one; `public` opts in or out."""
+        return self._run(self._core.update_profile(changes, agent_id))
+
+    def directory(
+        self,
+        *,
+        query: str | None = None,
+        min_reputation: Decimal | int | str | None = None,
+        sort: models.DirectorySort | str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> models.DirectoryPage:
+        """GET /agents: the public directory (anonymous)."""
+        return self._run(self._core.directory(query, min_reputation, sort, limit, cursor))
+
+    def give_feedback(
+        self,
+        agent_id: str,
+        score: int,
+        *,
+        tags: Sequence[str] = (),
+        comment: str | None = None,
+        feedback_uri: str | None = None,
+        endpoint: str | None = None,
+    ) -> models.Feedback:
+        """POST /agents/{agent_id}/feedback: give, or replace, your one feedback about another agent."""
+        body = {
+            "score": score,
+            "tags": list(tags),
+            "comment": comment,
+            "feedback_uri": feedback_uri,
+            "endpoint": endpoint,
+        }
+        return self._run(self._core.give_feedback(agent_id, body))
+
+    def revoke_feedback(self, agent_id: str) -> models.FeedbackRevoked:
+        return self._run(self._core.revoke_feedback(agent_id))
+
+    def reputation(
+        self, agent_id: str | None = None, *, limit: int | None = None, cursor: str | None = None
+    ) -> models.Reputation:
+        """GET /agents/{agent_id}/reputation (anonymous; public agents only)."""
+        return self._run(self._core.reputation(agent_id, limit, cursor))
+
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
@@ -263,6 +309,51 @@ class AsyncCashbackClient(_Base):
 
     async def trending(self, *, days: int | None = None) -> models.Trending:
         return await self._run(self._core.trending(days))
+
+    async def update_profile(self, changes: Mapping[str, Any], agent_id: str | None = None) -> models.AgentProfile:
+        """PATCH /agents/{agent_id}: the fields in `changes` change, None clears one; `public` opts in or out."""
+        return await self._run(self._core.update_profile(changes, agent_id))
+
+    async def directory(
+        self,
+        *,
+        query: str | None = None,
+        min_reputation: Decimal | int | str | None = None,
+        sort: models.DirectorySort | str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> models.DirectoryPage:
+        """GET /agents: the public directory (anonymous)."""
+        return await self._run(self._core.directory(query, min_reputation, sort, limit, cursor))
+
+    async def give_feedback(
+        self,
+        agent_id: str,
+        score: int,
+        *,
+        tags: Sequence[str] = (),
+        comment: str | None = None,
+        feedback_uri: str | None = None,
+        endpoint: str | None = None,
+    ) -> models.Feedback:
+        """POST /agents/{agent_id}/feedback: give, or replace, your one feedback about another agent."""
+        body = {
+            "score": score,
+            "tags": list(tags),
+            "comment": comment,
+            "feedback_uri": feedback_uri,
+            "endpoint": endpoint,
+        }
+        return await self._run(self._core.give_feedback(agent_id, body))
+
+    async def revoke_feedback(self, agent_id: str) -> models.FeedbackRevoked:
+        return await self._run(self._core.revoke_feedback(agent_id))
+
+    async def reputation(
+        self, agent_id: str | None = None, *, limit: int | None = None, cursor: str | None = None
+    ) -> models.Reputation:
+        """GET /agents/{agent_id}/reputation (anonymous; public agents only)."""
+        return await self._run(self._core.reputation(agent_id, limit, cursor))
 
     async def aclose(self) -> None:
         if self._owns_http:
