@@ -172,19 +172,7 @@ def apply_conversion(
                 }
             }
         )
-    try:
-        dynamodb().transact_write_items(TransactItems=actions)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "TransactionConflictException" or _lost_race(exc):
-            return False
-        raise unavailable(exc) from exc
-    except BotoCoreError as exc:
-        raise unavailable(exc) from exc
-    return True
-
-
-def _lost_race(exc: ClientError) -> bool:
-    if exc.response["Error"]["Code"] != "TransactionCanceledException":
-        return False
-    reasons = {r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])}
-    return reasons <= {"None", "ConditionalCheckFailed", "TransactionConflict"}
+    cancelled = store.transact(actions)
+    if cancelled and not store.lost_race(cancelled):
+        raise store.StoreUnavailable(details={"reason": "TransactionCanceledException", "reasons": cancelled})
+    return cancelled is None

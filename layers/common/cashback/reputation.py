@@ -26,7 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from cashback import activity_store, analytics_store, erc8004, events, reputation_store
+from cashback import activity_store, analytics_store, erc8004, events, reputation_store, store
 from cashback.auth import Caller, PrincipalKind, Scope
 from cashback.errors import AgentNotFound, ApiError, Conflict, Forbidden
 from cashback.models import (
@@ -160,7 +160,7 @@ def _change(subject_id: str, author_id: str, build: Any) -> tuple[Feedback | Non
     for _ in range(MAX_ATTEMPTS):
         current = reputation_store.get_feedback(subject_id, author_id)
         new = build(current)
-        revision = reputation_store.new_revision()
+        revision = store.new_revision()
         item = None
         if new is not None:
             # Newest first to the microsecond (updated_at shows seconds); the author keeps it unique.

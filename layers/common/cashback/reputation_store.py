@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -76,23 +75,19 @@ def listing_update(agent_id: str, entry: Mapping[str, Any] | None, published: Se
     with `entry`, list it with exactly those published fields (a score it already has is kept);
     with None, take it out of the directory and drop what it had published (feedback totals and
     the score stay)."""
-    names = {f"#p{i}": name for i, name in enumerate(published)}
-    names.update({"#d": "directory", "#t": "search_text"})
-    values: dict[str, Any] = {}
+    keep_score: list[str] = []
     if entry is None:
-        expression = "REMOVE #d, #t, " + ", ".join(f"#p{i}" for i in range(len(published)))
+        fields: dict[str, Any] = dict.fromkeys([*published, "directory", "search_text"])
     else:
-        sets = ["#d = :d", "#t = :t", "reputation_rank = if_not_exists(reputation_rank, :unscored)"]
-        sets.append("confirmed_conversions = if_not_exists(confirmed_conversions, :zero)")
-        values.update({":d": DIRECTORY, ":t": entry["search_text"], ":unscored": UNSCORED_RANK, ":zero": 0})
-        removes = []
-        for i, name in enumerate(published):
-            if entry.get(name) is None:
-                removes.append(f"#p{i}")
-            else:
-                sets.append(f"#p{i} = :p{i}")
-                values[f":p{i}"] = entry[name]
-        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        fields = {name: entry.get(name) for name in published}
+        fields.update(directory=DIRECTORY, search_text=entry["search_text"])
+        keep_score = [
+            "reputation_rank = if_not_exists(reputation_rank, :unscored)",
+            "confirmed_conversions = if_not_exists(confirmed_conversions, :zero)",
+        ]
+    expression, names, values = store.set_or_remove(fields, "p", keep_score)
+    if keep_score:
+        values.update({":unscored": UNSCORED_RANK, ":zero": 0})
     return {
         "Update": {
             "TableName": _table(),
@@ -250,12 +245,6 @@ def recent_feedback(subject_id: str, limit: int, cursor: str | None) -> tuple[li
     return [load(i) for i in response["Items"]], encode_cursor(load(last)) if last else None
 
 
-def new_revision() -> str:
-    """A fresh revision token: every write of a feedback gets one, so a writer that read an older
-    state (even one revoked and given again since) can never pass the condition."""
-    return uuid.uuid4().hex
-
-
 def change_feedback(
     subject_id: str,
     author_id: str,
@@ -337,6 +326,6 @@ def append_reply(subject_id: str, author_id: str, reply: Mapping[str, Any], max_
         UpdateExpression="SET responses = list_append(if_not_exists(responses, :empty), :reply), revision = :rev",
         ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(responses) OR size(responses) < :max)",
         ExpressionAttributeValues=dump(
-            {":empty": [], ":reply": [dict(reply)], ":max": max_replies, ":rev": new_revision()}
+            {":empty": [], ":reply": [dict(reply)], ":max": max_replies, ":rev": store.new_revision()}
         ),
     )

@@ -231,32 +231,33 @@ def leaderboards(
                 key=partial(_rank_key, metric),
             )[:LEADERBOARD_SIZE]
             boards[f"{period}#{metric}"] = [
-                {
-                    "rank": rank,
-                    "agent_id": agent,
-                    "conversions": int(values["conversions"]),
-                    "revenue": values["revenue"],
-                    "searches": int(values["searches"]),
-                    "reputation": reputations.get(agent),
-                    "growth_rate": growth(current[agent][metric], previous[agent][metric]),
-                }
+                _row(
+                    rank, agent, values, reputations.get(agent), growth(current[agent][metric], previous[agent][metric])
+                )
                 for rank, (agent, values) in enumerate(ranked, start=1)
             ]
         best = sorted(reputations.items(), key=lambda entry: (-entry[1], entry[0]))[:LEADERBOARD_SIZE]
         empty = {m: Decimal(0) for m in METRICS}
         boards[f"{period}#reputation"] = [
-            {
-                "rank": rank,
-                "agent_id": agent,
-                "conversions": int(totals.get(agent, empty)["conversions"]),
-                "revenue": totals.get(agent, empty)["revenue"],
-                "searches": int(totals.get(agent, empty)["searches"]),
-                "reputation": score,
-                "growth_rate": None,
-            }
+            _row(rank, agent, totals.get(agent, empty), score, None)
             for rank, (agent, score) in enumerate(best, start=1)
         ]
     return boards
+
+
+def _row(
+    rank: int, agent: str, values: dict[str, Decimal], reputation_score: Decimal | None, growth_rate: Decimal | None
+) -> dict[str, Any]:
+    """One leaderboard row: the agent's figures for the period, its score and the growth rate."""
+    return {
+        "rank": rank,
+        "agent_id": agent,
+        "conversions": int(values["conversions"]),
+        "revenue": values["revenue"],
+        "searches": int(values["searches"]),
+        "reputation": reputation_score,
+        "growth_rate": growth_rate,
+    }
 
 
 def trend_day(

@@ -167,6 +167,31 @@ def update_if(table: str, item_key: Mapping[str, Any], **update: Any) -> dict[st
     return load(response["Attributes"])
 
 
+def set_or_remove(
+    fields: Mapping[str, Any], prefix: str, also_set: Sequence[str] = ()
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """An UpdateExpression that SETs each field with a value and REMOVEs each that is None (plus
+    the `also_set` clauses), with its attribute names and values."""
+    names = {f"#{prefix}{i}": name for i, name in enumerate(fields)}
+    values = {f":{prefix}{i}": value for i, value in enumerate(fields.values()) if value is not None}
+    sets = [*also_set, *(f"#{prefix}{i} = :{prefix}{i}" for i, v in enumerate(fields.values()) if v is not None)]
+    removes = [f"#{prefix}{i}" for i, value in enumerate(fields.values()) if value is None]
+    clauses = [("SET", sets), ("REMOVE", removes)]
+    return " ".join(f"{verb} {', '.join(parts)}" for verb, parts in clauses if parts), names, values
+
+
+def new_revision() -> str:
+    """A fresh revision token for optimistic writes: unlike a counter it never repeats, so a writer
+    that read an older state (even one deleted and written again since) never passes the condition."""
+    return uuid.uuid4().hex
+
+
+def lost_race(reasons: list[str]) -> bool:
+    """Whether a cancelled transaction only lost to a concurrent change (re-read and retry), rather
+    than failing for a reason a retry would not mend."""
+    return set(reasons) <= {"None", "ConditionalCheckFailed", "TransactionConflict"}
+
+
 def transact(actions: list[dict[str, Any]]) -> list[str] | None:
     """TransactWriteItems; None when it applied, else why each action was cancelled (one reason
     per action; all "None" for a conflict with another transaction). Other errors raise."""
@@ -252,19 +277,13 @@ def update_agent_profile(
     """SET the profile `fields` (REMOVE those that are None) and apply the `listing` action (the
     directory entry follows), in one transaction conditioned on the profile revision read; False
     when another change got there first."""
-    names = {f"#f{i}": name for i, name in enumerate(fields)}
-    sets = [f"#f{i} = :f{i}" for i, value in enumerate(fields.values()) if value is not None]
-    removes = [f"#f{i}" for i, value in enumerate(fields.values()) if value is None]
-    values: dict[str, Any] = {f":f{i}": v for i, v in enumerate(fields.values()) if v is not None}
-    values[":rev"] = uuid.uuid4().hex
+    expression, names, values = set_or_remove(fields, "f", ["profile_revision = :rev"])
+    values[":rev"] = new_revision()
     condition = "attribute_exists(pk) AND " + (
         "profile_revision = :seen" if seen_revision else "attribute_not_exists(profile_revision)"
     )
     if seen_revision:
         values[":seen"] = seen_revision
-    expression = (
-        "SET " + ", ".join([*sets, "profile_revision = :rev"]) + (" REMOVE " + ", ".join(removes) if removes else "")
-    )
     update = {
         "TableName": get_settings().agents_table,
         "Key": _agent_key(agent_id),
