@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
-from cashback import reputation_store
+from cashback import reputation_store, store
 from tests.apigw import body_of, header
 from tests.reputation.conftest import (
     as_admin,
@@ -205,3 +206,20 @@ def test_a_writer_that_read_before_a_revoke_and_a_new_feedback_cannot_overwrite_
     assert applied is False
     summary = reputation_store.get_summary(subject["agent_id"])
     assert summary is not None and (summary["feedback_count"], summary["score_sum"]) == (1, 80)
+
+
+def test_a_transaction_cancelled_by_throttling_is_503_not_a_lost_race(pair: tuple[dict, dict], monkeypatch) -> None:
+    author, subject = pair
+    cancelled = ClientError(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "throttled"},
+            "CancellationReasons": [{"Code": "None"}, {"Code": "None"}, {"Code": "ThrottlingError"}],
+        },
+        "TransactWriteItems",
+    )
+    monkeypatch.setattr(store.dynamodb(), "transact_write_items", lambda **_: (_ for _ in ()).throw(cancelled))
+
+    response = give(subject["agent_id"], {"score": 50}, as_agent(author))
+
+    assert response["statusCode"] == 503
+    assert error_code(response) == "DYNAMODB_UNAVAILABLE"

@@ -256,7 +256,7 @@ def change_feedback(
     """Write (or with `new_item` None, delete) one feedback, ADD its difference to the subject's
     totals and log the rollup event, in ONE transaction conditioned on the revision read (or on
     absence) and on the subject existing. False when another change got there first (re-read and
-    decide again)."""
+    decide again); a cancellation for another reason (throttling) is the database unavailable."""
     if seen_revision:
         condition = {
             "ConditionExpression": "revision = :seen",
@@ -313,6 +313,8 @@ def change_feedback(
     cancelled = store.transact(actions)
     if cancelled and cancelled[1] == "ConditionalCheckFailed":
         raise AgentNotFound()
+    if cancelled and not store.lost_race(cancelled):
+        raise store.StoreUnavailable(details={"reason": "TransactionCanceledException", "reasons": cancelled})
     return cancelled is None
 
 
