@@ -2,7 +2,13 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Python 3.13, what Lambda runs (template.yaml): on PATH, else pyenv's versions folder. A pyenv shim
+# that refuses to run (version not selected) does not count.
+PYTHON ?= $(firstword $(foreach candidate,$(shell command -v python3.13) \
+	$(wildcard $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)/versions/3.13*/bin/python3.13),\
+	$(shell $(candidate) -c 'import sys; print("$(candidate)" if sys.version_info[:2] == (3, 13) else "")' 2>/dev/null)))
+# sam build (BuildMethod python3.13) looks for python3.13 on PATH.
+export PATH := $(if $(PYTHON),$(dir $(PYTHON)):)$(PATH)
 VENV := .venv
 SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
@@ -13,9 +19,17 @@ DATA_DIR ?= .local/dynamodb
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
+# A virtual environment on another Python (one made before the move to 3.13) is made anew.
+venv_on_313 = $(1)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || $(PYTHON) -m venv --clear $(1)
+
+.PHONY: python
+python:
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "Python 3.13 is needed (Lambda's python3.13 runtime) and none was found: install it (e.g. 'pyenv install 3.13', or Debian 13's python3), or run make PYTHON=/path/to/python3.13 ..." >&2; exit 1; fi
+
 $(VENV)/.installed: requirements-dev.txt constraints.txt layers/common/requirements.txt functions/mcp/requirements.txt \
-		clients/python/pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+		clients/python/pyproject.toml | python
+	$(call venv_on_313,$(VENV))
 	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
 	touch $@
 
@@ -24,8 +38,8 @@ DASHBOARD_LIBRARY := functions/dashboard/vendor/chart.umd.min.js
 $(DASHBOARD_LIBRARY): functions/dashboard/package.json functions/dashboard/package-lock.json
 	$(MAKE) -C functions/dashboard vendor
 
-$(SAM_VENV)/.installed: requirements-sam.txt
-	test -x $(SAM) || $(PYTHON) -m venv $(SAM_VENV)
+$(SAM_VENV)/.installed: requirements-sam.txt | python
+	$(call venv_on_313,$(SAM_VENV))
 	$(SAM_VENV)/bin/pip install -q -r requirements-sam.txt
 	touch $@
 
