@@ -108,6 +108,14 @@ validate: $(SAM_VENV)/.installed ## sam validate --lint
 build: $(SAM_VENV)/.installed ## sam build (the layer lands as python/cashback plus its dependencies)
 	$(SAM) build --cached --parallel
 
+.PHONY: rehearse
+rehearse: $(VENV)/.installed $(SAM_VENV)/.installed $(DASHBOARD_LIBRARY) ## Deploy rehearsal, no AWS: sam build, SAM transform + cfn-lint (dev, prod), IAM table, smoke suite with IAM enforced
+	$(PY) -m scripts.rehearse
+
+.PHONY: iam-table
+iam-table: $(VENV)/.installed $(SAM_VENV)/.installed ## Regenerate the README's table of what each function may do, from the template
+	$(PY) -m scripts.iam_table
+
 .PHONY: openapi
 openapi: $(VENV)/.installed ## Regenerate the OpenAPI document (layers/common/cashback/openapi.json) from the code
 	$(PY) -m scripts.openapi

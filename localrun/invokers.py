@@ -12,11 +12,13 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
+from localrun import iam
 from localrun.template import LOCAL_ACCOUNT, LOCAL_REGION, Function, Template, TemplateError
 
 # Lambda runs one request per execution environment at a time and adds environments as
@@ -64,8 +66,11 @@ class InProcessInvoker:
     """Loads each function's handler module from its CodeUri, isolated from the others (its own
     module instance per execution environment), with the layer on sys.path as /opt/python would be."""
 
-    def __init__(self, template: Template) -> None:
+    def __init__(self, template: Template, roles: Mapping[str, iam.Role]) -> None:
         self.template = template
+        self.roles = roles
+        self.partition_keys = template.partition_keys()
+        iam.install()
         for layer_dir in template.layer_dirs:
             if str(layer_dir) not in sys.path:
                 sys.path.insert(0, str(layer_dir))
@@ -78,7 +83,8 @@ class InProcessInvoker:
         module = self._acquire(spec)
         try:
             handler = getattr(module, spec.handler.rpartition(".")[2])
-            return handler(event, LambdaContext(function_name=function, timeout_seconds=spec.timeout))
+            with iam.acting_as(self.roles[function], self.partition_keys):
+                return handler(event, LambdaContext(function_name=function, timeout_seconds=spec.timeout))
         finally:
             self._idle[function].put(module)
 

@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 import httpx
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from localrun import dynamodb, template
+from localrun import deployment, dynamodb, iam, template
 from localrun.gateway import AuthorizerCache, Gateway, ManagementApi
 from localrun.invokers import InProcessInvoker, function_environment
 from localrun.template import LOCAL_ACCOUNT, LOCAL_REGION, Schedule, Template
@@ -65,6 +65,7 @@ class LocalStack:
         dynamodb_endpoint: str | None = None,
         run_schedules: bool = True,
     ) -> None:
+        self.template_path = template_path.resolve()
         self.template: Template = template.load(template_path)
         self.data_dir = data_dir
         self.port = port
@@ -112,7 +113,8 @@ class LocalStack:
             os.environ.setdefault(name, value)
         for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_API_GATEWAY", "AWS_REGION"):
             os.environ[name] = environment[name]
-        self.invoker = InProcessInvoker(self.template)
+        roles = iam.roles(deployment.translated_template(self.template_path), deployment.parameter_overrides("default"))
+        self.invoker = InProcessInvoker(self.template, roles)
         self._gateway = Gateway(self.template, self.invoker, cache)
 
     def start_api(self) -> str:

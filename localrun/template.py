@@ -160,10 +160,17 @@ class Template:
     def table_names(self) -> dict[str, str]:
         return {t.logical_id: t.name for t in self.tables.values()}
 
+    def partition_keys(self) -> dict[str, str]:
+        """Each table's partition key attribute, by table name (what dynamodb:LeadingKeys reads)."""
+        return {
+            t.name: next(k["AttributeName"] for k in t.key_schema if k["KeyType"] == "HASH")
+            for t in self.tables.values()
+        }
+
 
 def load(path: Path, parameters: Mapping[str, str] | None = None) -> Template:
     document = yaml.load(path.read_text(encoding="utf-8"), Loader=_CloudFormationLoader)  # noqa: S506
-    resolver = _Resolver(document, dict(parameters or {}))
+    resolver = Resolver(document, dict(parameters or {}))
     root = path.resolve().parent
     resources = document["Resources"]
     globals_function = document.get("Globals", {}).get("Function", {})
@@ -236,7 +243,7 @@ def _api(logical_id: str, properties: dict[str, Any]) -> Api:
         function_arn = spec["FunctionArn"]
         authorizers[name] = Authorizer(
             name=name,
-            function=function_arn.split(":function:")[-1],
+            function=function_arn.split(":function:")[-1].split(":")[0],
             payload_type=spec.get("FunctionPayloadType", "TOKEN"),
             header=identity.get("Header", "Authorization"),
             validation_expression=identity.get("ValidationExpression"),
@@ -290,11 +297,12 @@ def _merge(base: Any, override: Any) -> Any:
     return override
 
 
-class _Resolver:
+class Resolver:
     """Evaluates intrinsic functions with parameter defaults and local pseudo parameters."""
 
     def __init__(self, document: dict[str, Any], overrides: dict[str, str]) -> None:
         self.resources = document["Resources"]
+        self.globals_function = document.get("Globals", {}).get("Function", {})
         self.parameters = {
             name: str(overrides.get(name, spec.get("Default", "")))
             for name, spec in document.get("Parameters", {}).items()
@@ -340,21 +348,37 @@ class _Resolver:
         if name in self.pseudo:
             return self.pseudo[name]
         if name in self.resources:
-            resource = self.resources[name]
-            if resource["Type"] == "AWS::DynamoDB::Table":
-                return resource.get("Properties", {}).get("TableName", name)
-            if resource["Type"] == "AWS::Serverless::Api":
-                return LOCAL_API_ID
-            return name
+            return self._resource_ref(name, self.resources[name])
+        function, _, alias = name.partition(".")
+        if alias == "Alias" and function in self.resources:  # SAM's AutoPublishAlias reference
+            properties = {**self.globals_function, **self.resources[function].get("Properties", {})}
+            return f"arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT}:function:{function}:{properties['AutoPublishAlias']}"
         raise TemplateError(f"!Ref {name}: no such parameter or resource")
 
-    def function(self, name: str, argument: Any) -> Any:  # noqa: PLR0911
+    @staticmethod
+    def _resource_ref(name: str, resource: dict[str, Any]) -> str:
+        """What !Ref of a resource returns, for the kinds the template references."""
+        kind = resource["Type"]
+        if kind == "AWS::DynamoDB::Table":
+            return str(resource.get("Properties", {}).get("TableName", name))
+        if kind in ("AWS::Serverless::Api", "AWS::ApiGateway::RestApi"):
+            return LOCAL_API_ID
+        if kind == "AWS::SecretsManager::Secret":
+            return f"arn:aws:secretsmanager:{LOCAL_REGION}:{LOCAL_ACCOUNT}:secret:{name}"
+        return name
+
+    def function(self, name: str, argument: Any) -> Any:  # noqa: PLR0911, PLR0912
         if name == "GetAtt":
             logical_id, attribute = argument
             if logical_id not in self.resources:
                 raise TemplateError(f"!GetAtt {logical_id}: no such resource")
-            if attribute == "Arn" and self.resources[logical_id]["Type"] == "AWS::Serverless::Function":
+            kind = self.resources[logical_id]["Type"]
+            if attribute == "Arn" and kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
                 return f"arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT}:function:{logical_id}"
+            if attribute == "Arn" and kind == "AWS::DynamoDB::Table":
+                return f"arn:aws:dynamodb:{LOCAL_REGION}:{LOCAL_ACCOUNT}:table/{self.ref(logical_id)}"
+            if attribute == "Arn" and kind == "AWS::SQS::Queue":
+                return f"arn:aws:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{logical_id}"
             return f"arn:aws:local:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{logical_id}/{attribute}"
         if name == "Sub":
             return self.sub(argument)

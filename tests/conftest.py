@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+
+from localrun import iam
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.small_catalog", "tests.local_api"]
@@ -34,6 +38,8 @@ os.environ.update(
 )
 for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
     os.environ.pop(name, None)
+# Before any boto3 client exists: handlers the tests call run with their template roles (load_function).
+iam.install()
 
 
 def clear_cached_clients() -> None:
@@ -74,14 +80,42 @@ def create_template_tables() -> None:
 
 
 def load_function(directory: str) -> ModuleType:
-    """Import functions/<directory>/handler.py under its own module name, as Lambda would."""
+    """Import functions/<directory>/handler.py under its own module name, as Lambda would; its
+    `lambda_handler` runs with the function's own IAM role from the template (localrun.iam)."""
     path = ROOT / "functions" / directory / "handler.py"
     spec = importlib.util.spec_from_file_location(f"function_{directory}", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
+    module.lambda_handler = _with_role(module.lambda_handler, directory)
     return module
+
+
+@cache
+def _template_roles() -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """Roles by function, table partition keys, and the function of each functions/ folder."""
+    from localrun import deployment, iam, template
+
+    loaded = template.load(ROOT / "template.yaml")
+    translated = deployment.translated_template(ROOT / "template.yaml")
+    roles = iam.roles(translated, deployment.parameter_overrides("default"))
+    functions = {f.code_dir.name: f.logical_id for f in loaded.functions.values()}
+    return roles, loaded.partition_keys(), functions
+
+
+def _with_role(handler: Callable[..., Any], directory: str) -> Callable[..., Any]:
+    from localrun import iam
+
+    roles, partition_keys, functions = _template_roles()
+    role = roles[functions[directory]]
+
+    @functools.wraps(handler)
+    def handle(event: Any, context: Any) -> Any:
+        with iam.acting_as(role, partition_keys):
+            return handler(event, context)
+
+    return handle
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ paging happen in `search`, the same for every source.
 
 from __future__ import annotations
 
+import contextvars
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -180,7 +181,13 @@ class DynamoDBCatalog:
         self._pool = pool
 
     def candidates(self, query_tokens: list[str]) -> Candidates:
-        pages = list(self._pool.map(lambda t: catalog_store.query_index(f"KW#{t}", CANDIDATES_PER_TOKEN), query_tokens))
+        # Each query runs in a copy of the caller's context, as code on the request thread would.
+        context = contextvars.copy_context()
+        futures = [
+            self._pool.submit(context.copy().run, catalog_store.query_index, f"KW#{t}", CANDIDATES_PER_TOKEN)
+            for t in query_tokens
+        ]
+        pages = [future.result() for future in futures]
         seen: dict[str, Listing] = {}
         for items, _ in pages:
             for item in items:

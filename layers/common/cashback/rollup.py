@@ -181,6 +181,8 @@ def run(now: int | None = None) -> RunReport:
         if touched_days:
             analytics_store.clear_pending_days(touched_days)
     metrics.add_metric(name="RollupEvents", unit=MetricUnit.Count, value=events_read)
+    # Alarmed (RollupLagAlarm): a watermark that trails now by more than a few runs is a stalled rollup.
+    metrics.add_metric(name="RollupWatermarkLagSeconds", unit=MetricUnit.Seconds, value=max(0, now - _epoch(watermark)))
     return RunReport(windows, events_read, chunks, reads, watermark, rebuilt)
 
 

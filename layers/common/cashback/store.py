@@ -23,6 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cashback.errors import AgentNotFound, Conflict, DependencyUnavailable
+from cashback.observability import MetricUnit, metrics
 from cashback.settings import get_settings
 
 SERIALIZER = TypeSerializer()
@@ -34,6 +35,12 @@ CLIENT_CONFIG = Config(
     connect_timeout=2,
     read_timeout=3,
     retries={"mode": "standard", "max_attempts": 3},
+)
+
+
+# What DynamoDB answers when it throttles, once the SDK's own retries are spent.
+THROTTLING_CODES = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "Throttling"}
 )
 
 
@@ -74,6 +81,8 @@ def now_iso() -> str:
 
 def unavailable(exc: Exception) -> StoreUnavailable:
     code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else type(exc).__name__
+    if code in THROTTLING_CODES:
+        metrics.add_metric(name="DynamoDBThrottled", unit=MetricUnit.Count, value=1)  # DynamoDBThrottlingAlarm
     return StoreUnavailable(details={"reason": code})
 
 
