@@ -51,11 +51,11 @@ help: ## List the targets
 install: $(VENV)/.installed $(SAM_VENV)/.installed ## Create both virtual environments
 
 .PHONY: dev
-dev: $(VENV)/.installed $(DASHBOARD_LIBRARY) ## Run the API on 127.0.0.1:$(PORT) with an embedded DynamoDB on :$(DYNAMODB_PORT)
+dev: $(VENV)/.installed $(SAM_VENV)/.installed $(DASHBOARD_LIBRARY) ## Run the API on 127.0.0.1:$(PORT) with an embedded DynamoDB on :$(DYNAMODB_PORT)
 	$(PY) -m localrun dev --port $(PORT) --dynamodb-port $(DYNAMODB_PORT) --data-dir $(DATA_DIR) --on-start scripts.seed_catalog:seed
 
 .PHONY: invoke
-invoke: $(VENV)/.installed $(DASHBOARD_LIBRARY) ## Run one function with an event: make invoke FUNCTION=HealthFunction EVENT=events/health/get.json
+invoke: $(VENV)/.installed $(SAM_VENV)/.installed $(DASHBOARD_LIBRARY) ## Run one function with an event: make invoke FUNCTION=HealthFunction EVENT=events/health/get.json
 	$(PY) -m localrun invoke $(FUNCTION) $(EVENT)
 
 .PHONY: wipe

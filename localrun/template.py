@@ -18,7 +18,7 @@ import yaml
 LOCAL_REGION = "us-east-1"
 LOCAL_ACCOUNT = "123456789012"
 LOCAL_STACK = "cashback-local"
-LOCAL_API_ID = "localapi"
+LOCAL_API_ID = "localapi01"  # the id the sample events in events/ carry
 
 _SHORT_FORMS = ("Base64", "FindInMap", "GetAZs", "Join", "Select", "Split", "Sub", "And", "Equals", "If", "Not", "Or")
 _NO_VALUE = object()

@@ -11,6 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from localrun import deployment, iam
+from localrun.template import LOCAL_API_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -24,7 +25,7 @@ def _resource(arn: str) -> str:
     if table:
         return table.group(1)
     if arn.startswith("arn:aws:apigateway:"):
-        return "API Gateway " + arn.split("::", 1)[1].replace("localapi", "{this API}").replace("/dev/", "/{Stage}/")
+        return "API Gateway " + arn.split("::", 1)[1].replace(LOCAL_API_ID, "{this API}").replace("/dev/", "/{Stage}/")
     service, name = arn.split(":")[2], re.split(r"[:/]", arn)[-1]
     return f"{service} {name}"
 

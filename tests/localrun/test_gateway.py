@@ -109,7 +109,7 @@ def test_the_authorizer_decision_is_cached_per_token_until_flushed(
     assert invoker.calls_to("AuthorizerFunction")[0]["type"] == "TOKEN"
 
     management = Client(ManagementApi("dev", cache))
-    assert management.delete("/restapis/localapi/stages/dev/cache/authorizers").status_code == 202
+    assert management.delete(f"/restapis/{template.LOCAL_API_ID}/stages/dev/cache/authorizers").status_code == 202
     client.get("/agents/agt_x", headers=bearer())
     assert len(invoker.calls_to("AuthorizerFunction")) == 2
 
