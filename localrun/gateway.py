@@ -124,8 +124,9 @@ class Gateway:
             return _proxy_response(result, request_id)
         except _GatewayError as error:
             return self._gateway_response(error, request_id)
-        except Exception as error:  # a function that crashed or answered nonsense: API Gateway says 502
-            return self._gateway_response(_GatewayError("BAD_GATEWAY", f"{type(error).__name__}"), request_id)
+        except Exception as error:  # a function that crashed, timed out or answered nonsense: API Gateway says 502
+            kind = getattr(error, "error_type", type(error).__name__)  # FunctionError: e.g. Sandbox.Timedout
+            return self._gateway_response(_GatewayError("BAD_GATEWAY", str(kind)), request_id)
 
     def _path_exists(self, path: str) -> bool:
         return any(pattern.match(path) for _, pattern in self.routes)

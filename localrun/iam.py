@@ -361,6 +361,7 @@ def access_denied(message: str, operation: str) -> ClientError:
 
 
 def _authorize(params: Mapping[str, Any], model: Any, **_: Any) -> None:
+    """Deny what the active role does not allow; LOCALRUN_IAM_AUDIT=<file> appends each decision."""
     active = _current.get() or _process_role
     if active is None:
         return  # the runner or a test's own set-up, not a function
@@ -370,23 +371,18 @@ def _authorize(params: Mapping[str, Any], model: Any, **_: Any) -> None:
         requests = requests_of(service, model.name, params, model.http, partition_keys, _uri_values(model, params))
     except TemplateError as exc:
         raise access_denied(str(exc), model.name) from exc
+    audit_log = os.environ.get("LOCALRUN_IAM_AUDIT")
     for request in requests:
         denial = role.denial(request)
-        if _AUDIT_LOG:
-            with open(_AUDIT_LOG, "a", encoding="utf-8") as log:
-                log.write(
-                    json.dumps(
-                        [role.function, request.action, request.resource, list(request.leading_keys), denial is None]
-                    )
-                    + "\n"
-                )
+        if audit_log:
+            decision = [role.function, request.action, request.resource, list(request.leading_keys), denial is None]
+            with open(audit_log, "a", encoding="utf-8") as log:
+                log.write(json.dumps(decision) + "\n")
         if denial:
             raise access_denied(denial, model.name)
 
 
 _installed = False
-# Every decision appended to this file as JSON lines, to see what each function uses.
-_AUDIT_LOG = os.environ.get("LOCALRUN_IAM_AUDIT")
 
 
 def install() -> None:

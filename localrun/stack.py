@@ -26,7 +26,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from localrun import deployment, dynamodb, iam, template
 from localrun.gateway import AuthorizerCache, Gateway, ManagementApi
-from localrun.invokers import InProcessInvoker, function_environment
+from localrun.invokers import ProcessInvoker, shared_environment
 from localrun.template import LOCAL_ACCOUNT, LOCAL_REGION, Schedule, Template
 
 log = logging.getLogger("localrun")
@@ -65,7 +65,7 @@ class LocalStack:
         dynamodb_endpoint: str | None = None,
         run_schedules: bool = True,
     ) -> None:
-        self.template_path = template_path.resolve()
+        self.template_path = template_path
         self.template: Template = template.load(template_path)
         self.data_dir = data_dir
         self.port = port
@@ -73,7 +73,7 @@ class LocalStack:
         self.external_dynamodb = dynamodb_endpoint
         self.run_schedules = run_schedules
         self.embedded: dynamodb.EmbeddedDynamoDB | None = None
-        self.invoker: InProcessInvoker | None = None
+        self.invoker: ProcessInvoker | None = None
         self._servers: list[tuple[BaseWSGIServer, threading.Thread]] = []
         self._stopping = threading.Event()
         self.base_url = ""
@@ -97,24 +97,30 @@ class LocalStack:
         return self.dynamodb_endpoint
 
     def start_functions(self) -> None:
-        """The functions' environment: the template's variables, then what the caller exported."""
+        """Each function's environment: its template variables, then what the caller exported
+        (which overrides them), then the runner's endpoints. The runner's own process (the
+        --on-start hook) gets the variables every function agrees on."""
         cache = AuthorizerCache()
         management, _ = self._add_server(ManagementApi(self.template.api.stage, cache), 0)
-        environment = {
-            **function_environment(self.template),
+        forced = {
             "AWS_REGION": LOCAL_REGION,
-            "AWS_DEFAULT_REGION": LOCAL_REGION,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
             "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
             "AWS_ENDPOINT_URL_API_GATEWAY": f"http://127.0.0.1:{management.server_port}",
-            "WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET,
         }
-        for name, value in environment.items():
+        defaults = {"AWS_DEFAULT_REGION": LOCAL_REGION, "WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET}
+        environment = {**defaults, **os.environ, **forced}
+        for name, value in {**shared_environment(self.template), **defaults}.items():
             os.environ.setdefault(name, value)
-        for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_API_GATEWAY", "AWS_REGION"):
-            os.environ[name] = environment[name]
-        roles = iam.roles(deployment.translated_template(self.template_path), deployment.parameter_overrides("default"))
-        self.invoker = InProcessInvoker(self.template, roles)
+        os.environ.update(forced)
+        for layer_dir in self.template.layer_dirs:  # the hook imports the layer, as the functions do
+            if str(layer_dir) not in sys.path:
+                sys.path.insert(0, str(layer_dir))
+        # Each environment assumes its function's role from the translated template: made (and
+        # checked) once here, read from the cache by every environment.
+        iam.roles(
+            deployment.translated_template(self.template_path.resolve()), deployment.parameter_overrides("default")
+        )
+        self.invoker = ProcessInvoker(self.template, self.template_path, environment)
         self._gateway = Gateway(self.template, self.invoker, cache)
 
     def start_api(self) -> str:
@@ -137,6 +143,8 @@ class LocalStack:
             server.shutdown()
             server.server_close()
             thread.join(timeout=10)
+        if self.invoker:
+            self.invoker.close()
         if self.embedded:
             self.embedded.stop()
 
@@ -213,6 +221,8 @@ class LocalApi:
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen[str] | None = None
         self._log: IO[str] | None = None
+        self._stdout_lines: list[str] = []
+        self._reader: threading.Thread | None = None
         self.base_url = ""
         self.dynamodb_endpoint = ""
 
@@ -225,6 +235,7 @@ class LocalApi:
 
     def start(self) -> None:
         self._log = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed in stop)
+        self._stdout_lines = []
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             self.command,
             stdout=subprocess.PIPE,
@@ -241,20 +252,25 @@ class LocalApi:
         assert self.process is not None and self.process.stdout is not None
         found: dict[str, str] = {}
         ready = threading.Event()
-        reader = threading.Thread(target=_read_ready_line, args=(self.process.stdout, found, ready), daemon=True)
-        reader.start()
+        self._reader = threading.Thread(
+            target=_read_stdout, args=(self.process.stdout, found, ready, self._stdout_lines), daemon=True
+        )
+        self._reader.start()
         if not ready.wait(self.startup_timeout) or not found:
-            self.stop()
+            self.stop(keep_output=True)
             raise RuntimeError(f"the local API did not start:\n{self.output()}")
         return found
 
     def output(self) -> str:
-        if self._log is None or self._log.closed:
-            return ""
-        self._log.seek(0)
-        return self._log.read()
+        """What the child wrote so far: its stderr (when quiet), then its stdout, where the
+        functions' Powertools logs go (one JSON object a line)."""
+        stderr = ""
+        if self._log is not None and not self._log.closed:
+            # pread: the child writes through a shared file offset that seek() would move.
+            stderr = os.pread(self._log.fileno(), os.fstat(self._log.fileno()).st_size, 0).decode("utf-8", "replace")
+        return stderr + "".join(list(self._stdout_lines))
 
-    def stop(self) -> None:
+    def stop(self, keep_output: bool = False) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -262,9 +278,11 @@ class LocalApi:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=10)  # the rest of stdout, up to the child's exit
         if self.process and self.process.stdout:
             self.process.stdout.close()
-        if self._log:
+        if self._log and not keep_output:
             self._log.close()
 
     def wait_until_healthy(self, timeout: float = 10.0) -> None:
@@ -276,15 +294,16 @@ class LocalApi:
         raise RuntimeError("the local API is not healthy")
 
 
-def _read_ready_line(stream: IO[str], found: dict[str, str], ready: threading.Event) -> None:
+def _read_stdout(stream: IO[str], found: dict[str, str], ready: threading.Event, lines: list[str]) -> None:
+    """Wait for the ready line, then keep every line (so the child never blocks on a full pipe)."""
     for line in stream:
         if line.startswith(READY_PREFIX):
             found.update(json.loads(line.removeprefix(READY_PREFIX)))
             break
+        lines.append(line)
     ready.set()  # found, or the child exited
-    # Keep draining stdout so the child never blocks on a full pipe.
-    for _ in stream:
-        pass
+    for line in stream:
+        lines.append(line)
 
 
 def run_hook(spec: str) -> Callable[[], Any]:

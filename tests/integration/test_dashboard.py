@@ -59,14 +59,24 @@ COLORS = {
 HOSTILE_NAME = '<img src=x onerror="document.title=1">'
 
 # The rollup as its next schedule runs it: with the clock past the grace period in which it leaves
-# just-written events alone (rollup.CLOSE_GRACE_SECONDS), against the local API's DynamoDB.
+# just-written events alone (rollup.CLOSE_GRACE_SECONDS), against the local API's DynamoDB. The
+# clock is patched here, so the function runs in this process: bootstrapped exactly as the runner's
+# execution environments bootstrap it (its template environment, its CodeUri, the layer).
 ROLLUP_LATER = """
-import sys, time, types
+import json, os, sys, time, types
+from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from cashback import rollup
 rollup.time = types.SimpleNamespace(time=lambda: time.time() + rollup.CLOSE_GRACE_SECONDS + 5)
-from localrun.__main__ import main
-raise SystemExit(main(["invoke", "RollupFunction", "events/rollup/scheduled.json", "--dynamodb-endpoint", sys.argv[2]]))
+from localrun import template, worker
+from localrun.invokers import ProcessInvoker
+path = Path("template.yaml").resolve()
+loaded = template.load(path)
+runtime = {"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_DYNAMODB": sys.argv[2]}
+spec = ProcessInvoker(loaded, path, {**os.environ, **runtime}).spec(loaded.functions["RollupFunction"])
+event = json.loads(Path("events/rollup/scheduled.json").read_text())
+handler = worker.bootstrap(spec)
+print(json.dumps(handler(event, worker.LambdaContext("RollupFunction", spec.timeout)), default=str))
 """
 
 
