@@ -47,6 +47,7 @@ JAR_DIR = Path(os.environ.get("DYNAMODB_LOCAL_DIR") or ROOT / ".local" / "dynamo
 JAVA_PACKAGES = "openjdk-17-jre-headless (or default-jre-headless)"
 DATABASE_FILE = "shared-local-instance.db"  # what -sharedDb writes under -dbPath
 LOG_FILE = "dynamodb-local.log"
+METADATA_FILE = "dynamodb-local-metadata.json"  # written to its working directory
 RESTARTS_PER_MINUTE = 3
 
 
@@ -179,6 +180,7 @@ class DynamoDBLocal:
             "-jar",
             str(self.jar_dir / "DynamoDBLocal.jar"),
             "-sharedDb",
+            "-disableTelemetry",  # it would otherwise report usage to AWS
             "-dbPath",
             str(self.data_dir.resolve()),
             "-port",
@@ -187,6 +189,7 @@ class DynamoDBLocal:
         self.process = subprocess.Popen(  # noqa: S603 (the JDK's java and the pinned jar)
             command,
             stdin=subprocess.DEVNULL,
+            cwd=self.data_dir,  # where it writes dynamodb-local-metadata.json
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the runner, which stops the database last
@@ -291,5 +294,5 @@ class DynamoDBLocal:
 
 def database_files(data_dir: Path) -> list[Path]:
     """DynamoDB Local's files in the data folder (what `make wipe` deletes)."""
-    names = (DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm", LOG_FILE)
+    names = (DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm", LOG_FILE, METADATA_FILE)
     return [data_dir / name for name in names if (data_dir / name).exists()]
