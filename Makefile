@@ -16,6 +16,16 @@ SAM := $(SAM_VENV)/bin/sam
 PORT ?= 3000
 DYNAMODB_PORT ?= 8000
 DATA_DIR ?= .local/dynamodb
+# DynamoDB Local, AWS's own engine, under make dev and the HTTP tests: the jar ships inside the npm
+# package amplify-dynamodb-simulator (published by AWS, Apache-2.0). The tarball is fetched once from
+# the npm registry and must match this sha256 (npm pack amplify-dynamodb-simulator@2.9.30 gives the
+# same bytes); only its emulator/ folder (DynamoDBLocal.jar 1.25.1 and DynamoDBLocal_lib) is kept.
+DYNAMODB_LOCAL_PACKAGE := amplify-dynamodb-simulator
+DYNAMODB_LOCAL_VERSION := 2.9.30
+DYNAMODB_LOCAL_SHA256 := 3503ffac19f183407909fecdacf4db51ab1fdad1da7b2f177016670b2d80e4b9
+DYNAMODB_LOCAL_DIR := .local/dynamodb-local
+DYNAMODB_LOCAL := $(DYNAMODB_LOCAL_DIR)/.$(DYNAMODB_LOCAL_PACKAGE)-$(DYNAMODB_LOCAL_VERSION)
+JAVA_PACKAGES := openjdk-17-jre-headless (or default-jre-headless)
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -38,6 +48,19 @@ DASHBOARD_LIBRARY := functions/dashboard/vendor/chart.umd.min.js
 $(DASHBOARD_LIBRARY): functions/dashboard/package.json functions/dashboard/package-lock.json
 	$(MAKE) -C functions/dashboard vendor
 
+$(DYNAMODB_LOCAL):
+	@set -euo pipefail; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	tarball=$(DYNAMODB_LOCAL_PACKAGE)-$(DYNAMODB_LOCAL_VERSION).tgz; \
+	echo "fetching DynamoDB Local from npm ($(DYNAMODB_LOCAL_PACKAGE)@$(DYNAMODB_LOCAL_VERSION), ~56 MB, once)"; \
+	if command -v curl >/dev/null; then \
+		curl -fsSL --retry 3 -o "$$tmp/$$tarball" https://registry.npmjs.org/$(DYNAMODB_LOCAL_PACKAGE)/-/$$tarball; \
+	else (cd "$$tmp" && npm pack -q $(DYNAMODB_LOCAL_PACKAGE)@$(DYNAMODB_LOCAL_VERSION) >/dev/null); fi; \
+	if ! echo "$(DYNAMODB_LOCAL_SHA256)  $$tmp/$$tarball" | sha256sum -c --status -; then \
+		echo "$$tarball does not match the sha256 pinned in the Makefile; nothing installed" >&2; exit 1; fi; \
+	tar xzf "$$tmp/$$tarball" -C "$$tmp" package/emulator; \
+	rm -rf $(DYNAMODB_LOCAL_DIR); mkdir -p $(dir $(DYNAMODB_LOCAL_DIR)); \
+	mv "$$tmp/package/emulator" $(DYNAMODB_LOCAL_DIR); touch $@
+
 $(SAM_VENV)/.installed: requirements-sam.txt | python
 	$(call venv_on_313,$(SAM_VENV))
 	$(SAM_VENV)/bin/pip install -q -r requirements-sam.txt
@@ -45,13 +68,13 @@ $(SAM_VENV)/.installed: requirements-sam.txt | python
 
 .PHONY: help
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 .PHONY: install
 install: $(VENV)/.installed $(SAM_VENV)/.installed ## Create both virtual environments
 
 .PHONY: dev
-dev: $(VENV)/.installed $(SAM_VENV)/.installed $(DASHBOARD_LIBRARY) ## Run the API on 127.0.0.1:$(PORT) with an embedded DynamoDB on :$(DYNAMODB_PORT)
+dev: $(VENV)/.installed $(SAM_VENV)/.installed $(DASHBOARD_LIBRARY) $(if $(shell command -v java),$(DYNAMODB_LOCAL)) ## Run the API on 127.0.0.1:$(PORT) with DynamoDB Local on :$(DYNAMODB_PORT) (moto's server without Java)
 	$(PY) -m localrun dev --port $(PORT) --dynamodb-port $(DYNAMODB_PORT) --data-dir $(DATA_DIR) --on-start scripts.seed_catalog:seed
 
 .PHONY: invoke
@@ -67,8 +90,16 @@ admin-key: $(VENV)/.installed ## Create an admin key: make admin-key SCOPES=cata
 	$(PY) -m scripts.admin_key --scopes "$(SCOPES)" --name "$(or $(NAME),admin)" $(if $(STACK),--stack $(STACK),--dynamodb-port $(DYNAMODB_PORT))
 
 .PHONY: test
-test: $(VENV)/.installed $(SAM_VENV)/.installed $(DASHBOARD_LIBRARY) browser ## Run every test (unit, handlers, local API over HTTP, events, template)
+test: java $(VENV)/.installed $(SAM_VENV)/.installed $(DASHBOARD_LIBRARY) $(DYNAMODB_LOCAL) browser ## Run every test (unit, handlers, local API over HTTP, events, template)
 	$(PY) -m pytest -n 2 --dist loadgroup
+
+.PHONY: dynamodb-local
+dynamodb-local: $(DYNAMODB_LOCAL) ## Fetch DynamoDB Local (pinned npm package, sha256 checked) into .local/dynamodb-local (dev and test do it)
+
+# The HTTP tests run on DynamoDB Local only (README, "Local run"): without Java, make test stops here.
+.PHONY: java
+java:
+	@command -v java >/dev/null || { echo "make test runs the HTTP tests on DynamoDB Local, which needs Java: apt-get install $(JAVA_PACKAGES)" >&2; exit 1; }
 
 .PHONY: vendor
 vendor: $(DASHBOARD_LIBRARY) ## Vendor the dashboard's Chart.js from npm into functions/dashboard/vendor (dev and test do it)
@@ -125,7 +156,7 @@ client: $(VENV)/.installed ## Regenerate the Python client's models (clients/pyt
 	$(PY) -m scripts.client_models
 
 .PHONY: bench
-bench: $(VENV)/.installed ## Figures, not assertions: cold starts, requests, latency, search 5k vs 100k, rollup cost, directory and reputation reads (QUICK=1, ONLY=search)
+bench: $(VENV)/.installed $(if $(shell command -v java),$(DYNAMODB_LOCAL)) ## Figures, not assertions: cold starts, requests, latency, search 5k vs 100k, rollup cost, directory and reputation reads, local load on both engines (QUICK=1, ONLY=load)
 	$(PY) -m bench $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 .PHONY: deploy

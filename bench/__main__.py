@@ -2,13 +2,14 @@
 
 import argparse
 
-from bench import foundation, reputation, rollup, search
+from bench import foundation, load, reputation, rollup, search
 
 BENCHMARKS = {
     "foundation": foundation.main,
     "search": search.main,
     "rollup": rollup.main,
     "reputation": reputation.main,
+    "load": load.main,
 }
 
 if __name__ == "__main__":

@@ -13,8 +13,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from localrun import dynamodb_local
 from localrun.dynamodb import SNAPSHOT_SUFFIX
-from localrun.stack import READY_PREFIX, LocalStack, run_hook
+from localrun.dynamodb_local import LocalRunError
+from localrun.stack import ENGINE_NAMES, ENGINES, READY_PREFIX, LocalStack, run_hook
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
         "--dynamodb-endpoint",
         default=os.environ.get("DYNAMODB_ENDPOINT") or None,
         help="use this DynamoDB instead of the embedded one (env DYNAMODB_ENDPOINT)",
+    )
+    dev.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=os.environ.get("DYNAMODB_ENGINE") or "auto",
+        help="the embedded DynamoDB: DynamoDB Local, or moto's server (auto: DynamoDB Local when Java is here)",
     )
     dev.add_argument("--on-start", help="module:function to run once the tables exist (e.g. the seed loader)")
     dev.add_argument("--no-schedules", action="store_true", help="do not run scheduled functions on their timers")
@@ -64,6 +72,7 @@ def _dev(args: argparse.Namespace) -> int:
         dynamodb_port=args.dynamodb_port,
         dynamodb_endpoint=args.dynamodb_endpoint,
         run_schedules=not args.no_schedules,
+        engine=args.engine,
     )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -76,6 +85,9 @@ def _dev(args: argparse.Namespace) -> int:
         stack.start_api()
         _announce(stack, args)
         stopped.wait()
+    except LocalRunError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     finally:
         stack.stop()
     return 0
@@ -83,12 +95,14 @@ def _dev(args: argparse.Namespace) -> int:
 
 def _announce(stack: LocalStack, args: argparse.Namespace) -> None:
     if args.machine_readable:
-        print(READY_PREFIX + json.dumps({"api": stack.base_url, "dynamodb": stack.dynamodb_endpoint}), flush=True)
+        ready = {"api": stack.base_url, "dynamodb": stack.dynamodb_endpoint, "engine": stack.engine}
+        print(READY_PREFIX + json.dumps(ready), flush=True)
         return
     schedules = ", ".join(f"{s.function} {s.expression}" for s in stack.template.schedules if s.enabled)
     print(
         f"\nAPI       {stack.base_url}   (try: curl {stack.base_url}/health)\n"
         f"DynamoDB  {stack.dynamodb_endpoint}   (aws dynamodb list-tables --endpoint-url {stack.dynamodb_endpoint})\n"
+        f"Engine    {ENGINE_NAMES.get(stack.engine, stack.engine) if not args.dynamodb_endpoint else 'external'}\n"
         f"Data      {args.data_dir if not args.dynamodb_endpoint else 'in ' + args.dynamodb_endpoint}\n"
         f"Schedules {schedules if not args.no_schedules else 'off'}\n"
         f"Webhooks  signed with WEBHOOK_SECRET={os.environ['WEBHOOK_SECRET']}\n"
@@ -112,12 +126,15 @@ def _invoke(args: argparse.Namespace) -> int:
 
 
 def _wipe(data_dir: Path) -> int:
-    snapshots = list(data_dir.glob(f"*{SNAPSHOT_SUFFIX}")) if data_dir.is_dir() else []
-    for snapshot in snapshots:
-        snapshot.unlink()
+    """DynamoDB Local's database and the fallback's table snapshots: both engines start empty."""
+    files = (
+        [*data_dir.glob(f"*{SNAPSHOT_SUFFIX}"), *dynamodb_local.database_files(data_dir)] if data_dir.is_dir() else []
+    )
+    for path in files:
+        path.unlink()
     if data_dir.is_dir() and not any(data_dir.iterdir()):
         shutil.rmtree(data_dir)
-    print(f"deleted {len(snapshots)} table snapshots from {data_dir}", file=sys.stderr)
+    print(f"deleted {len(files)} files of local data from {data_dir}", file=sys.stderr)
     return 0
 
 

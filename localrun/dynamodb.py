@@ -1,8 +1,11 @@
-"""The embedded DynamoDB: moto's DynamoDB served over HTTP, persisted to a data folder.
+"""Tables from the template, and moto's DynamoDB: in-process for unit tests, served over HTTP
+when DynamoDB Local cannot run.
 
-Why moto's server: it implements transactions, conditional writes with
-ReturnValuesOnConditionCheckFailure, TTL settings and batch operations, installs from PyPI and
-runs in this process (no Java, no Docker). What it lacks is made up here:
+`make dev` and the HTTP tests run DynamoDB Local (localrun/dynamodb_local.py). On a machine
+without Java, `make dev` falls back to moto's DynamoDB served over HTTP by `EmbeddedDynamoDB`,
+persisted to a data folder. It implements transactions, conditional writes with
+ReturnValuesOnConditionCheckFailure, TTL settings and batch operations and runs in this process,
+but it is neither atomic under concurrency nor fast with many callers, so this fallback adds:
 - one request at a time (a lock), so every request is atomic as it is in DynamoDB;
 - persistence: each table is written to `<data_dir>/<table>.jsonl` when it changed (every few
   seconds and on exit) and loaded on start;
@@ -43,10 +46,10 @@ READ_ONLY_TARGETS = frozenset(
 SNAPSHOT_SUFFIX = ".jsonl"
 
 
-def client(endpoint: str | None) -> Any:
-    """A DynamoDB client for the runner's own set-up work (tables, seeding checks)."""
+def client(endpoint: str | None, attempts: int = 5) -> Any:
+    """A DynamoDB client for the runner's own set-up work (tables, seeding checks, TTL)."""
     return boto3.client(
-        "dynamodb", endpoint_url=endpoint, region_name=LOCAL_REGION, config=Config(retries={"max_attempts": 5})
+        "dynamodb", endpoint_url=endpoint, region_name=LOCAL_REGION, config=Config(retries={"max_attempts": attempts})
     )
 
 
@@ -168,7 +171,10 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class EmbeddedDynamoDB:
-    """moto's DynamoDB on 127.0.0.1:<port>, one request at a time, snapshotted to data_dir."""
+    """moto's DynamoDB on 127.0.0.1:<port>, one request at a time, snapshotted to data_dir.
+
+    The fallback of `make dev` without Java; DynamoDB Local needs none of this.
+    """
 
     def __init__(self, data_dir: Path, port: int, snapshot_every: float = 2.0, sweep_every: float = 60.0) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app

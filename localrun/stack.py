@@ -24,7 +24,8 @@ from urllib.parse import urlparse
 import httpx
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from localrun import deployment, dynamodb, iam, template
+from localrun import deployment, dynamodb, dynamodb_local, iam, template
+from localrun.dynamodb_local import DynamoDBLocal, LocalRunError
 from localrun.gateway import AuthorizerCache, Gateway, ManagementApi
 from localrun.invokers import ProcessInvoker, shared_environment
 from localrun.template import LOCAL_ACCOUNT, LOCAL_REGION, Schedule, Template
@@ -34,6 +35,10 @@ log = logging.getLogger("localrun")
 # The documented local default for POST /conversions signatures (README); override with WEBHOOK_SECRET.
 DEFAULT_WEBHOOK_SECRET = "whsec_local_development_only"
 READY_PREFIX = "LOCALRUN READY "
+# The embedded database: DynamoDB Local (AWS's engine, needs Java) or moto's server (the fallback);
+# "auto" takes DynamoDB Local when it can run here.
+ENGINES = ("auto", "dynamodb-local", "moto")
+ENGINE_NAMES = {"dynamodb-local": "DynamoDB Local", "moto": "moto's server (fallback)"}
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -52,8 +57,8 @@ def _serve(app: Any, port: int) -> tuple[BaseWSGIServer, threading.Thread]:
 class LocalStack:
     """Everything `make dev` runs, in this process.
 
-    `dynamodb_endpoint`: use that DynamoDB (DynamoDB Local, a real account) instead of the
-    embedded one; tables missing there are created from the template.
+    `dynamodb_endpoint`: use that DynamoDB (another DynamoDB Local, a real account) instead of the
+    embedded one; tables missing there are created from the template. `engine`: see ENGINES.
     """
 
     def __init__(
@@ -64,6 +69,7 @@ class LocalStack:
         dynamodb_port: int = 8000,
         dynamodb_endpoint: str | None = None,
         run_schedules: bool = True,
+        engine: str = "auto",
     ) -> None:
         self.template_path = template_path
         self.template: Template = template.load(template_path)
@@ -72,7 +78,8 @@ class LocalStack:
         self.dynamodb_port = dynamodb_port
         self.external_dynamodb = dynamodb_endpoint
         self.run_schedules = run_schedules
-        self.embedded: dynamodb.EmbeddedDynamoDB | None = None
+        self.engine = engine
+        self.embedded: DynamoDBLocal | dynamodb.EmbeddedDynamoDB | None = None
         self.invoker: ProcessInvoker | None = None
         self._servers: list[tuple[BaseWSGIServer, threading.Thread]] = []
         self._stopping = threading.Event()
@@ -88,13 +95,30 @@ class LocalStack:
         if self.external_dynamodb:
             self.dynamodb_endpoint = self.external_dynamodb
         else:
-            self.embedded = dynamodb.EmbeddedDynamoDB(self.data_dir, self.dynamodb_port)
+            self.engine = self._choose_engine()
+            if self.engine == "dynamodb-local":
+                self.embedded = DynamoDBLocal(self.data_dir, self.dynamodb_port)
+            else:
+                if self.dynamodb_port:
+                    dynamodb_local.ensure_port_free(self.dynamodb_port)
+                self.embedded = dynamodb.EmbeddedDynamoDB(self.data_dir, self.dynamodb_port)
             self.embedded.start()
             self.dynamodb_endpoint = self.embedded.endpoint
         created = dynamodb.ensure_tables(self.dynamodb_endpoint, self.template.tables.values())
         if created:
             log.info("created tables from template.yaml: %s", ", ".join(created))
         return self.dynamodb_endpoint
+
+    def _choose_engine(self) -> str:
+        if self.engine not in ENGINES:
+            raise LocalRunError(f"unknown DynamoDB engine {self.engine!r}: one of {', '.join(ENGINES)}")
+        if self.engine != "auto":
+            return self.engine
+        reason = dynamodb_local.unavailable_reason()
+        if reason is None:
+            return "dynamodb-local"
+        print(f"DynamoDB Local cannot run: {reason}; using moto's server instead", file=sys.stderr, flush=True)
+        return "moto"
 
     def start_functions(self) -> None:
         """Each function's environment: its template variables, then what the caller exported
@@ -184,7 +208,8 @@ def scheduled_event(schedule: Schedule) -> dict[str, Any]:
 class LocalApi:
     """`python -m localrun dev` in a child process, on free ports unless told otherwise.
 
-    Use as a context manager; leaving it stops the child (which snapshots its data first).
+    Use as a context manager; leaving it stops the child (and its database). The engine is
+    DynamoDB Local unless told otherwise: tests never fall back to moto silently.
     """
 
     def __init__(
@@ -197,6 +222,7 @@ class LocalApi:
         env: dict[str, str] | None = None,
         on_start: str | None = None,
         startup_timeout: float = 60.0,
+        engine: str = "dynamodb-local",
     ) -> None:
         self.command = [
             sys.executable,
@@ -213,6 +239,8 @@ class LocalApi:
             "--dynamodb-port",
             str(dynamodb_port),
             "--no-schedules",
+            "--engine",
+            engine,
         ]
         if on_start:
             self.command += ["--on-start", on_start]
@@ -225,6 +253,7 @@ class LocalApi:
         self._reader: threading.Thread | None = None
         self.base_url = ""
         self.dynamodb_endpoint = ""
+        self.engine = ""
 
     def __enter__(self) -> LocalApi:
         self.start()
@@ -247,6 +276,7 @@ class LocalApi:
         ready = self._wait_until_ready()
         self.base_url = ready["api"]
         self.dynamodb_endpoint = ready["dynamodb"]
+        self.engine = ready.get("engine", "")
 
     def _wait_until_ready(self) -> dict[str, str]:
         assert self.process is not None and self.process.stdout is not None
@@ -288,8 +318,11 @@ class LocalApi:
     def wait_until_healthy(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if httpx.get(f"{self.base_url}/health", timeout=2).status_code == 200:
-                return
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=30).status_code == 200:
+                    return
+            except httpx.TimeoutException:
+                pass
             time.sleep(0.1)
         raise RuntimeError("the local API is not healthy")
 

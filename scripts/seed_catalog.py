@@ -1,7 +1,13 @@
 """Load the seed catalog (data/seed/) into the catalog table, once, with a progress bar.
 
 `make dev` runs this on start; it does nothing when the same seed is already loaded (a marker
-item records the seed files' hash). `python -m scripts.seed_catalog --force` reloads.
+item records the seed files' hash, read with one GetItem). `python -m scripts.seed_catalog --force`
+reloads.
+
+Items go in transactions of 100 puts: DynamoDB Local commits (and fsyncs) a transaction once but a
+BatchWriteItem once per item, so on disk the seed took 253 s in batches and 80 s in transactions
+(5,000 offers, ~50,000 items, 2 busy cores). In AWS a transactional put costs two write units
+instead of one; for a one-off seed that is cents.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from cashback import catalog, catalog_store
+from cashback import catalog, catalog_store, store
 from cashback.models import Merchant, Product
+from cashback.settings import get_settings
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
 MARKER_PK = "SEED#catalog"
+TRANSACTION_SIZE = 100  # DynamoDB's limit of actions per TransactWriteItems
 
 
 def seed_fingerprint(seed_dir: Path = SEED_DIR) -> str:
@@ -45,6 +53,16 @@ def loaded_fingerprint() -> str | None:
     return str(marker["fingerprint"]) if marker else None
 
 
+def transact_write(items: list[dict]) -> None:
+    """Put the items in transactions of TRANSACTION_SIZE (each item once: the keys are distinct)."""
+    table = get_settings().catalog_table
+    for start in range(0, len(items), TRANSACTION_SIZE):
+        chunk = items[start : start + TRANSACTION_SIZE]
+        cancelled = store.transact([{"Put": {"TableName": table, "Item": store.dump(item)}} for item in chunk])
+        if cancelled:
+            raise store.StoreUnavailable(details={"reason": "seed transaction cancelled", "reasons": cancelled})
+
+
 def seed(seed_dir: Path = SEED_DIR, force: bool = False, progress: bool = True) -> int:
     """Load the seed unless already loaded; returns the number of offers written."""
     fingerprint = seed_fingerprint(seed_dir)
@@ -59,7 +77,7 @@ def seed(seed_dir: Path = SEED_DIR, force: bool = False, progress: bool = True) 
     )
     written = 0
     with tqdm(total=len(products), desc="seeding catalog", unit="offer", disable=not progress, file=sys.stderr) as bar:
-        for written in catalog_store.bulk_load(rows):
+        for written in catalog_store.bulk_load(rows, write=transact_write):
             bar.update(written - bar.n)
     catalog_store.batch_write([{"pk": MARKER_PK, "sk": "SEED", "fingerprint": fingerprint}])
     return written

@@ -35,13 +35,14 @@ def test_invoke_runs_a_function_against_the_running_stacks_dynamodb(tmp_path: Pa
         assert profile.status_code == 200
 
 
-def test_wipe_deletes_the_snapshots(tmp_path: Path) -> None:
+def test_wipe_deletes_the_database(tmp_path: Path) -> None:
     with LocalApi(ROOT / "template.yaml", tmp_path) as api:
         assert httpx.post(f"{api.base_url}/agents", json={"agent_name": "gone soon"}).status_code == 201
-    assert list(tmp_path.glob("*.jsonl"))
+    assert (tmp_path / "shared-local-instance.db").exists()
+    (tmp_path / "AgentsTable.jsonl").write_text("{}\n")  # what the moto fallback keeps
     wiped = run_localrun("wipe", "--data-dir", str(tmp_path))
     assert wiped.returncode == 0, wiped.stderr
-    assert not list(tmp_path.glob("*.jsonl"))
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())
 
 
 def test_dev_seeds_the_catalog_once_and_keeps_it_across_restarts(tmp_path: Path) -> None:

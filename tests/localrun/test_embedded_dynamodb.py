@@ -1,4 +1,4 @@
-"""The embedded DynamoDB: atomic requests, data kept in the data folder, TTL deletes expired items."""
+"""moto's server, the fallback without Java: atomic requests, data kept in the data folder, TTL."""
 
 from __future__ import annotations
 

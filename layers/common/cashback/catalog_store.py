@@ -12,7 +12,7 @@ An offer and its index entries change in one transaction, so the index never dri
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -101,8 +101,12 @@ def delete_product(previous: Mapping[str, Any]) -> None:
     _call("transact_write_items", TransactItems=actions)
 
 
-def bulk_load(products: Iterable[tuple[Mapping[str, Any], list[IndexEntry]]]) -> Iterator[int]:
-    """Seed an empty catalog fast (BatchWriteItem, no transactions); yields offers written so far."""
+def bulk_load(
+    products: Iterable[tuple[Mapping[str, Any], list[IndexEntry]]],
+    write: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> Iterator[int]:
+    """Seed an empty catalog fast (BatchWriteItem unless `write` is given); yields offers written so far."""
+    write = write or batch_write
     buffer: list[dict[str, Any]] = []
     written = 0
     for product, entries in products:
@@ -119,10 +123,10 @@ def bulk_load(products: Iterable[tuple[Mapping[str, Any], list[IndexEntry]]]) ->
         buffer += [{"pk": pk, "sk": sk, **p} for pk, sk, p in entries]
         written += 1
         if len(buffer) >= 500:
-            batch_write(buffer)
+            write(buffer)
             buffer = []
             yield written
-    batch_write(buffer)
+    write(buffer)
     yield written
 
 

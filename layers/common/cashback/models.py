@@ -595,9 +595,12 @@ class LeaderboardRow(BaseModel):
     agent_id: str
     agent_name: str
     conversions: int
-    revenue: Decimal
+    # Two places as stored by the rollup: DynamoDB drops trailing zeros from numbers ("75.00" reads back 75).
+    revenue: Annotated[Decimal, AfterValidator(cents)]
     searches: int
-    reputation: Decimal | None = Field(default=None, description="the agent's reputation score; null when unscored")
+    reputation: Annotated[Decimal, AfterValidator(cents)] | None = Field(
+        default=None, description="the agent's reputation score; null when unscored"
+    )
     growth_rate: Decimal | None = Field(
         description="(metric this period - metric the period before) / the period before, 4 places; null when "
         "the period before is 0. For period=all: the last 30 days against the 30 before. Null for reputation."
