@@ -139,6 +139,7 @@ class ProcessInvoker:
             environment=environment,
             timeout=function.timeout,
             memory_mb=MEMORY_MB,
+            partition_keys=self.template.partition_keys(),
         )
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:

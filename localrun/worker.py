@@ -77,6 +77,7 @@ class EnvironmentSpec:
     environment: dict[str, str]
     timeout: int
     memory_mb: int = 512
+    partition_keys: dict[str, str] = field(default_factory=dict)  # each table's, for dynamodb:LeadingKeys
 
 
 @dataclass
@@ -121,12 +122,11 @@ def _assume_role(spec: EnvironmentSpec) -> None:
     """Every AWS call of this environment is authorized against the function's own role, as the
     SAM transform of the template writes it (localrun.iam)."""
     # Imported here, not by the zygote: every function's environment reads its own template.
-    from localrun import deployment, iam, template
+    from localrun import deployment, iam
 
-    template_path = Path(spec.template).resolve()
-    translated = deployment.translated_template(template_path)
+    translated = deployment.translated_template(Path(spec.template).resolve())
     role = iam.roles(translated, deployment.parameter_overrides("default"))[spec.function]
-    iam.assume_for_process(role, template.load(template_path).partition_keys())
+    iam.assume_for_process(role, spec.partition_keys)
 
 
 class _LambdaJsonEncoder(json.JSONEncoder):

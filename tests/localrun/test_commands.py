@@ -30,14 +30,16 @@ def test_invoke_runs_a_function_against_the_running_stacks_dynamodb(tmp_path: Pa
         assert result["statusCode"] == 201
         agent = json.loads(result["body"])
         profile = httpx.get(
-            f"{api.base_url}/agents/{agent['agent_id']}", headers={"Authorization": f"Bearer {agent['token']}"}
+            f"{api.base_url}/agents/{agent['agent_id']}",
+            headers={"Authorization": f"Bearer {agent['token']}"},
+            timeout=60,  # a cold function on a busy 2-core machine
         )
         assert profile.status_code == 200
 
 
 def test_wipe_deletes_the_database(tmp_path: Path) -> None:
     with LocalApi(ROOT / "template.yaml", tmp_path) as api:
-        assert httpx.post(f"{api.base_url}/agents", json={"agent_name": "gone soon"}).status_code == 201
+        assert httpx.post(f"{api.base_url}/agents", json={"agent_name": "gone soon"}, timeout=60).status_code == 201
     assert (tmp_path / "shared-local-instance.db").exists()
     (tmp_path / "AgentsTable.jsonl").write_text("{}\n")  # what the moto fallback keeps
     wiped = run_localrun("wipe", "--data-dir", str(tmp_path))

@@ -27,10 +27,19 @@ Resources:
     Properties: {StageName: dev}
   SlowFunction:
     Type: AWS::Serverless::Function
-    Properties: {CodeUri: code/, Handler: handler.lambda_handler, Timeout: 1, Environment: {Variables: {OWN: slow}}}
+    Properties:
+      CodeUri: code/
+      Handler: handler.lambda_handler
+      Runtime: python3.13
+      Timeout: 1
+      Environment: {Variables: {OWN: slow}}
   OtherFunction:
     Type: AWS::Serverless::Function
-    Properties: {CodeUri: code/, Handler: handler.lambda_handler, Environment: {Variables: {OTHER: other}}}
+    Properties:
+      CodeUri: code/
+      Handler: handler.lambda_handler
+      Runtime: python3.13
+      Environment: {Variables: {OTHER: other}}
 """
 
 

@@ -58,7 +58,7 @@ def test_globals_merge_into_each_function_and_function_settings_win() -> None:
     functions = template.load(TEMPLATE).functions
     conversions = functions["ConversionsFunction"]
     assert conversions.environment["AGENTS_TABLE"] == "AgentsTable"
-    assert conversions.environment["WEBHOOK_SECRET_NAME"] == "WebhookSecret"
+    assert conversions.environment["WEBHOOK_SECRET_NAME"].endswith(":secret:WebhookSecret")  # !Ref of a secret: its ARN
     assert "WEBHOOK_SECRET_NAME" not in functions["HealthFunction"].environment
     assert functions["RollupFunction"].timeout == 300
     assert functions["HealthFunction"].timeout == 10

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,9 @@ pytestmark = pytest.mark.skipif(not SAM.exists(), reason="make test installs .ve
 
 
 def _sam(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
+    # sam build looks for python3.13 on PATH (make puts it there); the venv's base interpreter is one.
+    base_python = Path(sys.executable).resolve().parent
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": f"{base_python}{os.pathsep}{os.environ['PATH']}"}
     return subprocess.run([str(SAM), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
