@@ -273,6 +273,7 @@ class DynamoDBLocal:
             names = {"#ttl": ttl["AttributeName"], **{f"#k{i}": k for i, k in enumerate(keys)}}
             expired = client.get_paginator("scan").paginate(
                 TableName=table,
+                ConsistentRead=True,
                 FilterExpression="#ttl < :now",
                 ProjectionExpression=", ".join(n for n in names if n != "#ttl"),
                 ExpressionAttributeNames=names,
