@@ -124,6 +124,11 @@ def api_base_url(local_api: LocalApi) -> str:
     return local_api.base_url
 
 
+# Each function's first call, and each call that needs one more execution environment, starts a
+# process: on a busy 2-core machine that can pass httpx's 5 s default.
+COLD_CALL_TIMEOUT = 60
+
+
 @pytest.fixture(params=["sync", "async"])
 def connect(request: pytest.FixtureRequest, api_base_url: str) -> Iterator[Callable[..., CashbackClient]]:
     """connect(token=None, *, record=None, base_url=None, **options) → a client; `record` collects statuses."""
@@ -137,14 +142,15 @@ def connect(request: pytest.FixtureRequest, api_base_url: str) -> Iterator[Calla
         url = base_url or api_base_url
         if loop is None:
             hooks = {"response": [lambda r: record.append(r.status_code)]} if record is not None else {}
-            sync_http.append(httpx.Client(event_hooks=hooks))
+            sync_http.append(httpx.Client(event_hooks=hooks, timeout=COLD_CALL_TIMEOUT))
             return CashbackClient(url, token, http_client=sync_http[-1], **options)
 
         async def note(response: httpx.Response) -> None:
             assert record is not None
             record.append(response.status_code)
 
-        async_http.append(httpx.AsyncClient(event_hooks={"response": [note]} if record is not None else {}))
+        hooks = {"response": [note]} if record is not None else {}
+        async_http.append(httpx.AsyncClient(event_hooks=hooks, timeout=COLD_CALL_TIMEOUT))
         return Blocking(AsyncCashbackClient(url, token, http_client=async_http[-1], **options), loop)
 
     yield make
