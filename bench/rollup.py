@@ -46,7 +46,7 @@ class ActivityGenerator:
         self.serial = 0
 
     def events(self, count: int, first: int, last: int) -> list[dict[str, Any]]:
-        from cashback import events
+        from cashback.store import events
         from cashback.text import query_tokens
 
         items = []
@@ -99,7 +99,8 @@ def read_requests() -> dict[str, Counter[str]]:
 
 
 def measure(size: int, generator: ActivityGenerator) -> dict[str, Any]:
-    from cashback import activity_store, rollup
+    from cashback import rollup
+    from cashback.store import activity as activity_store
     from tests.conftest import template_tables_in_moto
 
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -22,7 +22,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "common")]
 
-from cashback import __version__, http  # noqa: E402
+from cashback import __version__  # noqa: E402
+from cashback.api import http  # noqa: E402
 
 DOCUMENT = ROOT / "layers" / "common" / "cashback" / "openapi.json"
 DESCRIPTION = (

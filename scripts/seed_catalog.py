@@ -16,8 +16,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from cashback import catalog, catalog_store
+from cashback import catalog
 from cashback.models import Merchant, Product
+from cashback.store import catalog as catalog_store
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
 MARKER_PK = "SEED#catalog"

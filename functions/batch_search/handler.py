@@ -3,7 +3,8 @@
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import http, shopping
+from cashback import shopping
+from cashback.api import http
 from cashback.models import BatchSearchRequest, BatchSearchResponse
 from cashback.observability import logger, metrics, tracer
 

@@ -6,7 +6,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import catalog, http
+from cashback import catalog
+from cashback.api import http
 from cashback.auth import Scope
 from cashback.models import CatalogId, Deleted, MerchantBatch, Product, ProductBatch, UpsertResult
 from cashback.observability import logger, metrics, tracer

@@ -3,10 +3,11 @@
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import http, store
+from cashback.api import http
 from cashback.models import HealthStatus
 from cashback.observability import logger, metrics, tracer
 from cashback.settings import get_settings
+from cashback.store import agents as agent_store
 
 app = APIGatewayRestResolver(enable_validation=True)
 http.configure(app)
@@ -19,7 +20,7 @@ http.configure(app)
     responses=http.responses("All dependencies answer", authorized=False),
 )
 def health() -> HealthStatus:
-    store.ping()
+    agent_store.ping()
     settings = get_settings()
     return HealthStatus(status="ok", version=settings.version, stage=settings.stage, checks={"dynamodb": "ok"})
 

@@ -6,7 +6,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import conversions, http
+from cashback import conversions
+from cashback.api import http
 from cashback.auth import AGENT_ID_PATTERN, Scope
 from cashback.models import ConversionPage
 from cashback.observability import logger, metrics, tracer

@@ -15,8 +15,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from cashback.api.webhooks import sign
 from cashback.auth import AGENT_ID_PATTERN
-from cashback.webhooks import sign
 from localrun.stack import DEFAULT_WEBHOOK_SECRET, LocalApi
 from scripts import openapi
 from tests.conftest import ROOT

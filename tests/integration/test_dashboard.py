@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cashback.webhooks import sign
+from cashback.api.webhooks import sign
 from localrun.stack import DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.conftest import ROOT
 from tests.integration.conftest import bearer, register

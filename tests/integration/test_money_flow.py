@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cashback.webhooks import sign
+from cashback.api.webhooks import sign
 from localrun.stack import DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.integration.conftest import bearer, register
 from tests.integration.test_admin_keys import _admin_key

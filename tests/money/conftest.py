@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from cashback import shopping
+from cashback.api.webhooks import sign
 from cashback.models import SearchRequest
-from cashback.webhooks import sign
 from tests.apigw import LambdaContext, api_event
 from tests.conftest import load_function
 

@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 
-from cashback import analytics, catalog, conversions, directory, reputation, reputation_store, rollup, shopping, store
+from cashback import analytics, catalog, conversions, directory, reputation, rollup, shopping
 from cashback.analytics import growth, ratio
 from cashback.auth import Caller, PrincipalKind
 from cashback.models import (
@@ -31,6 +31,8 @@ from cashback.models import (
     SearchFilters,
     SearchRequest,
 )
+from cashback.store import agents as agent_store
+from cashback.store import reputation as reputation_store
 from cashback.text import fold, query_tokens
 from tests.conftest import template_tables_in_moto
 from tests.small_catalog import MERCHANTS, PRODUCTS
@@ -66,7 +68,7 @@ def simulate(clock: Clock, rng: random.Random) -> dict:
             public=True,
             created_at="2026-10-01T00:00:00Z",
         )
-        store.create_agent(
+        agent_store.create_agent(
             profile.model_dump(mode="json", exclude_none=True),
             f"hash-{agent}",
             reputation_store.summary_put(directory.entry_of(profile)),
@@ -351,7 +353,7 @@ def test_trending_matches_a_recomputation(history: dict, days: int) -> None:
 
 
 def match_key_of(result) -> str:
-    from cashback import catalog_store
+    from cashback.store import catalog as catalog_store
 
     item = catalog_store.get_product(result.product_id)
     return f"gtin:{item['gtin']}" if item.get("gtin") else f"key:{fold(item['product_key'])}"

@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from cashback import analytics, analytics_store, rollup, shopping, store
+from cashback import analytics, rollup, shopping
 from cashback.models import LeaderboardMetric, LeaderboardPeriod, SearchRequest
+from cashback.store import agents as agent_store
+from cashback.store import analytics as analytics_store
 
 NOW = int(datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp())
 AGENT = "agt_ROLLUProllupROLLUProll"
@@ -23,7 +25,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 @pytest.fixture
 def agent(small_catalog: object, clock: list[int]) -> str:
-    store.create_agent(
+    agent_store.create_agent(
         {"agent_id": AGENT, "agent_name": "roller", "plan": "standard", "created_at": "2026-11-01T00:00:00Z"},
         "hash-roller",
     )

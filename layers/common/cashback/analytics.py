@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from cashback import activity_store, analytics_store
 from cashback.models import (
     AgentAnalytics,
     AgentStats,
@@ -31,6 +30,8 @@ from cashback.models import (
     TrendingProduct,
 )
 from cashback.money import cents
+from cashback.store import activity as activity_store
+from cashback.store import analytics as analytics_store
 
 TIMELINE_DAYS = 30
 RECENT_SEARCHES = 30

@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from cashback import activity_store, events
 from cashback.errors import ApiError, Conflict, InvalidRequest
 from cashback.models import Conversion, ConversionEvent, ConversionPage, ConversionReceipt, ConversionStatus
 from cashback.observability import MetricUnit, logger, metrics
+from cashback.store import activity as activity_store
+from cashback.store import events
 
 _ORDER = {ConversionStatus.PENDING: 0, ConversionStatus.CONFIRMED: 1, ConversionStatus.REFUNDED: 2}
 MAX_ATTEMPTS = 6

@@ -26,7 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from cashback import activity_store, analytics_store, erc8004, events, reputation_store, store
+from cashback import erc8004
 from cashback.auth import Caller, PrincipalKind, Scope
 from cashback.errors import AgentNotFound, ApiError, Conflict, Forbidden
 from cashback.models import (
@@ -42,7 +42,11 @@ from cashback.models import (
     TagCount,
 )
 from cashback.observability import MetricUnit, logger, metrics
-from cashback.store import now_iso
+from cashback.store import activity as activity_store
+from cashback.store import analytics as analytics_store
+from cashback.store import dynamo, events
+from cashback.store import reputation as reputation_store
+from cashback.store.dynamo import now_iso
 
 MIN_FEEDBACK = 3
 MIN_CONVERSIONS = 5
@@ -160,7 +164,7 @@ def _change(subject_id: str, author_id: str, build: Any) -> tuple[Feedback | Non
     for _ in range(MAX_ATTEMPTS):
         current = reputation_store.get_feedback(subject_id, author_id)
         new = build(current)
-        revision = store.new_revision()
+        revision = dynamo.new_revision()
         item = None
         if new is not None:
             # Newest first to the microsecond (updated_at shows seconds); the author keeps it unique.

@@ -29,9 +29,11 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from cashback import analytics_store, events, reputation
+from cashback import reputation
 from cashback.analytics import growth
 from cashback.observability import MetricUnit, logger, metrics
+from cashback.store import analytics as analytics_store
+from cashback.store import events
 
 CHUNK_ITEMS = 98  # + the state update = 99 < 100 items per transaction
 # Events are read only once they are this old: every writer takes its timestamp less than a

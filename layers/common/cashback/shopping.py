@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from cashback import activity_store, catalog, events, search
+from cashback import catalog, search
 from cashback.catalog import Listing
 from cashback.errors import ApiError
 from cashback.models import (
@@ -33,6 +33,8 @@ from cashback.models import (
 from cashback.money import cashback_amount, percent_label
 from cashback.observability import MetricUnit, metrics
 from cashback.settings import get_settings
+from cashback.store import activity as activity_store
+from cashback.store import events
 from cashback.text import fold, query_tokens
 
 CLICK_ID_PREFIX = "clk_"

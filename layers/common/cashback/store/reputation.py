@@ -25,10 +25,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cashback import store
 from cashback.errors import AgentNotFound, InvalidRequest
 from cashback.settings import get_settings
-from cashback.store import dump, dynamodb, key, load, unavailable
+from cashback.store import dynamo
+from cashback.store.dynamo import dump, dynamodb, key, load, unavailable
 
 DIRECTORY = "public"
 UNSCORED_RANK = Decimal(-1)
@@ -54,7 +54,7 @@ def feedback_key(subject_id: str, author_id: str) -> dict[str, Any]:
 
 
 def summary_put(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """The transaction action that writes a public agent's directory entry (see store.create_agent)."""
+    """The transaction action that writes a public agent's directory entry (see store.agents.create_agent)."""
     item = {
         **dict(entry),
         "directory": DIRECTORY,
@@ -85,7 +85,7 @@ def listing_update(agent_id: str, entry: Mapping[str, Any] | None, published: Se
             "reputation_rank = if_not_exists(reputation_rank, :unscored)",
             "confirmed_conversions = if_not_exists(confirmed_conversions, :zero)",
         ]
-    expression, names, values = store.set_or_remove(fields, "p", keep_score)
+    expression, names, values = dynamo.set_or_remove(fields, "p", keep_score)
     if keep_score:
         values.update({":unscored": UNSCORED_RANK, ":zero": 0})
     return {
@@ -195,11 +195,11 @@ def directory_page(
 
 
 def get_summary(agent_id: str) -> dict[str, Any] | None:
-    return store.get_item(_table(), f"AGENT#{agent_id}", "SUMMARY")
+    return dynamo.get_item(_table(), f"AGENT#{agent_id}", "SUMMARY")
 
 
 def get_summaries(agent_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    items = store.batch_get(_table(), [(f"AGENT#{a}", "SUMMARY") for a in agent_ids])
+    items = dynamo.batch_get(_table(), [(f"AGENT#{a}", "SUMMARY") for a in agent_ids])
     return {i["pk"].split("#", 1)[1]: i for i in items}
 
 
@@ -221,7 +221,7 @@ def set_reputation(agent_id: str, reputation: Mapping[str, Any], rank: Decimal, 
 
 
 def get_feedback(subject_id: str, author_id: str) -> dict[str, Any] | None:
-    return store.get_item(_table(), f"FEEDBACK#{subject_id}", author_id, consistent=True)
+    return dynamo.get_item(_table(), f"FEEDBACK#{subject_id}", author_id, consistent=True)
 
 
 def recent_feedback(subject_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
@@ -310,24 +310,24 @@ def change_feedback(
                 }
             }
         )
-    cancelled = store.transact(actions)
+    cancelled = dynamo.transact(actions)
     if cancelled and cancelled[1] == "ConditionalCheckFailed":
         raise AgentNotFound()
-    if cancelled and not store.lost_race(cancelled):
-        raise store.StoreUnavailable(details={"reason": "TransactionCanceledException", "reasons": cancelled})
+    if cancelled and not dynamo.lost_race(cancelled):
+        raise dynamo.StoreUnavailable(details={"reason": "TransactionCanceledException", "reasons": cancelled})
     return cancelled is None
 
 
 def append_reply(subject_id: str, author_id: str, reply: Mapping[str, Any], max_replies: int) -> dict[str, Any] | None:
     """Append the subject's reply to a live feedback (one UpdateItem); None if there is no such
     feedback or it already has `max_replies` replies."""
-    return store.update_if(
+    return dynamo.update_if(
         _table(),
         feedback_key(subject_id, author_id),
         # A new revision: a concurrent replacement of the feedback re-reads, so it keeps the reply.
         UpdateExpression="SET responses = list_append(if_not_exists(responses, :empty), :reply), revision = :rev",
         ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(responses) OR size(responses) < :max)",
         ExpressionAttributeValues=dump(
-            {":empty": [], ":reply": [dict(reply)], ":max": max_replies, ":rev": store.new_revision()}
+            {":empty": [], ":reply": [dict(reply)], ":max": max_replies, ":rev": dynamo.new_revision()}
         ),
     )

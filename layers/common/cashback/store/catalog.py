@@ -17,10 +17,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cashback import store
 from cashback.errors import Conflict
 from cashback.settings import get_settings
-from cashback.store import dump, dynamodb, key, unavailable
+from cashback.store import dynamo
+from cashback.store.dynamo import dump, dynamodb, key, unavailable
 
 IndexEntry = tuple[str, str, dict[str, Any]]  # pk, sk, projection
 
@@ -55,14 +55,14 @@ def put_merchants(merchants: Iterable[Mapping[str, Any]]) -> None:
 def get_merchants(merchant_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Merchants by id with BatchGetItem."""
     keys = [(f"MERCHANT#{i}", "MERCHANT") for i in sorted(set(merchant_ids))]
-    return {m["merchant_id"]: m for m in store.batch_get(_table(), keys)}
+    return {m["merchant_id"]: m for m in dynamo.batch_get(_table(), keys)}
 
 
 # ---------------------------------------------------------------- offers and their index
 
 
 def get_product(product_id: str) -> dict[str, Any] | None:
-    return store.get_item(_table(), f"PRODUCT#{product_id}", "PRODUCT", consistent=True)
+    return dynamo.get_item(_table(), f"PRODUCT#{product_id}", "PRODUCT", consistent=True)
 
 
 def write_product(product: Mapping[str, Any], entries: list[IndexEntry], previous: Mapping[str, Any] | None) -> None:
@@ -127,14 +127,14 @@ def bulk_load(products: Iterable[tuple[Mapping[str, Any], list[IndexEntry]]]) ->
 
 
 def batch_write(items: list[dict[str, Any]]) -> None:
-    store.batch_put(_table(), items)
+    dynamo.batch_put(_table(), items)
 
 
 def query_index(pk: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
     """Up to `limit` entries of one index partition, best first; and whether more exist."""
-    items, last = store.query_partition(_table(), pk, limit)
+    items, last = dynamo.query_partition(_table(), pk, limit)
     return items, last is not None
 
 
 def get_item(pk: str, sk: str) -> dict[str, Any] | None:
-    return store.get_item(_table(), pk, sk)
+    return dynamo.get_item(_table(), pk, sk)

@@ -13,9 +13,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cashback import events, store
 from cashback.settings import get_settings
-from cashback.store import dump, dynamodb, key, unavailable
+from cashback.store import dynamo, events
+from cashback.store.dynamo import dump, dynamodb, key, unavailable
 
 STATE_KEY = ("ROLLUP", "STATE")
 REPUTATIONS = "AGENTREP"
@@ -27,7 +27,7 @@ def _table() -> str:
 
 
 def get_state() -> dict[str, Any] | None:
-    return store.get_item(_table(), *STATE_KEY, consistent=True)
+    return dynamo.get_item(_table(), *STATE_KEY, consistent=True)
 
 
 def read_events(low: str, high: str) -> tuple[list[dict[str, Any]], int]:
@@ -39,7 +39,7 @@ def read_events(low: str, high: str) -> tuple[list[dict[str, Any]], int]:
         for shard in range(events.SHARDS):
             after = None
             while True:
-                items, after = store.query_partition(
+                items, after = dynamo.query_partition(
                     get_settings().activity_table,
                     events.partition(day.isoformat(), shard),
                     1000,
@@ -113,7 +113,7 @@ def apply_chunk(
                 }
             }
         )
-    return store.transact(actions) is None
+    return dynamo.transact(actions) is None
 
 
 def read_partitions(pks: Iterable[str]) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
@@ -123,7 +123,7 @@ def read_partitions(pks: Iterable[str]) -> tuple[dict[str, dict[str, dict[str, A
     for pk in pks:
         after = None
         while True:
-            items, after = store.query_partition(_table(), pk, 1000, after_sk=after)
+            items, after = dynamo.query_partition(_table(), pk, 1000, after_sk=after)
             reads += 1
             if items:
                 found.setdefault(pk, {}).update({i["sk"]: i for i in items})
@@ -133,23 +133,23 @@ def read_partitions(pks: Iterable[str]) -> tuple[dict[str, dict[str, dict[str, A
 
 
 def agent_names(agent_ids: set[str]) -> dict[str, str]:
-    items = store.batch_get(get_settings().agents_table, [(f"AGENT#{a}", "PROFILE") for a in sorted(agent_ids)])
+    items = dynamo.batch_get(get_settings().agents_table, [(f"AGENT#{a}", "PROFILE") for a in sorted(agent_ids)])
     return {i["agent_id"]: i.get("agent_name", "") for i in items}
 
 
 def put_trend_day(day: str, lists: Mapping[str, Any]) -> None:
-    store.batch_put(_table(), [{"pk": "TRENDDAY", "sk": day, **lists}])
+    dynamo.batch_put(_table(), [{"pk": "TRENDDAY", "sk": day, **lists}])
 
 
 def put_reputations(scores: Mapping[str, Decimal | None]) -> None:
     """Every agent's latest score (`AGENTREP` / agent id), which the leaderboard ranks; an
     unscored agent's item has no score."""
-    store.batch_put(_table(), [{"pk": REPUTATIONS, "sk": agent, "score": score} for agent, score in scores.items()])
+    dynamo.batch_put(_table(), [{"pk": REPUTATIONS, "sk": agent, "score": score} for agent, score in scores.items()])
 
 
 def put_leaderboards(boards: Mapping[str, list[dict[str, Any]]], as_of: str, built_for_day: str) -> None:
     rows = [{"pk": "LEADERBOARD", "sk": name, "rows": rows, "as_of": as_of} for name, rows in boards.items()]
-    store.batch_put(_table(), [*rows, {"pk": "LEADERBOARD", "sk": "BUILT", "day": built_for_day, "as_of": as_of}])
+    dynamo.batch_put(_table(), [*rows, {"pk": "LEADERBOARD", "sk": "BUILT", "day": built_for_day, "as_of": as_of}])
 
 
 def clear_pending_days(days: set[str]) -> None:
@@ -167,16 +167,16 @@ def clear_pending_days(days: set[str]) -> None:
 
 
 def read_models_stale(today: str | Any) -> bool:
-    built = store.get_item(_table(), "LEADERBOARD", "BUILT")
+    built = dynamo.get_item(_table(), "LEADERBOARD", "BUILT")
     return built is None or built.get("day") != str(today)
 
 
 def get_leaderboard(name: str) -> dict[str, Any] | None:
-    return store.get_item(_table(), "LEADERBOARD", name)
+    return dynamo.get_item(_table(), "LEADERBOARD", name)
 
 
 def get_trend_days(days: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """The day items that exist, and the rollup state, in one BatchGetItem."""
-    items = store.batch_get(_table(), [("TRENDDAY", d) for d in days] + [STATE_KEY])
+    items = dynamo.batch_get(_table(), [("TRENDDAY", d) for d in days] + [STATE_KEY])
     state = next((i for i in items if i["pk"] == STATE_KEY[0]), None)
     return [i for i in items if i["pk"] == "TRENDDAY"], state

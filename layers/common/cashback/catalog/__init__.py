@@ -13,10 +13,10 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Protocol
 
-from cashback import catalog_store
 from cashback.errors import ApiError, InvalidRequest
 from cashback.models import Merchant, Product
 from cashback.settings import get_settings
+from cashback.store import catalog as catalog_store
 from cashback.text import tokens
 
 # Candidates read per query token: the cost of a search is bounded by this, whatever the
@@ -200,7 +200,7 @@ def _pool() -> ThreadPoolExecutor:
 def source() -> ProductSource:
     """The product source the settings choose (CATALOG_SOURCE)."""
     if get_settings().catalog_source == "upstream":
-        from cashback.upstream import upstream_catalog
+        from cashback.catalog.upstream import upstream_catalog
 
         return upstream_catalog()
     return DynamoDBCatalog(_pool())

@@ -18,9 +18,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cashback import store
 from cashback.settings import get_settings
-from cashback.store import dump, dynamodb, key, unavailable
+from cashback.store import dynamo
+from cashback.store.dynamo import dump, dynamodb, key, unavailable
 
 
 def _table() -> str:
@@ -29,7 +29,7 @@ def _table() -> str:
 
 def put_items(items: Sequence[Mapping[str, Any]]) -> None:
     """New items (clicks, search log entries, events) with BatchWriteItem."""
-    store.batch_put(_table(), items)
+    dynamo.batch_put(_table(), items)
 
 
 def add_counters(pk: str, sk: str, counters: Mapping[str, int], set_values: Mapping[str, Any] | None = None) -> None:
@@ -54,7 +54,7 @@ def add_counters(pk: str, sk: str, counters: Mapping[str, int], set_values: Mapp
 
 def record_click(click_id: str, now_iso: str, now_epoch: int) -> dict[str, Any] | None:
     """Count one use of a live click and return it; None when unknown or expired. One UpdateItem."""
-    return store.update_if(
+    return dynamo.update_if(
         _table(),
         key(f"CLICK#{click_id}", "CLICK"),
         UpdateExpression="ADD clicks :one SET first_clicked_at = if_not_exists(first_clicked_at, :now), "
@@ -65,36 +65,36 @@ def record_click(click_id: str, now_iso: str, now_epoch: int) -> dict[str, Any] 
 
 
 def get_item(pk: str, sk: str) -> dict[str, Any] | None:
-    return store.get_item(_table(), pk, sk)
+    return dynamo.get_item(_table(), pk, sk)
 
 
 def query_latest(pk: str, limit: int) -> list[dict[str, Any]]:
     """The newest `limit` items of one partition (sort keys are ISO times)."""
-    return store.query_partition(_table(), pk, limit, newest_first=True)[0]
+    return dynamo.query_partition(_table(), pk, limit, newest_first=True)[0]
 
 
 def query_page(pk: str, limit: int, after_sk: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    return store.query_partition(_table(), pk, limit, newest_first=True, after_sk=after_sk)
+    return dynamo.query_partition(_table(), pk, limit, newest_first=True, after_sk=after_sk)
 
 
 def query_range(pk: str, first_sk: str, last_sk: str) -> list[dict[str, Any]]:
-    items, _ = store.query_partition(_table(), pk, 1000, sk_between=(first_sk, last_sk))
+    items, _ = dynamo.query_partition(_table(), pk, 1000, sk_between=(first_sk, last_sk))
     return items
 
 
 def get_items(keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    return store.batch_get(_table(), keys)
+    return dynamo.batch_get(_table(), keys)
 
 
 # ---------------------------------------------------------------- clicks and conversions
 
 
 def get_click(click_id: str) -> dict[str, Any] | None:
-    return store.get_item(_table(), f"CLICK#{click_id}", "CLICK", consistent=True)
+    return dynamo.get_item(_table(), f"CLICK#{click_id}", "CLICK", consistent=True)
 
 
 def get_conversion(conversion_id: str) -> dict[str, Any] | None:
-    return store.get_item(_table(), f"CONV#{conversion_id}", "CONV", consistent=True)
+    return dynamo.get_item(_table(), f"CONV#{conversion_id}", "CONV", consistent=True)
 
 
 def _add_expression(counters: Mapping[str, Any], prefix: str) -> tuple[str, dict[str, str], dict[str, Any]]:
@@ -172,7 +172,7 @@ def apply_conversion(
                 }
             }
         )
-    cancelled = store.transact(actions)
-    if cancelled and not store.lost_race(cancelled):
-        raise store.StoreUnavailable(details={"reason": "TransactionCanceledException", "reasons": cancelled})
+    cancelled = dynamo.transact(actions)
+    if cancelled and not dynamo.lost_race(cancelled):
+        raise dynamo.StoreUnavailable(details={"reason": "TransactionCanceledException", "reasons": cancelled})
     return cancelled is None

@@ -1,0 +1,195 @@
+"""The DynamoDB plumbing every store module shares: the client, the item codec, keys, and the
+generic request shapes (a read by key, a page of one partition, batches, a conditional update, a
+transaction). Only `cashback.store` modules import it; they turn `ClientError` into domain errors.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cashback.errors import DependencyUnavailable
+
+SERIALIZER = TypeSerializer()
+DESERIALIZER = TypeDeserializer()
+
+# Short timeouts and few retries: an API call must fail fast rather than hang until the
+# Lambda timeout; callers retry with their own budget.
+CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=3,
+    retries={"mode": "standard", "max_attempts": 3},
+)
+
+
+class StoreUnavailable(DependencyUnavailable):
+    code = "DYNAMODB_UNAVAILABLE"
+    default_message = "The database is unavailable; retry later."
+
+
+@lru_cache(maxsize=1)
+def dynamodb() -> Any:
+    """The DynamoDB client, created on first use and reused while the container is warm."""
+    return boto3.client("dynamodb", config=CLIENT_CONFIG)
+
+
+def dump(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: SERIALIZER.serialize(v) for k, v in item.items() if v is not None}
+
+
+def load(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: DESERIALIZER.deserialize(v) for k, v in item.items()}
+
+
+def key(pk: str, sk: str | None = None) -> dict[str, Any]:
+    return dump({"pk": pk, "sk": sk}) if sk is not None else dump({"pk": pk})
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def unavailable(exc: Exception) -> StoreUnavailable:
+    code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else type(exc).__name__
+    return StoreUnavailable(details={"reason": code})
+
+
+def cancellation_reasons(exc: ClientError) -> list[str]:
+    return [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
+
+
+# ---------------------------------------------------------------- generic reads
+
+
+def get_item(table: str, pk: str, sk: str, consistent: bool = False) -> dict[str, Any] | None:
+    try:
+        response = dynamodb().get_item(TableName=table, Key=key(pk, sk), ConsistentRead=consistent)
+    except (ClientError, BotoCoreError) as exc:
+        raise unavailable(exc) from exc
+    return load(response["Item"]) if "Item" in response else None
+
+
+def query_partition(
+    table: str,
+    pk: str,
+    limit: int,
+    newest_first: bool = False,
+    after_sk: str | None = None,
+    sk_between: tuple[str, str] | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Up to `limit` items of one partition in sort-key order (optionally after a sort key, or
+    within a sort-key range); and the last sort key read when more items remain, else None."""
+    condition, values = "pk = :pk", {":pk": pk}
+    if sk_between:
+        condition += " AND sk BETWEEN :low AND :high"
+        values.update({":low": sk_between[0], ":high": sk_between[1]})
+    kwargs: dict[str, Any] = {"ExclusiveStartKey": key(pk, after_sk)} if after_sk else {}
+    try:
+        response = dynamodb().query(
+            TableName=table,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=dump(values),
+            ScanIndexForward=not newest_first,
+            Limit=limit,
+            **kwargs,
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise unavailable(exc) from exc
+    last = response.get("LastEvaluatedKey")
+    return [load(i) for i in response["Items"]], load(last)["sk"] if last else None
+
+
+def batch_get(table: str, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Items by key with BatchGetItem (one request per 100 keys; unprocessed keys retried)."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        pending: dict[str, Any] = {table: {"Keys": [key(pk, sk) for pk, sk in keys[start : start + 100]]}}
+        while pending:
+            try:
+                response = dynamodb().batch_get_item(RequestItems=pending)
+            except (ClientError, BotoCoreError) as exc:
+                raise unavailable(exc) from exc
+            found += [load(i) for i in response["Responses"].get(table, [])]
+            pending = response.get("UnprocessedKeys") or {}
+    return found
+
+
+def batch_put(table: str, items: Sequence[Mapping[str, Any]]) -> None:
+    """Put plain items with BatchWriteItem, 25 a request, retrying unprocessed ones with backoff."""
+    for start in range(0, len(items), 25):
+        pending: dict[str, Any] = {table: [{"PutRequest": {"Item": dump(i)}} for i in items[start : start + 25]]}
+        for attempt in range(8):
+            try:
+                pending = dynamodb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            except (ClientError, BotoCoreError) as exc:
+                raise unavailable(exc) from exc
+            if not pending:
+                break
+            time.sleep(min(0.05 * 2**attempt, 1.0))
+        else:
+            raise StoreUnavailable(details={"reason": "BatchWriteItem kept returning unprocessed items"})
+
+
+def update_if(table: str, item_key: Mapping[str, Any], **update: Any) -> dict[str, Any] | None:
+    """One conditional UpdateItem (`update` holds its expressions); the item as it is after the
+    update, or None when the condition failed and nothing changed."""
+    try:
+        response = dynamodb().update_item(TableName=table, Key=dict(item_key), ReturnValues="ALL_NEW", **update)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None
+        raise unavailable(exc) from exc
+    except BotoCoreError as exc:
+        raise unavailable(exc) from exc
+    return load(response["Attributes"])
+
+
+def set_or_remove(
+    fields: Mapping[str, Any], prefix: str, also_set: Sequence[str] = ()
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """An UpdateExpression that SETs each field with a value and REMOVEs each that is None (plus
+    the `also_set` clauses), with its attribute names and values."""
+    names = {f"#{prefix}{i}": name for i, name in enumerate(fields)}
+    values = {f":{prefix}{i}": value for i, value in enumerate(fields.values()) if value is not None}
+    sets = [*also_set, *(f"#{prefix}{i} = :{prefix}{i}" for i, v in enumerate(fields.values()) if v is not None)]
+    removes = [f"#{prefix}{i}" for i, value in enumerate(fields.values()) if value is None]
+    clauses = [("SET", sets), ("REMOVE", removes)]
+    return " ".join(f"{verb} {', '.join(parts)}" for verb, parts in clauses if parts), names, values
+
+
+def new_revision() -> str:
+    """A fresh revision token for optimistic writes: unlike a counter it never repeats, so a writer
+    that read an older state (even one deleted and written again since) never passes the condition."""
+    return uuid.uuid4().hex
+
+
+def lost_race(reasons: list[str]) -> bool:
+    """Whether a cancelled transaction only lost to a concurrent change (re-read and retry), rather
+    than failing for a reason a retry would not mend."""
+    return set(reasons) <= {"None", "ConditionalCheckFailed", "TransactionConflict"}
+
+
+def transact(actions: list[dict[str, Any]]) -> list[str] | None:
+    """TransactWriteItems; None when it applied, else why each action was cancelled (one reason
+    per action; all "None" for a conflict with another transaction). Other errors raise."""
+    try:
+        dynamodb().transact_write_items(TransactItems=actions)
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code == "TransactionConflictException":
+            return ["None"] * len(actions)
+        if code == "TransactionCanceledException":
+            return cancellation_reasons(exc) or ["None"] * len(actions)
+        raise unavailable(exc) from exc
+    except BotoCoreError as exc:
+        raise unavailable(exc) from exc
+    return None
