@@ -46,6 +46,7 @@ class ActivityGenerator:
         self.serial = 0
 
     def events(self, count: int, first: int, last: int) -> list[dict[str, Any]]:
+        from cashback import clock
         from cashback.store import events
         from cashback.text import query_tokens
 
@@ -68,7 +69,7 @@ class ActivityGenerator:
                 items.append(events.event_item("click", f"clk{self.serial}:1", epoch, fields))
                 continue
             commission = (product.price * Decimal("0.04")).quantize(Decimal("0.01"))
-            day = events.iso(epoch)[:10]
+            day = clock.iso(epoch)[:10]
             conversion = {**fields, "click_id": f"clk{self.serial}", "occurred_day": day}
             conversion |= {"d_confirmed_count": 1, "d_revenue": commission}
             items.append(events.event_item("conversion", f"conv{self.serial}:confirmed", epoch, conversion))

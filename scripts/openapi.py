@@ -19,6 +19,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "common")]
 
@@ -38,8 +40,6 @@ GENERIC_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError", "Respons
 
 
 def merged() -> dict[str, Any]:
-    from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
-
     merge = OpenAPIMerge(
         title=http.API_TITLE,
         version=__version__,

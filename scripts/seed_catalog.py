@@ -16,7 +16,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from cashback import catalog
+from cashback.catalog import admin as catalog_admin
+from cashback.catalog import dynamodb as catalog_dynamodb
 from cashback.models import Merchant, Product
 from cashback.store import catalog as catalog_store
 
@@ -52,10 +53,10 @@ def seed(seed_dir: Path = SEED_DIR, force: bool = False, progress: bool = True) 
     if not force and loaded_fingerprint() == fingerprint:
         return 0
     merchants = {m.merchant_id: m for m in read_merchants(seed_dir)}
-    catalog.upsert_merchants(list(merchants.values()))
+    catalog_admin.upsert_merchants(list(merchants.values()))
     products = list(read_products(seed_dir))
     rows = (
-        (p.model_dump(mode="python", exclude_none=True), catalog.index_entries(p, merchants[p.merchant_id]))
+        (p.model_dump(mode="python", exclude_none=True), catalog_dynamodb.index_entries(p, merchants[p.merchant_id]))
         for p in products
     )
     written = 0

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cashback import catalog
+from cashback.catalog import admin as catalog_admin
 from cashback.models import Merchant, Product
 
 MERCHANTS = [
@@ -130,6 +130,6 @@ PRODUCTS = [
 
 @pytest.fixture
 def small_catalog(aws: None) -> list[Product]:
-    catalog.upsert_merchants(MERCHANTS)
-    catalog.upsert_products(PRODUCTS)
+    catalog_admin.upsert_merchants(MERCHANTS)
+    catalog_admin.upsert_products(PRODUCTS)
     return PRODUCTS

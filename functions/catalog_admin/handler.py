@@ -6,9 +6,9 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import catalog
 from cashback.api import http
 from cashback.auth import Scope
+from cashback.catalog import admin as catalog_admin
 from cashback.models import CatalogId, Deleted, MerchantBatch, Product, ProductBatch, UpsertResult
 from cashback.observability import logger, metrics, tracer
 
@@ -27,7 +27,7 @@ NO_SCOPE = {403: "FORBIDDEN (no catalog:write scope)"}
 )
 def put_merchants(batch: MerchantBatch) -> UpsertResult:
     http.caller(app).require_scope(Scope.CATALOG_WRITE)
-    ids = catalog.upsert_merchants(batch.merchants)
+    ids = catalog_admin.upsert_merchants(batch.merchants)
     return UpsertResult(upserted=len(ids), ids=ids)
 
 
@@ -41,7 +41,7 @@ def put_merchants(batch: MerchantBatch) -> UpsertResult:
 )
 def put_products(batch: ProductBatch) -> UpsertResult:
     http.caller(app).require_scope(Scope.CATALOG_WRITE)
-    ids = catalog.upsert_products(batch.products)
+    ids = catalog_admin.upsert_products(batch.products)
     return UpsertResult(upserted=len(ids), ids=ids)
 
 
@@ -56,7 +56,7 @@ def put_products(batch: ProductBatch) -> UpsertResult:
 )
 def get_product(product_id: Annotated[CatalogId, Path()]) -> Product:
     http.caller(app).require_scope(Scope.CATALOG_READ, Scope.CATALOG_WRITE)
-    return catalog.get_product(product_id)
+    return catalog_admin.get_product(product_id)
 
 
 @app.delete(
@@ -68,7 +68,7 @@ def get_product(product_id: Annotated[CatalogId, Path()]) -> Product:
 )
 def delete_product(product_id: Annotated[CatalogId, Path()]) -> Deleted:
     http.caller(app).require_scope(Scope.CATALOG_WRITE)
-    catalog.delete_product(product_id)
+    catalog_admin.delete_product(product_id)
     return Deleted(deleted=product_id)
 
 

@@ -147,7 +147,7 @@ def no_stream() -> Response[str]:
 
 
 def _rid() -> str:
-    return app.current_event.request_context.request_id
+    return http.current_request_id(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

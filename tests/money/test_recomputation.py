@@ -18,9 +18,10 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 
-from cashback import analytics, catalog, conversions, directory, reputation, rollup, shopping
+from cashback import analytics, conversions, directory, reputation, rollup, shopping
 from cashback.analytics import growth, ratio
 from cashback.auth import Caller, PrincipalKind
+from cashback.catalog import admin as catalog_admin
 from cashback.models import (
     AgentProfile,
     ConversionEvent,
@@ -206,8 +207,8 @@ def day_ledger(truth: dict) -> dict[tuple[str, str], dict[str, Decimal]]:
 @pytest.fixture(scope="module")
 def history() -> Iterator[dict]:
     with template_tables_in_moto():
-        catalog.upsert_merchants(MERCHANTS)
-        catalog.upsert_products(PRODUCTS)
+        catalog_admin.upsert_merchants(MERCHANTS)
+        catalog_admin.upsert_products(PRODUCTS)
         clock = Clock()
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(time, "time", clock)

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cashback import directory
+from cashback import clock, directory
 from cashback.auth import (
     Caller,
     PrincipalKind,
@@ -18,16 +18,16 @@ from cashback.auth import (
     new_agent_token,
     parse_scopes,
 )
-from cashback.errors import Conflict, Unauthorized
+from cashback.errors import Unauthorized
 from cashback.models import AgentProfile, Plan, RegisterAgentRequest, RegisteredAgent, RotatedToken, UpdateAgentRequest
 from cashback.observability import MetricUnit, logger, metrics
+from cashback.retry import LostRace, retry_on_race
+from cashback.settings import AWS_CLIENT_CONFIG
 from cashback.store import agents as agent_store
-from cashback.store import dynamo
 from cashback.store import reputation as reputation_store
 
 # What PATCH /agents/{agent_id} may change; the rest of the profile is fixed at registration.
 EDITABLE = ("agent_name", "description", "homepage_url", "mcp_endpoint_url", "erc8004", "public")
-MAX_ATTEMPTS = 3
 
 
 def register(request: RegisterAgentRequest) -> RegisteredAgent:
@@ -37,7 +37,7 @@ def register(request: RegisterAgentRequest) -> RegisteredAgent:
         agent_id=new_agent_id(),
         plan=Plan.STANDARD,
         public=request.public,
-        created_at=dynamo.now_iso(),
+        created_at=clock.now_iso(),
     )
     listing = reputation_store.summary_put(directory.entry_of(profile)) if profile.public else None
     agent_store.create_agent(profile.model_dump(mode="json", exclude_none=True), hash_secret(token), listing)
@@ -55,7 +55,8 @@ def update_profile(agent_id: str, caller: Caller, request: UpdateAgentRequest) -
     """Change the agent's name and public profile; the directory entry follows in the same
     transaction (opting out takes the agent and what it published out of the directory)."""
     caller.require_agent(agent_id)
-    for _ in range(MAX_ATTEMPTS):
+
+    def attempt() -> AgentProfile:
         stored = agent_store.get_agent(agent_id, consistent=True)
         updated = AgentProfile.model_validate({**stored, **request.changes()})
         fields = updated.model_dump(mode="json", include=set(EDITABLE))
@@ -64,7 +65,9 @@ def update_profile(agent_id: str, caller: Caller, request: UpdateAgentRequest) -
         if agent_store.update_agent_profile(agent_id, fields, stored.get("profile_revision"), listing):
             logger.info("agent profile updated", extra={"agent_id": agent_id, "public": updated.public})
             return updated
-    raise Conflict("The profile is changing concurrently; retry.")
+        raise LostRace
+
+    return retry_on_race(attempt, "The profile is changing concurrently; retry.")
 
 
 def rotate_token(agent_id: str, caller: Caller, presented_token: str | None, api_id: str, stage: str) -> RotatedToken:
@@ -78,7 +81,7 @@ def rotate_token(agent_id: str, caller: Caller, presented_token: str | None, api
     if not presented_token:
         raise Unauthorized()
     new_token = new_agent_token()
-    rotated_at = dynamo.now_iso()
+    rotated_at = clock.now_iso()
     agent_store.rotate_agent_token(
         agent_id, caller.plan or Plan.STANDARD.value, hash_secret(presented_token), hash_secret(new_token), rotated_at
     )
@@ -103,7 +106,7 @@ def caller_for_secret(secret: str) -> Caller | None:
 
 @lru_cache(maxsize=1)
 def _apigateway() -> Any:
-    return boto3.client("apigateway", config=dynamo.CLIENT_CONFIG)
+    return boto3.client("apigateway", config=AWS_CLIENT_CONFIG)
 
 
 def _flush_authorizer_cache(api_id: str, stage: str) -> None:

@@ -29,11 +29,10 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from cashback import reputation
+from cashback import clock, reputation
 from cashback.analytics import growth
 from cashback.observability import MetricUnit, logger, metrics
 from cashback.store import analytics as analytics_store
-from cashback.store import events
 
 CHUNK_ITEMS = 98  # + the state update = 99 < 100 items per transaction
 # Events are read only once they are this old: every writer takes its timestamp less than a
@@ -120,19 +119,15 @@ class RunReport:
     stopped_by_concurrent_run: bool = False
 
 
-def _epoch(moment: str) -> int:
-    return int(datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp())
-
-
 def run(now: int | None = None) -> RunReport:
     """Roll up every event written since the watermark (up to a little before now), in windows
     of at most WINDOW_SECONDS, then rebuild the read models if anything changed."""
     now = now or int(time.time())
-    target = events.iso(now - CLOSE_GRACE_SECONDS)
+    target = clock.iso(now - CLOSE_GRACE_SECONDS)
     state = analytics_store.get_state()
     if state is None:
         state_now: dict[str, Any] | None = None
-        watermark, upper, chunk_done = events.iso(now - FIRST_RUN_LOOKBACK_SECONDS), "", 0
+        watermark, upper, chunk_done = clock.iso(now - FIRST_RUN_LOOKBACK_SECONDS), "", 0
     else:
         state_now = {k: state[k] for k in ("watermark", "upper", "chunk")}
         watermark, upper, chunk_done = str(state["watermark"]), str(state["upper"]), int(state["chunk"])
@@ -141,7 +136,7 @@ def run(now: int | None = None) -> RunReport:
     # Days an earlier run counted but did not rebuild (it crashed or lost a race) come first.
     touched_days: set[str] = set((state or {}).get(analytics_store.PENDING_DAYS, set()))
     while (upper or watermark < target) and events_read < MAX_EVENTS_PER_RUN:
-        high = upper or min(target, events.iso(_epoch(watermark) + WINDOW_SECONDS))
+        high = upper or min(target, clock.iso(clock.epoch_of(watermark) + WINDOW_SECONDS))
         batch, window_reads = analytics_store.read_events(watermark, high)
         reads += window_reads
         deltas = deltas_of(batch)
@@ -184,10 +179,6 @@ def run(now: int | None = None) -> RunReport:
             analytics_store.clear_pending_days(touched_days)
     metrics.add_metric(name="RollupEvents", unit=MetricUnit.Count, value=events_read)
     return RunReport(windows, events_read, chunks, reads, watermark, rebuilt)
-
-
-def _iso(epoch: int) -> str:
-    return events.iso(epoch)
 
 
 def _today(now: int) -> date:
@@ -310,7 +301,7 @@ def rebuild_read_models(now: int, touched_days: set[str]) -> int:
                 *(list(parts.get(f"{p}#{day}", {}).values()) for p in ("PRODUCTDAY", "KEYWORDDAY", "MERCHANTDAY"))
             ),
         )
-    analytics_store.put_leaderboards(boards, _iso(now), today.isoformat())
+    analytics_store.put_leaderboards(boards, clock.iso(now), today.isoformat())
     return reads + 1
 
 

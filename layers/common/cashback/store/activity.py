@@ -14,6 +14,8 @@ Counters are atomic ADDs; each item takes all its counters in one UpdateItem.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,12 +29,114 @@ def _table() -> str:
     return get_settings().activity_table
 
 
-def put_items(items: Sequence[Mapping[str, Any]]) -> None:
-    """New items (clicks, search log entries, events) with BatchWriteItem."""
-    dynamo.batch_put(_table(), items)
+@dataclass(frozen=True)
+class Click:
+    """An affiliate link served to an agent; `uses` counts the redirects it made."""
+
+    click_id: str
+    agent_id: str
+    product_id: str
+    merchant_id: str
+    match_key: str | None
+    title: str | None
+    target_url: str
+    created_at: str
+    valid_until: int
+    expires_at: int
+    uses: int = 0
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Click:
+        return cls(
+            click_id=str(item["pk"]).removeprefix("CLICK#"),
+            agent_id=item["agent_id"],
+            product_id=item["product_id"],
+            merchant_id=item["merchant_id"],
+            match_key=item.get("match_key"),
+            title=item.get("title"),
+            target_url=str(item.get("target_url", "")),
+            created_at=str(item.get("created_at", "")),
+            valid_until=int(item.get("valid_until", 0)),
+            expires_at=int(item.get("expires_at", 0)),
+            uses=int(item.get("clicks", 0)),
+        )
+
+    def item(self) -> dict[str, Any]:
+        fields = {k: v for k, v in asdict(self).items() if k not in ("click_id", "uses")}
+        return {"pk": f"CLICK#{self.click_id}", "sk": "CLICK", **fields}
 
 
-def add_counters(pk: str, sk: str, counters: Mapping[str, int], set_values: Mapping[str, Any] | None = None) -> None:
+@dataclass(frozen=True)
+class SearchLog:
+    """One search as the agent's analytics list it."""
+
+    keywords: str
+    filters: dict[str, Any]
+    sort: str
+    results_count: int
+    created_at: str
+    request_id: str = ""
+    expires_at: int = 0
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> SearchLog:
+        return cls(
+            keywords=item["keywords"],
+            filters=dict(item.get("filters", {})),
+            sort=str(item.get("sort", "")),
+            results_count=int(item.get("results_count", 0)),
+            created_at=item["created_at"],
+        )
+
+
+@dataclass(frozen=True)
+class Totals:
+    """An agent's running totals: searches and clicks, and conversions by status with their money."""
+
+    searches: int
+    clicks: int
+    last_activity: str | None
+    pending: int
+    confirmed: int
+    refunded: int
+    revenue: Decimal
+    pending_revenue: Decimal
+    last_conversion_at: str | None
+
+
+# ---------------------------------------------------------------- searches and clicks
+
+
+def put_clicks(clicks: Sequence[Click]) -> None:
+    """New clicks, with BatchWriteItem."""
+    dynamo.batch_put(_table(), [c.item() for c in clicks])
+
+
+def record_search(agent_id: str, search: SearchLog, clicks: Sequence[Click], event: Mapping[str, Any]) -> None:
+    """The search log entry, the clicks its results minted and its rollup event: one BatchWriteItem."""
+    entry = {
+        "pk": f"AGENT#{agent_id}#SEARCH",
+        "sk": f"{search.created_at}#{search.request_id}",
+        **{k: v for k, v in asdict(search).items() if k != "request_id"},
+    }
+    dynamo.batch_put(_table(), [*(c.item() for c in clicks), entry, event])
+
+
+def put_event(event: Mapping[str, Any]) -> None:
+    dynamo.batch_put(_table(), [event])
+
+
+def count_totals(agent_id: str, counters: Mapping[str, int], at: str) -> None:
+    """ADD to the agent's running totals (total_searches, total_clicks) and note its last activity."""
+    _add_counters(f"AGENT#{agent_id}", "TOTALS", counters, {"last_activity": at})
+
+
+def count_day(agent_id: str, day: str, counters: Mapping[str, int]) -> None:
+    """ADD to the agent's counters of one day (searches, clicks, `kw:<token>`, `brand:<brand>`)."""
+    _add_counters(f"AGENT#{agent_id}#DAY", day, counters)
+
+
+def _add_counters(pk: str, sk: str, counters: Mapping[str, int], set_values: Mapping[str, Any] | None = None) -> None:
     """ADD every counter of one item (and SET some values) in one UpdateItem."""
     adds, names, values = _add_expression(counters, "c")
     sets = []
@@ -52,9 +156,9 @@ def add_counters(pk: str, sk: str, counters: Mapping[str, int], set_values: Mapp
         raise unavailable(exc) from exc
 
 
-def record_click(click_id: str, now_iso: str, now_epoch: int) -> dict[str, Any] | None:
+def use_click(click_id: str, now_iso: str, now_epoch: int) -> Click | None:
     """Count one use of a live click and return it; None when unknown or expired. One UpdateItem."""
-    return dynamo.update_if(
+    item = dynamo.update_if(
         _table(),
         key(f"CLICK#{click_id}", "CLICK"),
         UpdateExpression="ADD clicks :one SET first_clicked_at = if_not_exists(first_clicked_at, :now), "
@@ -62,6 +166,77 @@ def record_click(click_id: str, now_iso: str, now_epoch: int) -> dict[str, Any] 
         ConditionExpression="attribute_exists(pk) AND valid_until > :epoch",
         ExpressionAttributeValues=dump({":one": 1, ":now": now_iso, ":epoch": now_epoch}),
     )
+    return Click.from_item(item) if item else None
+
+
+def get_click(click_id: str) -> Click | None:
+    item = dynamo.get_item(_table(), f"CLICK#{click_id}", "CLICK", consistent=True)
+    return Click.from_item(item) if item else None
+
+
+# ---------------------------------------------------------------- the agent's reads
+
+
+def totals(agent_id: str) -> Totals:
+    """Both totals items in one BatchGetItem."""
+    items = {
+        i["sk"]: i for i in dynamo.batch_get(_table(), [(f"AGENT#{agent_id}", s) for s in ("TOTALS", "CONVTOTALS")])
+    }
+    activity, money = items.get("TOTALS", {}), items.get("CONVTOTALS", {})
+    return Totals(
+        searches=int(activity.get("total_searches", 0)),
+        clicks=int(activity.get("total_clicks", 0)),
+        last_activity=activity.get("last_activity"),
+        pending=int(money.get("pending_count", 0)),
+        confirmed=int(money.get("confirmed_count", 0)),
+        refunded=int(money.get("refunded_count", 0)),
+        revenue=Decimal(money.get("revenue", 0)),
+        pending_revenue=Decimal(money.get("pending_revenue", 0)),
+        last_conversion_at=money.get("last_conversion_at"),
+    )
+
+
+def conversion_totals(agent_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Each agent's conversion totals item (counts by status and revenue), by agent id; one BatchGetItem."""
+    items = dynamo.batch_get(_table(), [(f"AGENT#{a}", "CONVTOTALS") for a in agent_ids])
+    return {str(i["pk"]).split("#", 1)[1]: i for i in items}
+
+
+def recent_searches(agent_id: str, limit: int) -> list[SearchLog]:
+    """The agent's newest `limit` searches, newest first."""
+    return [SearchLog.from_item(i) for i in query_latest(f"AGENT#{agent_id}#SEARCH", limit)]
+
+
+def activity_days(agent_id: str, first_day: str, last_day: str) -> dict[str, dict[str, Any]]:
+    """The agent's search and click counters by day, for the days between (inclusive)."""
+    return {i["sk"]: i for i in _query_range(f"AGENT#{agent_id}#DAY", first_day, last_day)}
+
+
+def conversion_days(agent_id: str, first_day: str, last_day: str) -> dict[str, dict[str, Any]]:
+    """The agent's conversion counters by day (conversions, revenue, `merchant:<id>`)."""
+    return {i["sk"]: i for i in _query_range(f"AGENT#{agent_id}#CONVDAY", first_day, last_day)}
+
+
+def conversions_page(agent_id: str, limit: int, after: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """The agent's conversions, newest first, after the position `after` (a previous page's last)."""
+    return dynamo.query_partition(_table(), f"AGENT#{agent_id}#CONV", limit, newest_first=True, after_sk=after)
+
+
+def _query_range(pk: str, first_sk: str, last_sk: str) -> list[dict[str, Any]]:
+    items, _ = dynamo.query_partition(_table(), pk, 1000, sk_between=(first_sk, last_sk))
+    return items
+
+
+def get_conversion(conversion_id: str) -> dict[str, Any] | None:
+    return dynamo.get_item(_table(), f"CONV#{conversion_id}", "CONV", consistent=True)
+
+
+# ---------------------------------------------------------------- raw access (tests, seeding, benchmarks)
+
+
+def put_items(items: Sequence[Mapping[str, Any]]) -> None:
+    """Items as they are, with BatchWriteItem. Use cases call the named patterns above."""
+    dynamo.batch_put(_table(), items)
 
 
 def get_item(pk: str, sk: str) -> dict[str, Any] | None:
@@ -71,30 +246,6 @@ def get_item(pk: str, sk: str) -> dict[str, Any] | None:
 def query_latest(pk: str, limit: int) -> list[dict[str, Any]]:
     """The newest `limit` items of one partition (sort keys are ISO times)."""
     return dynamo.query_partition(_table(), pk, limit, newest_first=True)[0]
-
-
-def query_page(pk: str, limit: int, after_sk: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    return dynamo.query_partition(_table(), pk, limit, newest_first=True, after_sk=after_sk)
-
-
-def query_range(pk: str, first_sk: str, last_sk: str) -> list[dict[str, Any]]:
-    items, _ = dynamo.query_partition(_table(), pk, 1000, sk_between=(first_sk, last_sk))
-    return items
-
-
-def get_items(keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    return dynamo.batch_get(_table(), keys)
-
-
-# ---------------------------------------------------------------- clicks and conversions
-
-
-def get_click(click_id: str) -> dict[str, Any] | None:
-    return dynamo.get_item(_table(), f"CLICK#{click_id}", "CLICK", consistent=True)
-
-
-def get_conversion(conversion_id: str) -> dict[str, Any] | None:
-    return dynamo.get_item(_table(), f"CONV#{conversion_id}", "CONV", consistent=True)
 
 
 def _add_expression(counters: Mapping[str, Any], prefix: str) -> tuple[str, dict[str, str], dict[str, Any]]:

@@ -14,7 +14,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cashback import clock
 from cashback.errors import AgentNotFound, Conflict
+from cashback.retry import new_revision
 from cashback.settings import get_settings
 from cashback.store.dynamo import (
     cancellation_reasons,
@@ -23,8 +25,6 @@ from cashback.store.dynamo import (
     get_item,
     key,
     load,
-    new_revision,
-    now_iso,
     set_or_remove,
     transact,
     unavailable,
@@ -178,7 +178,7 @@ def create_admin_key(key_id: str, key_hash: str, name: str, scopes: list[str]) -
         "name": name,
         "scopes": ",".join(sorted(scopes)),
         "plan": "admin",
-        "created_at": now_iso(),
+        "created_at": clock.now_iso(),
     }
     try:
         dynamodb().put_item(

@@ -6,29 +6,19 @@ transaction). Only `cashback.store` modules import it; they turn `ClientError` i
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cashback.errors import DependencyUnavailable
+from cashback.settings import AWS_CLIENT_CONFIG
 
 SERIALIZER = TypeSerializer()
 DESERIALIZER = TypeDeserializer()
-
-# Short timeouts and few retries: an API call must fail fast rather than hang until the
-# Lambda timeout; callers retry with their own budget.
-CLIENT_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=3,
-    retries={"mode": "standard", "max_attempts": 3},
-)
 
 
 class StoreUnavailable(DependencyUnavailable):
@@ -39,7 +29,7 @@ class StoreUnavailable(DependencyUnavailable):
 @lru_cache(maxsize=1)
 def dynamodb() -> Any:
     """The DynamoDB client, created on first use and reused while the container is warm."""
-    return boto3.client("dynamodb", config=CLIENT_CONFIG)
+    return boto3.client("dynamodb", config=AWS_CLIENT_CONFIG)
 
 
 def dump(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -52,10 +42,6 @@ def load(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def key(pk: str, sk: str | None = None) -> dict[str, Any]:
     return dump({"pk": pk, "sk": sk}) if sk is not None else dump({"pk": pk})
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def unavailable(exc: Exception) -> StoreUnavailable:
@@ -108,18 +94,31 @@ def query_partition(
     return [load(i) for i in response["Items"]], load(last)["sk"] if last else None
 
 
+UNPROCESSED_ATTEMPTS = 8
+
+
+def _backoff(attempt: int) -> None:
+    """The pause before resending unprocessed keys or items: exponential, capped at a second."""
+    time.sleep(min(0.05 * 2**attempt, 1.0))
+
+
 def batch_get(table: str, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    """Items by key with BatchGetItem (one request per 100 keys; unprocessed keys retried)."""
+    """Items by key with BatchGetItem, 100 keys a request, retrying unprocessed keys with backoff."""
     found: list[dict[str, Any]] = []
     for start in range(0, len(keys), 100):
         pending: dict[str, Any] = {table: {"Keys": [key(pk, sk) for pk, sk in keys[start : start + 100]]}}
-        while pending:
+        for attempt in range(UNPROCESSED_ATTEMPTS):
             try:
                 response = dynamodb().batch_get_item(RequestItems=pending)
             except (ClientError, BotoCoreError) as exc:
                 raise unavailable(exc) from exc
             found += [load(i) for i in response["Responses"].get(table, [])]
             pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            _backoff(attempt)
+        else:
+            raise StoreUnavailable(details={"reason": "BatchGetItem kept returning unprocessed keys"})
     return found
 
 
@@ -127,14 +126,14 @@ def batch_put(table: str, items: Sequence[Mapping[str, Any]]) -> None:
     """Put plain items with BatchWriteItem, 25 a request, retrying unprocessed ones with backoff."""
     for start in range(0, len(items), 25):
         pending: dict[str, Any] = {table: [{"PutRequest": {"Item": dump(i)}} for i in items[start : start + 25]]}
-        for attempt in range(8):
+        for attempt in range(UNPROCESSED_ATTEMPTS):
             try:
                 pending = dynamodb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
             except (ClientError, BotoCoreError) as exc:
                 raise unavailable(exc) from exc
             if not pending:
                 break
-            time.sleep(min(0.05 * 2**attempt, 1.0))
+            _backoff(attempt)
         else:
             raise StoreUnavailable(details={"reason": "BatchWriteItem kept returning unprocessed items"})
 
@@ -164,12 +163,6 @@ def set_or_remove(
     removes = [f"#{prefix}{i}" for i, value in enumerate(fields.values()) if value is None]
     clauses = [("SET", sets), ("REMOVE", removes)]
     return " ".join(f"{verb} {', '.join(parts)}" for verb, parts in clauses if parts), names, values
-
-
-def new_revision() -> str:
-    """A fresh revision token for optimistic writes: unlike a counter it never repeats, so a writer
-    that read an older state (even one deleted and written again since) never passes the condition."""
-    return uuid.uuid4().hex
 
 
 def lost_race(reasons: list[str]) -> bool:

@@ -16,20 +16,21 @@ items with `directory`), `FeedbackByRecency` lists a subject's feedback newest f
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cashback.errors import AgentNotFound, InvalidRequest
+from cashback import cursor as cursors
+from cashback.errors import AgentNotFound
+from cashback.retry import new_revision
 from cashback.settings import get_settings
 from cashback.store import dynamo
 from cashback.store.dynamo import dump, dynamodb, key, load, unavailable
 
+NOT_THIS_LISTING = "The cursor is not one this API issued for this listing."
 DIRECTORY = "public"
 UNSCORED_RANK = Decimal(-1)
 DIRECTORY_INDEXES = {
@@ -103,20 +104,19 @@ def listing_update(agent_id: str, entry: Mapping[str, Any] | None, published: Se
 
 
 def encode_cursor(last_key: Mapping[str, Any]) -> str:
-    plain = {k: str(v) if isinstance(v, Decimal) else v for k, v in last_key.items()}
-    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+    return cursors.encode_json({k: str(v) if isinstance(v, Decimal) else v for k, v in last_key.items()})
 
 
 def decode_cursor(cursor: str, numeric: frozenset[str], expected: frozenset[str]) -> dict[str, Any]:
     """The key a cursor names; INVALID_CURSOR unless it has exactly the `expected` string fields
     (`numeric` ones as decimal strings), so a forged cursor never reaches DynamoDB."""
+    value = cursors.decode_json(cursor, NOT_THIS_LISTING)
+    if not isinstance(value, dict) or set(value) != expected or not all(isinstance(v, str) for v in value.values()):
+        raise cursors.invalid(NOT_THIS_LISTING)
     try:
-        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(value, dict) or set(value) != expected or not all(isinstance(v, str) for v in value.values()):
-            raise ValueError("cursor fields")
         return {k: Decimal(v) if k in numeric else v for k, v in value.items()}
-    except (ValueError, UnicodeDecodeError, binascii.Error, ArithmeticError) as exc:
-        raise InvalidRequest("INVALID_CURSOR", "The cursor is not one this API issued for this listing.") from exc
+    except ArithmeticError as exc:
+        raise cursors.invalid(NOT_THIS_LISTING) from exc
 
 
 def _query(**kwargs: Any) -> dict[str, Any]:
@@ -231,7 +231,7 @@ def recent_feedback(subject_id: str, limit: int, cursor: str | None) -> tuple[li
     if cursor:
         start = decode_cursor(cursor, frozenset(), key_fields)
         if start["recent_pk"] != f"FEEDBACK#{subject_id}" or start["pk"] != start["recent_pk"]:
-            raise InvalidRequest("INVALID_CURSOR", "The cursor is not one this API issued for this listing.")
+            raise cursors.invalid(NOT_THIS_LISTING)
         kwargs["ExclusiveStartKey"] = dump(start)
     response = _query(
         IndexName=FEEDBACK_INDEX,
@@ -269,10 +269,13 @@ def change_feedback(
             "Delete": {"TableName": _table(), "Key": feedback_key(subject_id, author_id), **condition}
         }
     else:
+        # The recency index: newest first to the microsecond (updated_at shows seconds); the author keeps it unique.
+        changed_at = datetime.now(UTC).isoformat(timespec="microseconds")
+        recent = {"recent_pk": f"FEEDBACK#{subject_id}", "recent_sk": f"{changed_at}#{author_id}"}
         change = {
             "Put": {
                 "TableName": _table(),
-                "Item": {**feedback_key(subject_id, author_id), **dump(new_item)},
+                "Item": {**feedback_key(subject_id, author_id), **dump({**new_item, **recent})},
                 **condition,
             }
         }
@@ -328,6 +331,6 @@ def append_reply(subject_id: str, author_id: str, reply: Mapping[str, Any], max_
         UpdateExpression="SET responses = list_append(if_not_exists(responses, :empty), :reply), revision = :rev",
         ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(responses) OR size(responses) < :max)",
         ExpressionAttributeValues=dump(
-            {":empty": [], ":reply": [dict(reply)], ":max": max_replies, ":rev": dynamo.new_revision()}
+            {":empty": [], ":reply": [dict(reply)], ":max": max_replies, ":rev": new_revision()}
         ),
     )
