@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from cashback.auth import Caller
 from cashback.catalog import admin as catalog_admin
 from cashback.catalog import dynamodb as catalog_dynamodb
 from cashback.models import Merchant, Product
@@ -53,7 +54,7 @@ def seed(seed_dir: Path = SEED_DIR, force: bool = False, progress: bool = True) 
     if not force and loaded_fingerprint() == fingerprint:
         return 0
     merchants = {m.merchant_id: m for m in read_merchants(seed_dir)}
-    catalog_admin.upsert_merchants(list(merchants.values()))
+    catalog_admin.upsert_merchants(list(merchants.values()), Caller.operator())
     products = list(read_products(seed_dir))
     rows = (
         (p.model_dump(mode="python", exclude_none=True), catalog_dynamodb.index_entries(p, merchants[p.merchant_id]))

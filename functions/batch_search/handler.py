@@ -24,8 +24,9 @@ http.configure(app)
     security=http.AGENT_TOKEN,
 )
 def batch_search(request: BatchSearchRequest) -> BatchSearchResponse:
-    agent_id = http.caller(app).require_any_agent()
-    return shopping.run_batch(request.searches, agent_id, http.public_base_url(app), http.current_request_id(app))
+    return shopping.run_batch(
+        request.searches, http.caller(app), http.public_base_url(app), http.current_request_id(app)
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

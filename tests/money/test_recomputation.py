@@ -82,7 +82,9 @@ def simulate(clock: Clock, rng: random.Random) -> dict:
                 clock.now += rng.randint(1, 600)
                 brand = rng.choice(BRANDS)
                 request = SearchRequest(keywords=rng.choice(KEYWORDS), filters=SearchFilters(brand=brand))
-                response = shopping.run_search(request, agent, "https://api.test", f"r{clock.now}{agent}")
+                response = shopping.run_search(
+                    request, Caller.of_agent(agent), "https://api.test", f"r{clock.now}{agent}"
+                )
                 truth["searches"].append(
                     {"agent": agent, "day": day_of(clock.now), "request": request, "results": response.results}
                 )
@@ -207,8 +209,8 @@ def day_ledger(truth: dict) -> dict[tuple[str, str], dict[str, Decimal]]:
 @pytest.fixture(scope="module")
 def history() -> Iterator[dict]:
     with template_tables_in_moto():
-        catalog_admin.upsert_merchants(MERCHANTS)
-        catalog_admin.upsert_products(PRODUCTS)
+        catalog_admin.upsert_merchants(MERCHANTS, Caller.operator())
+        catalog_admin.upsert_products(PRODUCTS, Caller.operator())
         clock = Clock()
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(time, "time", clock)
@@ -224,7 +226,7 @@ def test_stats_match_a_recomputation(history: dict) -> None:
     states = final_states(history)
     for agent in AGENTS:
         mine = [s for s in states.values() if s["agent"] == agent]
-        stats = analytics.stats(agent)
+        stats = analytics.stats(agent, Caller.of_agent(agent))
         assert stats.total_searches == sum(1 for s in history["searches"] if s["agent"] == agent)
         assert stats.total_clicks == sum(1 for c in history["clicks"] if c["agent"] == agent)
         by_status = Counter(s["status"] for s in mine)
@@ -244,7 +246,7 @@ def test_analytics_timelines_and_top_brands_match_a_recomputation(history: dict)
     today = date.fromisoformat(day_of(START + (DAYS - 1) * 86400))
     ledger = day_ledger(history)
     for agent in AGENTS:
-        result = analytics.analytics(agent, today=today)
+        result = analytics.analytics(agent, Caller.of_agent(agent), today=today)
         assert len(result.timeline) == 30
         for point in result.timeline:
             assert point.searches == sum(

@@ -81,3 +81,18 @@ def test_the_layer_has_no_import_cycle() -> None:
 
     for module in sorted(MODULES):
         visit(module, [])
+
+
+FUNCTIONS = PACKAGE.parents[2] / "functions"
+ENTRY_POINTS = sorted([*FUNCTIONS.glob("*/handler.py"), PACKAGE / "api" / "tools.py"])
+
+
+@pytest.mark.parametrize("path", ENTRY_POINTS, ids=lambda p: str(p.relative_to(PACKAGE.parents[2])))
+def test_handlers_and_tools_check_no_caller_themselves(path: Path) -> None:
+    """Authorization lives in the use cases: a REST route and its MCP tool cannot drift apart."""
+    checks = [
+        node.func.attr
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.startswith("require_")
+    ]
+    assert not checks, f"{path.name} checks the caller itself ({checks}); pass the Caller to the use case"

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from cashback import clock
+from cashback.auth import Caller, Scope
 from cashback.models import (
     AgentAnalytics,
     AgentStats,
@@ -54,7 +55,9 @@ def growth(current: Decimal | int, previous: Decimal | int) -> Decimal | None:
     return ratio(Decimal(current) - Decimal(previous), previous)
 
 
-def stats(agent_id: str) -> AgentStats:
+def stats(agent_id: str, caller: Caller) -> AgentStats:
+    """The agent's live totals, for the agent itself or an admin key with analytics:read."""
+    caller.require_agent_or_scope(agent_id, Scope.ANALYTICS_READ)
     totals = activity_store.totals(agent_id)
     revenue = cents(totals.revenue)
     last = max((v for v in (totals.last_activity, totals.last_conversion_at) if v), default=None)
@@ -90,7 +93,14 @@ def _prefixed(items: list[dict[str, Any]], prefix: str) -> Counter[str]:
     return counts
 
 
-def analytics(agent_id: str, today: date | None = None) -> AgentAnalytics:
+def own_stats(caller: Caller) -> AgentStats:
+    """The calling agent's own totals (admin keys and anonymous callers: 403)."""
+    return stats(caller.require_any_agent(), caller)
+
+
+def analytics(agent_id: str, caller: Caller, today: date | None = None) -> AgentAnalytics:
+    """Recent searches, the 30-day timeline and top lists, for the agent itself or analytics:read."""
+    caller.require_agent_or_scope(agent_id, Scope.ANALYTICS_READ)
     days = _days(today or clock.today())
     searches = activity_store.recent_searches(agent_id, RECENT_SEARCHES)
     activity = activity_store.activity_days(agent_id, days[0], days[-1])

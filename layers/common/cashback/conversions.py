@@ -22,6 +22,7 @@ from typing import Any
 
 from cashback import clock
 from cashback import cursor as cursors
+from cashback.auth import Caller, Scope
 from cashback.errors import ApiError
 from cashback.models import Conversion, ConversionEvent, ConversionPage, ConversionReceipt, ConversionStatus
 from cashback.observability import MetricUnit, logger, metrics
@@ -126,8 +127,10 @@ def record(incoming: ConversionEvent) -> ConversionReceipt:
     return retry_on_race(attempt, "The conversion is changing concurrently; retry the delivery.")
 
 
-def page(agent_id: str, limit: int, cursor: str | None) -> ConversionPage:
-    """One page of the agent's conversions, newest first; the cursor is opaque."""
+def page(agent_id: str, caller: Caller, limit: int, cursor: str | None) -> ConversionPage:
+    """One page of the agent's conversions, newest first; the cursor is opaque. For the agent
+    itself or an admin key with analytics:read."""
+    caller.require_agent_or_scope(agent_id, Scope.ANALYTICS_READ)
     after = cursors.decode(cursor) if cursor else None
     items, last = activity_store.conversions_page(agent_id, limit, after)
     return ConversionPage(

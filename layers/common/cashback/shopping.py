@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from cashback import catalog, clock, search
+from cashback.auth import Caller
 from cashback.catalog import Listing
 from cashback.errors import ApiError
 from cashback.models import (
@@ -120,7 +121,9 @@ def _search_counters(request: SearchRequest, listings: list[Listing]) -> dict[st
     return counters
 
 
-def run_search(request: SearchRequest, agent_id: str, base_url: str, request_id: str) -> SearchResponse:
+def run_search(request: SearchRequest, caller: Caller, base_url: str, request_id: str) -> SearchResponse:
+    """Search as the calling agent (admin keys and anonymous callers: 403), minting a link per result."""
+    agent_id = caller.require_any_agent()
     page = search.search(request, catalog.source())
     links, clicks = _mint_clicks(agent_id, page.listings, base_url)
     moment, epoch = _now()
@@ -157,12 +160,13 @@ def run_search(request: SearchRequest, agent_id: str, base_url: str, request_id:
     )
 
 
-def run_batch(requests: list[SearchRequest], agent_id: str, base_url: str, request_id: str) -> BatchSearchResponse:
+def run_batch(requests: list[SearchRequest], caller: Caller, base_url: str, request_id: str) -> BatchSearchResponse:
     """Each search gets its results or its own error; one failing search never fails the batch."""
+    caller.require_any_agent()
     items = []
     for index, request in enumerate(requests):
         try:
-            result = run_search(request, agent_id, base_url, f"{request_id}-{index}")
+            result = run_search(request, caller, base_url, f"{request_id}-{index}")
             items.append(BatchSearchItem(ok=True, result=result))
         except ApiError as error:
             detail = ErrorDetail(code=error.code, message=error.message, details=error.details, request_id=request_id)
@@ -170,7 +174,13 @@ def run_batch(requests: list[SearchRequest], agent_id: str, base_url: str, reque
     return BatchSearchResponse(results=items)
 
 
-def run_compare(product_name: str, max_merchants: int, agent_id: str, base_url: str) -> CompareResponse:
+def run_compare(
+    product_name: str, max_merchants: int, caller: Caller, base_url: str, on_behalf_of: str | None = None
+) -> CompareResponse:
+    """Compare as the calling agent; `on_behalf_of`, when given, must be that agent (403 otherwise)."""
+    if on_behalf_of is not None:
+        caller.require_agent(on_behalf_of)
+    agent_id = caller.require_any_agent()
     offers = search.compare(product_name, max_merchants, catalog.source())
     links, clicks = _mint_clicks(agent_id, offers, base_url)
     activity_store.put_clicks(clicks)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cashback.auth import Caller, Scope
 from cashback.catalog.dynamodb import index_entries
 from cashback.catalog.interface import ProductNotFound
 from cashback.errors import ApiError, InvalidRequest
@@ -31,8 +32,9 @@ def _check_url_host(product: Product, merchant: Merchant) -> None:
         )
 
 
-def upsert_products(products: list[Product]) -> list[str]:
-    """Write offers and keep the keyword index consistent (one transaction per offer)."""
+def upsert_products(products: list[Product], caller: Caller) -> list[str]:
+    """Write offers and keep the keyword index consistent (one transaction per offer); catalog:write."""
+    caller.require_scope(Scope.CATALOG_WRITE)
     merchants = {
         m: Merchant.model_validate(_merchant_fields(v))
         for m, v in catalog_store.get_merchants(p.merchant_id for p in products).items()
@@ -52,21 +54,27 @@ def upsert_products(products: list[Product]) -> list[str]:
     return [p.product_id for p in products]
 
 
-def get_product(product_id: str) -> Product:
+def get_product(product_id: str, caller: Caller) -> Product:
+    """One product as stored; catalog:read or catalog:write."""
+    caller.require_scope(Scope.CATALOG_READ, Scope.CATALOG_WRITE)
     item = catalog_store.get_product(product_id)
     if item is None:
         raise ProductNotFound(f"No product has id {product_id}.")
     return Product.model_validate({k: v for k, v in item.items() if k in Product.model_fields})
 
 
-def delete_product(product_id: str) -> None:
+def delete_product(product_id: str, caller: Caller) -> None:
+    """The product and its index entries; catalog:write."""
+    caller.require_scope(Scope.CATALOG_WRITE)
     item = catalog_store.get_product(product_id)
     if item is None:
         raise ProductNotFound(f"No product has id {product_id}.")
     catalog_store.delete_product(item)
 
 
-def upsert_merchants(merchants: list[Merchant]) -> list[str]:
+def upsert_merchants(merchants: list[Merchant], caller: Caller) -> list[str]:
+    """Write merchants as given; catalog:write."""
+    caller.require_scope(Scope.CATALOG_WRITE)
     catalog_store.put_merchants(m.model_dump(mode="python") for m in merchants)
     return [m.merchant_id for m in merchants]
 
