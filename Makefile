@@ -70,6 +70,10 @@ admin-key: $(VENV)/.installed ## Create an admin key: make admin-key SCOPES=cata
 test: $(VENV)/.installed $(SAM_VENV)/.installed $(DASHBOARD_LIBRARY) browser ## Run every test (unit, handlers, local API over HTTP, events, template)
 	$(PY) -m pytest -n 2 --dist loadgroup
 
+.PHONY: test-fast
+test-fast: $(VENV)/.installed ## The edit loop: unit and handler tests with in-process moto (under two minutes, no server)
+	$(PY) -m pytest -n 2 tests/unit tests/handlers
+
 .PHONY: vendor
 vendor: $(DASHBOARD_LIBRARY) ## Vendor the dashboard's Chart.js from npm into functions/dashboard/vendor (dev and test do it)
 
