@@ -96,3 +96,9 @@ def test_handlers_and_tools_check_no_caller_themselves(path: Path) -> None:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.startswith("require_")
     ]
     assert not checks, f"{path.name} checks the caller itself ({checks}); pass the Caller to the use case"
+
+
+@pytest.mark.parametrize("path", sorted(FUNCTIONS.glob("*/handler.py")), ids=lambda p: p.parent.name)
+def test_handlers_reach_data_only_through_use_cases(path: Path) -> None:
+    reached = sorted(m for m in _imports(path) if m.startswith("cashback.store"))
+    assert not reached, f"{path.parent.name} imports {reached}; call a use case"
