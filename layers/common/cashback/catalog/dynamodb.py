@@ -23,8 +23,8 @@ def index_entries(product: Product, merchant: Merchant) -> list[catalog_store.In
     projection = listing.to_item()
     words = tokens(f"{product.title} {product.brand} {product.model or ''} {product.category}")
     sort_key = f"{_rank(listing)}#{product.product_id}"
-    entries = [(f"KW#{word}", sort_key, projection) for word in words]
-    entries.append((f"MATCH#{listing.match_key}", product.product_id, projection))
+    entries = [catalog_store.keyword_entry(word, sort_key, projection) for word in words]
+    entries.append(catalog_store.match_entry(listing.match_key, product.product_id, projection))
     return entries
 
 
@@ -35,7 +35,7 @@ class DynamoDBCatalog:
         self._pool = pool
 
     def candidates(self, query_tokens: list[str]) -> Candidates:
-        pages = list(self._pool.map(lambda t: catalog_store.query_index(f"KW#{t}", CANDIDATES_PER_TOKEN), query_tokens))
+        pages = list(self._pool.map(lambda t: catalog_store.keyword_postings(t, CANDIDATES_PER_TOKEN), query_tokens))
         seen: dict[str, Listing] = {}
         for items, _ in pages:
             for item in items:
@@ -43,8 +43,7 @@ class DynamoDBCatalog:
         return Candidates(listings=list(seen.values()), truncated=any(more for _, more in pages))
 
     def offers(self, match_key: str) -> list[Listing]:
-        items, _ = catalog_store.query_index(f"MATCH#{match_key}", OFFERS_PER_PRODUCT)
-        return [Listing.from_item(i) for i in items]
+        return [Listing.from_item(i) for i in catalog_store.offers_of(match_key, OFFERS_PER_PRODUCT)]
 
 
 @lru_cache(maxsize=1)

@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cashback.settings import get_settings
 from cashback.store import dynamo
-from cashback.store.dynamo import dump, dynamodb, key, unavailable
+from cashback.store.dynamo import add_expression, dump, dynamodb, key, unavailable
 
 
 def _table() -> str:
@@ -138,7 +138,7 @@ def count_day(agent_id: str, day: str, counters: Mapping[str, int]) -> None:
 
 def _add_counters(pk: str, sk: str, counters: Mapping[str, int], set_values: Mapping[str, Any] | None = None) -> None:
     """ADD every counter of one item (and SET some values) in one UpdateItem."""
-    adds, names, values = _add_expression(counters, "c")
+    adds, names, values = add_expression(counters, "c")
     sets = []
     for i, (name, value) in enumerate((set_values or {}).items()):
         names[f"#s{i}"], values[f":s{i}"] = name, value
@@ -248,12 +248,6 @@ def query_latest(pk: str, limit: int) -> list[dict[str, Any]]:
     return dynamo.query_partition(_table(), pk, limit, newest_first=True)[0]
 
 
-def _add_expression(counters: Mapping[str, Any], prefix: str) -> tuple[str, dict[str, str], dict[str, Any]]:
-    names = {f"#{prefix}{i}": name for i, name in enumerate(counters)}
-    values = {f":{prefix}{i}": value for i, value in enumerate(counters.values())}
-    return ", ".join(f"#{prefix}{i} :{prefix}{i}" for i in range(len(counters))), names, values
-
-
 def apply_conversion(
     state: Mapping[str, Any], seen_version: int, delta: Mapping[str, Any], event: Mapping[str, Any]
 ) -> bool:
@@ -293,7 +287,7 @@ def apply_conversion(
         },
     ]
     if delta:
-        totals_add, totals_names, totals_values = _add_expression(delta, "t")
+        totals_add, totals_names, totals_values = add_expression(delta, "t")
         actions.append(
             {
                 "Update": {
@@ -311,7 +305,7 @@ def apply_conversion(
             "pending_revenue": delta.get("pending_revenue", 0),
             f"merchant:{state['merchant_id']}": delta.get("confirmed_count", 0),
         }
-        day_add, day_names, day_values = _add_expression(day_counters, "d")
+        day_add, day_names, day_values = add_expression(day_counters, "d")
         actions.append(
             {
                 "Update": {

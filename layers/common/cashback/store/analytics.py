@@ -1,7 +1,18 @@
 """DynamoDB access patterns of the rollup and the network-wide reads (AnalyticsTable).
 
-See `rollup` for the item layout. Reads for the API are key lookups: the leaderboard is one
-GetItem, trending one BatchGetItem of at most 30 day items plus the rollup state.
+Aggregates (pk / sk):
+- `AGENTDAY#<day>` / agent_id, `PRODUCTDAY#<day>` / match key, `KEYWORDDAY#<day>` / keyword,
+  `MERCHANTDAY#<day>` / merchant id: searches, clicks, conversions, revenue of that day.
+- `AGENTALL` / agent_id: the same, all time.
+- `AGENTREP` / agent_id: the agent's reputation score (see `reputation`), refreshed for every agent
+  whose feedback or conversions changed.
+Read models, rebuilt after each rollup run that changed something:
+- `LEADERBOARD` / `<period>#<metric>`: the top 10 agents with growth rates.
+- `TRENDDAY` / `<day>`: the day's top products, keywords and merchants.
+- `ROLLUP` / `STATE`: watermark (every event before it is counted), the window in progress, as_of,
+  and the days counted but not yet rebuilt (kept until a rebuild, so a crash loses none).
+Reads for the API are key lookups: the leaderboard is one GetItem, trending one BatchGetItem of at
+most 30 day items plus the rollup state.
 """
 
 from __future__ import annotations
@@ -19,6 +30,27 @@ from cashback.store.dynamo import dump, dynamodb, key, unavailable
 
 STATE_KEY = ("ROLLUP", "STATE")
 REPUTATIONS = "AGENTREP"
+AGENT_ALL = "AGENTALL"
+TREND_PARTS = ("PRODUCTDAY", "KEYWORDDAY", "MERCHANTDAY")
+
+
+def agent_day(day: str) -> str:
+    """The partition of one day's per-agent aggregates (sort key: agent id)."""
+    return f"AGENTDAY#{day}"
+
+
+def product_day(day: str) -> str:
+    return f"PRODUCTDAY#{day}"
+
+
+def keyword_day(day: str) -> str:
+    return f"KEYWORDDAY#{day}"
+
+
+def merchant_day(day: str) -> str:
+    return f"MERCHANTDAY#{day}"
+
+
 PENDING_DAYS = "pending_days"
 
 
@@ -94,9 +126,8 @@ def apply_chunk(
         }
     ]
     for (pk, sk), amounts in counters.items():
-        item_names = {f"#a{i}": n for i, n in enumerate(amounts)}
-        item_values = {f":a{i}": v for i, v in enumerate(amounts.values())}
-        update = "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(amounts)))
+        adds, item_names, item_values = dynamo.add_expression(amounts, "a")
+        update = "ADD " + adds
         item_labels = labels.get((pk, sk), {})
         if item_labels:
             item_names.update({f"#l{i}": n for i, n in enumerate(item_labels)})
@@ -130,6 +161,24 @@ def read_partitions(pks: Iterable[str]) -> tuple[dict[str, dict[str, dict[str, A
             if after is None:
                 break
     return found, reads
+
+
+def read_agent_days(days: Iterable[str]) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
+    """Per-agent aggregates by day then agent id, for these days; and the Query count."""
+    found, reads = read_partitions([agent_day(d) for d in days])
+    return {pk.split("#", 1)[1]: items for pk, items in found.items()}, reads
+
+
+def read_all_time() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], int]:
+    """All-time aggregates and reputation scores, each by agent id; and the Query count."""
+    found, reads = read_partitions([AGENT_ALL, REPUTATIONS])
+    return found.get(AGENT_ALL, {}), found.get(REPUTATIONS, {}), reads
+
+
+def read_trend_parts(day: str) -> tuple[list[list[dict[str, Any]]], int]:
+    """One day's product, keyword and merchant aggregates (three lists, in that order); the Query count."""
+    found, reads = read_partitions([f"{part}#{day}" for part in TREND_PARTS])
+    return [list(found.get(f"{part}#{day}", {}).values()) for part in TREND_PARTS], reads
 
 
 def agent_names(agent_ids: set[str]) -> dict[str, str]:

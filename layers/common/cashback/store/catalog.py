@@ -25,6 +25,26 @@ from cashback.store.dynamo import dump, dynamodb, key, unavailable
 IndexEntry = tuple[str, str, dict[str, Any]]  # pk, sk, projection
 
 
+def keyword_entry(token: str, sort_key: str, projection: dict[str, Any]) -> IndexEntry:
+    """An offer's posting under one search token."""
+    return (f"KW#{token}", sort_key, projection)
+
+
+def match_entry(match_key: str, product_id: str, projection: dict[str, Any]) -> IndexEntry:
+    """An offer's entry among the offers of its product (same match key)."""
+    return (f"MATCH#{match_key}", product_id, projection)
+
+
+def keyword_postings(token: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    """The best `limit` postings of a token, best first; and whether more remain."""
+    return query_index(f"KW#{token}", limit)
+
+
+def offers_of(match_key: str, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` offers of one product across merchants."""
+    return query_index(f"MATCH#{match_key}", limit)[0]
+
+
 def _table() -> str:
     return get_settings().catalog_table
 

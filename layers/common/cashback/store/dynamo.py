@@ -6,7 +6,7 @@ transaction). Only `cashback.store` modules import it; they turn `ClientError` i
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -97,45 +97,43 @@ def query_partition(
 UNPROCESSED_ATTEMPTS = 8
 
 
-def _backoff(attempt: int) -> None:
-    """The pause before resending unprocessed keys or items: exponential, capped at a second."""
-    time.sleep(min(0.05 * 2**attempt, 1.0))
+def _until_processed(send: Callable[[dict[str, Any]], dict[str, Any]], pending: dict[str, Any], what: str) -> None:
+    """Send a batch request, then what it left unprocessed, with capped exponential backoff, at most
+    UNPROCESSED_ATTEMPTS times; `send` returns what is still pending. DynamoDB unavailable past that."""
+    for attempt in range(UNPROCESSED_ATTEMPTS):
+        try:
+            pending = send(pending)
+        except (ClientError, BotoCoreError) as exc:
+            raise unavailable(exc) from exc
+        if not pending:
+            return
+        time.sleep(min(0.05 * 2**attempt, 1.0))
+    raise StoreUnavailable(details={"reason": f"{what} kept returning unprocessed items"})
 
 
 def batch_get(table: str, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
     """Items by key with BatchGetItem, 100 keys a request, retrying unprocessed keys with backoff."""
     found: list[dict[str, Any]] = []
+
+    def send(pending: dict[str, Any]) -> dict[str, Any]:
+        response = dynamodb().batch_get_item(RequestItems=pending)
+        found.extend(load(i) for i in response["Responses"].get(table, []))
+        return response.get("UnprocessedKeys") or {}
+
     for start in range(0, len(keys), 100):
-        pending: dict[str, Any] = {table: {"Keys": [key(pk, sk) for pk, sk in keys[start : start + 100]]}}
-        for attempt in range(UNPROCESSED_ATTEMPTS):
-            try:
-                response = dynamodb().batch_get_item(RequestItems=pending)
-            except (ClientError, BotoCoreError) as exc:
-                raise unavailable(exc) from exc
-            found += [load(i) for i in response["Responses"].get(table, [])]
-            pending = response.get("UnprocessedKeys") or {}
-            if not pending:
-                break
-            _backoff(attempt)
-        else:
-            raise StoreUnavailable(details={"reason": "BatchGetItem kept returning unprocessed keys"})
+        _until_processed(send, {table: {"Keys": [key(pk, sk) for pk, sk in keys[start : start + 100]]}}, "BatchGetItem")
     return found
 
 
 def batch_put(table: str, items: Sequence[Mapping[str, Any]]) -> None:
     """Put plain items with BatchWriteItem, 25 a request, retrying unprocessed ones with backoff."""
+
+    def send(pending: dict[str, Any]) -> dict[str, Any]:
+        return dynamodb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
     for start in range(0, len(items), 25):
-        pending: dict[str, Any] = {table: [{"PutRequest": {"Item": dump(i)}} for i in items[start : start + 25]]}
-        for attempt in range(UNPROCESSED_ATTEMPTS):
-            try:
-                pending = dynamodb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-            except (ClientError, BotoCoreError) as exc:
-                raise unavailable(exc) from exc
-            if not pending:
-                break
-            _backoff(attempt)
-        else:
-            raise StoreUnavailable(details={"reason": "BatchWriteItem kept returning unprocessed items"})
+        chunk = {table: [{"PutRequest": {"Item": dump(i)}} for i in items[start : start + 25]]}
+        _until_processed(send, chunk, "BatchWriteItem")
 
 
 def update_if(table: str, item_key: Mapping[str, Any], **update: Any) -> dict[str, Any] | None:
@@ -150,6 +148,13 @@ def update_if(table: str, item_key: Mapping[str, Any], **update: Any) -> dict[st
     except BotoCoreError as exc:
         raise unavailable(exc) from exc
     return load(response["Attributes"])
+
+
+def add_expression(counters: Mapping[str, Any], prefix: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The body of an `ADD` clause for these counters (`#p0 :p0, #p1 :p1`), with its names and values."""
+    names = {f"#{prefix}{i}": name for i, name in enumerate(counters)}
+    values = {f":{prefix}{i}": value for i, value in enumerate(counters.values())}
+    return ", ".join(f"#{prefix}{i} :{prefix}{i}" for i in range(len(counters))), names, values
 
 
 def set_or_remove(

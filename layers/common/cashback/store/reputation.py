@@ -300,14 +300,13 @@ def change_feedback(
     ]
     deltas = {name: value for name, value in totals_delta.items() if value}
     if deltas:
-        names = {f"#t{i}": name for i, name in enumerate(deltas)}
-        values = {f":t{i}": value for i, value in enumerate(deltas.values())}
+        adds, names, values = dynamo.add_expression(deltas, "t")
         actions.append(
             {
                 "Update": {
                     "TableName": _table(),
                     "Key": summary_key(subject_id),
-                    "UpdateExpression": "ADD " + ", ".join(f"#t{i} :t{i}" for i in range(len(deltas))),
+                    "UpdateExpression": "ADD " + adds,
                     "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": dump(values),
                 }
