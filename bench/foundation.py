@@ -69,8 +69,8 @@ print(json.dumps({"import_ms": (t1 - t0) * 1000, "first_invoke_ms": 0.0}))
 
 
 def _seed_example_agent() -> None:
-    from cashback import store
     from cashback.auth import hash_secret
+    from cashback.store import agents as agent_store
 
     profile = {
         "agent_id": EXAMPLE_AGENT_ID,
@@ -79,7 +79,7 @@ def _seed_example_agent() -> None:
         "created_at": "2026-11-25T00:00:00Z",
     }
     with contextlib.suppress(Exception):  # already there from a previous round
-        store.create_agent(profile, hash_secret(EXAMPLE_TOKEN))
+        agent_store.create_agent(profile, hash_secret(EXAMPLE_TOKEN))
 
 
 def _fresh_process(script: str, env: dict[str, str]) -> dict[str, float]:

@@ -23,7 +23,7 @@ SUBJECT = "agt_BENCHsubjectBENCHsubje"
 
 
 def _summaries(count: int, rng: random.Random) -> list[dict[str, Any]]:
-    from cashback import reputation_store
+    from cashback.store import reputation as reputation_store
 
     items = []
     for n in range(count):
@@ -78,15 +78,16 @@ def _event(path: str, query: dict[str, str] | None = None, agent_id: str | None 
 
 
 def measure(size: int) -> list[tuple[str, str, int, float, float]]:
-    from cashback import reputation, store
+    from cashback import reputation
     from cashback.settings import get_settings
+    from cashback.store import dynamo
     from tests.conftest import template_tables_in_moto
 
     rows = []
     with template_tables_in_moto():
         table = get_settings().reputation_table
-        store.batch_put(table, _summaries(size, random.Random(size)))
-        store.batch_put(table, _feedback(size // 10))
+        dynamo.batch_put(table, _summaries(size, random.Random(size)))
+        dynamo.batch_put(table, _feedback(size // 10))
         directory_fn, reputation_fn = load_function("directory"), load_function("reputation")
         reads = [
             ("directory page (20, by reputation)", directory_fn, _event("/agents", {"limit": "20"})),

@@ -46,7 +46,8 @@ class ActivityGenerator:
         self.serial = 0
 
     def events(self, count: int, first: int, last: int) -> list[dict[str, Any]]:
-        from cashback import events
+        from cashback import clock
+        from cashback.store import events
         from cashback.text import query_tokens
 
         items = []
@@ -68,7 +69,7 @@ class ActivityGenerator:
                 items.append(events.event_item("click", f"clk{self.serial}:1", epoch, fields))
                 continue
             commission = (product.price * Decimal("0.04")).quantize(Decimal("0.01"))
-            day = events.iso(epoch)[:10]
+            day = clock.iso(epoch)[:10]
             conversion = {**fields, "click_id": f"clk{self.serial}", "occurred_day": day}
             conversion |= {"d_confirmed_count": 1, "d_revenue": commission}
             items.append(events.event_item("conversion", f"conv{self.serial}:confirmed", epoch, conversion))
@@ -99,7 +100,8 @@ def read_requests() -> dict[str, Counter[str]]:
 
 
 def measure(size: int, generator: ActivityGenerator) -> dict[str, Any]:
-    from cashback import activity_store, rollup
+    from cashback import rollup
+    from cashback.store import activity as activity_store
     from tests.conftest import template_tables_in_moto
 
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

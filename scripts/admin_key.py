@@ -15,8 +15,8 @@ import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "layers" / "common"))
 
-from cashback import store
 from cashback.auth import hash_secret, new_admin_key, parse_scopes
+from cashback.store import agents as agent_store
 
 
 def _stack_output(stack: str, key: str) -> str:
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ.setdefault("RATE_LIMIT_TABLE", "unused")
     key, key_id = new_admin_key()
-    store.create_admin_key(key_id, hash_secret(key), args.name, [s.value for s in scopes])
+    agent_store.create_admin_key(key_id, hash_secret(key), args.name, [s.value for s in scopes])
     print(f"admin key id: {key_id}  scopes: {','.join(scopes)}", file=sys.stderr)
     print("The key is shown once; store it now:", file=sys.stderr)
     print(key)

@@ -19,10 +19,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "common")]
 
-from cashback import __version__, http  # noqa: E402
+from cashback import __version__  # noqa: E402
+from cashback.api import http  # noqa: E402
 
 DOCUMENT = ROOT / "layers" / "common" / "cashback" / "openapi.json"
 DESCRIPTION = (
@@ -37,8 +40,6 @@ GENERIC_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError", "Respons
 
 
 def merged() -> dict[str, Any]:
-    from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
-
     merge = OpenAPIMerge(
         title=http.API_TITLE,
         version=__version__,

@@ -22,9 +22,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from cashback import catalog, catalog_store, store
+from cashback.auth import Caller
+from cashback.catalog import admin as catalog_admin
+from cashback.catalog import dynamodb as catalog_dynamodb
 from cashback.models import Merchant, Product
-from cashback.settings import get_settings
+from cashback.store import catalog as catalog_store
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
 MARKER_PK = "SEED#catalog"
@@ -53,31 +55,21 @@ def loaded_fingerprint() -> str | None:
     return str(marker["fingerprint"]) if marker else None
 
 
-def transact_write(items: list[dict]) -> None:
-    """Put the items in transactions of TRANSACTION_SIZE (each item once: the keys are distinct)."""
-    table = get_settings().catalog_table
-    for start in range(0, len(items), TRANSACTION_SIZE):
-        chunk = items[start : start + TRANSACTION_SIZE]
-        cancelled = store.transact([{"Put": {"TableName": table, "Item": store.dump(item)}} for item in chunk])
-        if cancelled:
-            raise store.StoreUnavailable(details={"reason": "seed transaction cancelled", "reasons": cancelled})
-
-
 def seed(seed_dir: Path = SEED_DIR, force: bool = False, progress: bool = True) -> int:
     """Load the seed unless already loaded; returns the number of offers written."""
     fingerprint = seed_fingerprint(seed_dir)
     if not force and loaded_fingerprint() == fingerprint:
         return 0
     merchants = {m.merchant_id: m for m in read_merchants(seed_dir)}
-    catalog.upsert_merchants(list(merchants.values()))
+    catalog_admin.upsert_merchants(list(merchants.values()), Caller.operator())
     products = list(read_products(seed_dir))
     rows = (
-        (p.model_dump(mode="python", exclude_none=True), catalog.index_entries(p, merchants[p.merchant_id]))
+        (p.model_dump(mode="python", exclude_none=True), catalog_dynamodb.index_entries(p, merchants[p.merchant_id]))
         for p in products
     )
     written = 0
     with tqdm(total=len(products), desc="seeding catalog", unit="offer", disable=not progress, file=sys.stderr) as bar:
-        for written in catalog_store.bulk_load(rows, write=transact_write):
+        for written in catalog_store.bulk_load(rows, write=catalog_store.put_in_transactions):
             bar.update(written - bar.n)
     catalog_store.batch_write([{"pk": MARKER_PK, "sk": "SEED", "fingerprint": fingerprint}])
     return written

@@ -43,10 +43,11 @@ iam.install()
 
 
 def clear_cached_clients() -> None:
-    from cashback import agents, settings, store
+    from cashback import agents, settings
+    from cashback.store import dynamo
 
     settings.get_settings.cache_clear()
-    store.dynamodb.cache_clear()
+    dynamo.dynamodb.cache_clear()
     agents._apigateway.cache_clear()
 
 

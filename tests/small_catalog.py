@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from cashback import catalog
+from cashback.auth import Caller
+from cashback.catalog import admin as catalog_admin
 from cashback.models import Merchant, Product
 
 MERCHANTS = [
@@ -130,6 +131,6 @@ PRODUCTS = [
 
 @pytest.fixture
 def small_catalog(aws: None) -> list[Product]:
-    catalog.upsert_merchants(MERCHANTS)
-    catalog.upsert_products(PRODUCTS)
+    catalog_admin.upsert_merchants(MERCHANTS, Caller.operator())
+    catalog_admin.upsert_products(PRODUCTS, Caller.operator())
     return PRODUCTS

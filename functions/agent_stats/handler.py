@@ -6,8 +6,9 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import analytics, http
-from cashback.auth import AGENT_ID_PATTERN, Scope
+from cashback import analytics
+from cashback.api import http
+from cashback.auth import AGENT_ID_PATTERN
 from cashback.models import AgentStats
 from cashback.observability import logger, metrics, tracer
 
@@ -25,8 +26,7 @@ http.configure(app)
     security=http.AGENT_OR_ADMIN,
 )
 def agent_stats(agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)]) -> AgentStats:
-    http.caller(app).require_agent_or_scope(agent_id, Scope.ANALYTICS_READ)
-    return analytics.stats(agent_id)
+    return analytics.stats(agent_id, http.caller(app))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

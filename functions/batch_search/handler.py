@@ -3,7 +3,8 @@
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import http, shopping
+from cashback import shopping
+from cashback.api import http
 from cashback.models import BatchSearchRequest, BatchSearchResponse
 from cashback.observability import logger, metrics, tracer
 
@@ -23,9 +24,8 @@ http.configure(app)
     security=http.AGENT_TOKEN,
 )
 def batch_search(request: BatchSearchRequest) -> BatchSearchResponse:
-    agent_id = http.caller(app).require_any_agent()
     return shopping.run_batch(
-        request.searches, agent_id, http.public_base_url(app), app.current_event.request_context.request_id
+        request.searches, http.caller(app), http.public_base_url(app), http.current_request_id(app)
     )
 
 

@@ -6,8 +6,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import catalog, http
-from cashback.auth import Scope
+from cashback.api import http
+from cashback.catalog import admin as catalog_admin
 from cashback.models import CatalogId, Deleted, MerchantBatch, Product, ProductBatch, UpsertResult
 from cashback.observability import logger, metrics, tracer
 
@@ -25,8 +25,7 @@ NO_SCOPE = {403: "FORBIDDEN (no catalog:write scope)"}
     security=http.ADMIN_KEY,
 )
 def put_merchants(batch: MerchantBatch) -> UpsertResult:
-    http.caller(app).require_scope(Scope.CATALOG_WRITE)
-    ids = catalog.upsert_merchants(batch.merchants)
+    ids = catalog_admin.upsert_merchants(batch.merchants, http.caller(app))
     return UpsertResult(upserted=len(ids), ids=ids)
 
 
@@ -39,8 +38,7 @@ def put_merchants(batch: MerchantBatch) -> UpsertResult:
     security=http.ADMIN_KEY,
 )
 def put_products(batch: ProductBatch) -> UpsertResult:
-    http.caller(app).require_scope(Scope.CATALOG_WRITE)
-    ids = catalog.upsert_products(batch.products)
+    ids = catalog_admin.upsert_products(batch.products, http.caller(app))
     return UpsertResult(upserted=len(ids), ids=ids)
 
 
@@ -54,8 +52,7 @@ def put_products(batch: ProductBatch) -> UpsertResult:
     security=http.ADMIN_KEY,
 )
 def get_product(product_id: Annotated[CatalogId, Path()]) -> Product:
-    http.caller(app).require_scope(Scope.CATALOG_READ, Scope.CATALOG_WRITE)
-    return catalog.get_product(product_id)
+    return catalog_admin.get_product(product_id, http.caller(app))
 
 
 @app.delete(
@@ -66,8 +63,7 @@ def get_product(product_id: Annotated[CatalogId, Path()]) -> Product:
     security=http.ADMIN_KEY,
 )
 def delete_product(product_id: Annotated[CatalogId, Path()]) -> Deleted:
-    http.caller(app).require_scope(Scope.CATALOG_WRITE)
-    catalog.delete_product(product_id)
+    catalog_admin.delete_product(product_id, http.caller(app))
     return Deleted(deleted=product_id)
 
 

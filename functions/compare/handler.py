@@ -6,7 +6,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import http, shopping
+from cashback import shopping
+from cashback.api import http
 from cashback.auth import AGENT_ID_PATTERN
 from cashback.models import CompareResponse
 from cashback.observability import logger, metrics, tracer
@@ -27,10 +28,7 @@ def compare(
     max_merchants: Annotated[int, Query(ge=1, le=20)] = 5,
     agent_id: Annotated[str | None, Query(pattern=AGENT_ID_PATTERN)] = None,
 ) -> CompareResponse:
-    caller = http.caller(app)
-    if agent_id is not None:
-        caller.require_agent(agent_id)
-    return shopping.run_compare(product_name, max_merchants, caller.require_any_agent(), http.public_base_url(app))
+    return shopping.run_compare(product_name, max_merchants, http.caller(app), http.public_base_url(app), agent_id)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

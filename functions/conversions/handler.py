@@ -5,7 +5,8 @@ import time
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import conversions, http, webhooks
+from cashback import conversions
+from cashback.api import http, webhooks
 from cashback.models import ConversionEvent, ConversionReceipt
 from cashback.observability import logger, metrics, tracer
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import http
+from cashback.api import http
 from cashback.errors import InternalError, RouteNotFound
 from cashback.observability import logger, metrics, tracer
 

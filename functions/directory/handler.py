@@ -6,7 +6,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import directory, http
+from cashback import directory
+from cashback.api import http
 from cashback.models import Decimal, DirectoryPage, DirectorySort
 from cashback.observability import logger, metrics, tracer
 

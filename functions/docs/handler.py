@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import docs, http
+from cashback.api import docs, http
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)

@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import http, reputation
+from cashback import reputation
+from cashback.api import http
 from cashback.auth import AGENT_ID_PATTERN, AUTHOR_ID_PATTERN
 from cashback.models import Feedback, FeedbackRequest, FeedbackResponseRequest, FeedbackRevoked
 from cashback.observability import logger, metrics, tracer

@@ -3,10 +3,10 @@
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import http, store
+from cashback import health as health_check
+from cashback.api import http
 from cashback.models import HealthStatus
 from cashback.observability import logger, metrics, tracer
-from cashback.settings import get_settings
 
 app = APIGatewayRestResolver(enable_validation=True)
 http.configure(app)
@@ -19,9 +19,7 @@ http.configure(app)
     responses=http.responses("All dependencies answer", authorized=False),
 )
 def health() -> HealthStatus:
-    store.ping()
-    settings = get_settings()
-    return HealthStatus(status="ok", version=settings.version, stage=settings.stage, checks={"dynamodb": "ok"})
+    return health_check.check()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

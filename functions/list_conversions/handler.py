@@ -6,8 +6,9 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import conversions, http
-from cashback.auth import AGENT_ID_PATTERN, Scope
+from cashback import conversions
+from cashback.api import http
+from cashback.auth import AGENT_ID_PATTERN
 from cashback.models import ConversionPage
 from cashback.observability import logger, metrics, tracer
 
@@ -29,8 +30,7 @@ def list_conversions(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> ConversionPage:
-    http.caller(app).require_agent_or_scope(agent_id, Scope.ANALYTICS_READ)
-    return conversions.page(agent_id, limit, cursor)
+    return conversions.page(agent_id, http.caller(app), limit, cursor)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -3,7 +3,7 @@
 The official MCP Python SDK speaks the protocol: each invocation (one HTTP request) goes through
 its StreamableHTTPSessionManager as one in-memory ASGI call, in stateless JSON-response mode, so
 any instance can answer any request and nothing is kept between them. The tools come from the
-layer (`cashback.tools`): the REST routes' models and use cases, run as the calling agent.
+layer (`cashback.api.tools`): the REST routes' models and use cases, run as the calling agent.
 GET /mcp, where the transport would open a server-to-client SSE stream, is 405 (none offered).
 """
 
@@ -21,7 +21,8 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
-from cashback import __version__, asgi, http, tools
+from cashback import __version__
+from cashback.api import asgi, http, tools
 from cashback.errors import ApiError, MethodNotAllowed, error_body
 from cashback.observability import MetricUnit, logger, metrics, tracer
 
@@ -146,7 +147,7 @@ def no_stream() -> Response[str]:
 
 
 def _rid() -> str:
-    return app.current_event.request_context.request_id
+    return http.current_request_id(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

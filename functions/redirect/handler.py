@@ -6,7 +6,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import http, shopping
+from cashback import shopping
+from cashback.api import http
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)

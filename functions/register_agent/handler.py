@@ -3,7 +3,8 @@
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import agents, http
+from cashback import agents
+from cashback.api import http
 from cashback.models import RegisterAgentRequest, RegisteredAgent
 from cashback.observability import logger, metrics, tracer
 

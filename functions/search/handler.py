@@ -3,7 +3,8 @@
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import http, shopping
+from cashback import shopping
+from cashback.api import http
 from cashback.models import SearchRequest, SearchResponse
 from cashback.observability import logger, metrics, tracer
 
@@ -20,10 +21,7 @@ http.configure(app)
     security=http.AGENT_TOKEN,
 )
 def search(request: SearchRequest) -> SearchResponse:
-    agent_id = http.caller(app).require_any_agent()
-    return shopping.run_search(
-        request, agent_id, http.public_base_url(app), app.current_event.request_context.request_id
-    )
+    return shopping.run_search(request, http.caller(app), http.public_base_url(app), http.current_request_id(app))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

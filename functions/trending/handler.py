@@ -6,7 +6,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import analytics, http
+from cashback import analytics
+from cashback.api import http
 from cashback.models import Trending
 from cashback.observability import logger, metrics, tracer
 

@@ -6,7 +6,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import agents, http
+from cashback import agents
+from cashback.api import http
 from cashback.auth import AGENT_ID_PATTERN
 from cashback.models import AgentProfile, UpdateAgentRequest
 from cashback.observability import logger, metrics, tracer

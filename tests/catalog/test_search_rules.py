@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 
 from cashback import catalog, search
+from cashback.auth import Caller
+from cashback.catalog import admin as catalog_admin
 from cashback.errors import InvalidRequest
 from cashback.models import SearchRequest, SortOrder
 
@@ -104,17 +106,17 @@ def test_no_match_is_an_empty_page(small_catalog: object) -> None:
 
 def test_updating_a_product_moves_it_in_the_index(small_catalog: list) -> None:
     renamed = small_catalog[-1].model_copy(update={"title": "Crème Milk Frother"})
-    catalog.upsert_products([renamed])
+    catalog_admin.upsert_products([renamed], Caller.operator())
     assert ids(run("espresso")) == []
     assert ids(run("frother")) == ["p_cafe"]
-    assert catalog.get_product("p_cafe").title == "Crème Milk Frother"
+    assert catalog_admin.get_product("p_cafe", Caller.operator()).title == "Crème Milk Frother"
 
 
 def test_deleting_a_product_removes_it_from_search(small_catalog: object) -> None:
-    catalog.delete_product("p_cafe")
+    catalog_admin.delete_product("p_cafe", Caller.operator())
     assert ids(run("espresso")) == []
     with pytest.raises(catalog.ProductNotFound):
-        catalog.get_product("p_cafe")
+        catalog_admin.get_product("p_cafe", Caller.operator())
 
 
 def test_prices_keep_exact_cents(small_catalog: object) -> None:

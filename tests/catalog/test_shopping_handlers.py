@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from cashback import activity_store
+from cashback.store import activity as activity_store
 from tests.apigw import LambdaContext, agent_authorizer, api_event, body_of, header
 from tests.conftest import load_function
 

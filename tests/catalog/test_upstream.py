@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from cashback import catalog, search
+from cashback.catalog.upstream import CircuitBreaker, UpstreamBadResponse, UpstreamCatalog, UpstreamUnavailable
 from cashback.models import SearchRequest
-from cashback.upstream import CircuitBreaker, UpstreamBadResponse, UpstreamCatalog, UpstreamUnavailable
 
 PRODUCT = {
     "product_id": "p_up_1",
@@ -177,7 +177,7 @@ def test_a_failed_trial_reopens_the_circuit(upstream: Upstream) -> None:
 
 
 def test_the_setting_chooses_the_upstream_source(settings_env, upstream: Upstream) -> None:
-    from cashback.upstream import upstream_catalog
+    from cashback.catalog.upstream import upstream_catalog
 
     upstream_catalog.cache_clear()
     settings_env("CATALOG_SOURCE", "upstream")
@@ -189,7 +189,7 @@ def test_the_setting_chooses_the_upstream_source(settings_env, upstream: Upstrea
 
 
 def test_search_answers_503_upstream_unavailable_when_the_upstream_is_down(settings_env, aws: None) -> None:
-    from cashback.upstream import upstream_catalog
+    from cashback.catalog.upstream import upstream_catalog
     from tests.apigw import LambdaContext, agent_authorizer, api_event, body_of
     from tests.conftest import load_function
 

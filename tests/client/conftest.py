@@ -20,12 +20,12 @@ from typing import Any
 import httpx
 import pytest
 
-from cashback.webhooks import sign
+from cashback.api.webhooks import sign
 from cashback_client import AsyncCashbackClient, CashbackClient
 from localrun.stack import DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.conftest import ROOT
+from tests.helpers import make_admin_key
 from tests.integration.conftest import bearer, register
-from tests.integration.test_admin_keys import _admin_key
 from tests.small_catalog import MERCHANTS, PRODUCTS
 
 RUNNING_SHOES = ["Nike Pegasus 41 Running Shoes", "Brooks Ghost 16 Running Shoe"]
@@ -44,7 +44,7 @@ class Shopper:
 @pytest.fixture(scope="session")
 def catalog(local_api: LocalApi) -> None:
     """The small hand-made catalog, loaded through the admin API (upserts: safe to repeat)."""
-    admin = bearer(_admin_key(local_api, "catalog:write"))
+    admin = bearer(make_admin_key(local_api, "catalog:write"))
     with httpx.Client(base_url=local_api.base_url, timeout=30) as http:
         merchants = [m.model_dump(mode="json") for m in MERCHANTS]
         assert http.put("/catalog/merchants", json={"merchants": merchants}, headers=admin).status_code == 200

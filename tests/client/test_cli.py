@@ -14,7 +14,7 @@ import pytest
 from cashback_client.cli import main
 from localrun.stack import LocalApi
 from tests.client.conftest import COMMISSION, RUNNING_SHOES, Shopper
-from tests.client.test_client import free_port
+from tests.helpers import free_port
 from tests.small_catalog import HEADPHONES
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"

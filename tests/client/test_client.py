@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -20,6 +19,7 @@ from cashback_client import (
 )
 from localrun.stack import LocalApi
 from tests.client.conftest import COMMISSION, RUNNING_SHOES, Shopper
+from tests.helpers import free_port
 from tests.small_catalog import HEADPHONES
 
 Connect = Callable[..., CashbackClient]
@@ -205,13 +205,6 @@ def test_another_agents_stats_are_forbidden(connect: Connect, agent: CashbackCli
         agent.stats(other.agent_id)
     assert (raised.value.status, raised.value.code) == (403, "FORBIDDEN")
     assert raised.value.request_id
-
-
-def free_port() -> int:
-    """A port nothing listens on: bound, then released."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_an_unreachable_api_is_a_connection_error(connect: Connect) -> None:

@@ -15,12 +15,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from cashback.api.webhooks import sign
 from cashback.auth import AGENT_ID_PATTERN
-from cashback.webhooks import sign
 from localrun.stack import DEFAULT_WEBHOOK_SECRET, LocalApi
 from scripts import openapi
 from tests.conftest import ROOT
-from tests.integration.test_admin_keys import _admin_key
+from tests.helpers import make_admin_key
 
 schema = schemathesis.openapi.from_path(openapi.DOCUMENT)
 # Generous limits: the point is the contract, not the limiter (tests/integration covers that).
@@ -45,7 +45,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with LocalApi(ROOT / "template.yaml", data_dir, env=env) as local_api:
         with httpx.Client(base_url=local_api.base_url, timeout=30) as client:
             agent = client.post("/agents", json={"agent_name": "schemathesis"}).json()
-        admin_key = _admin_key(local_api, "catalog:read,catalog:write,agents:read,analytics:read")
+        admin_key = make_admin_key(local_api, "catalog:read,catalog:write,agents:read,analytics:read")
         yield {"base_url": local_api.base_url, "agent": agent, "admin_key": admin_key}
 
 

@@ -9,9 +9,13 @@ from typing import Any
 
 import pytest
 
-from cashback import activity_store, directory, events, reputation_store, store
+from cashback import directory
 from cashback.auth import hash_secret
 from cashback.models import AgentProfile
+from cashback.store import activity as activity_store
+from cashback.store import agents as agent_store
+from cashback.store import events
+from cashback.store import reputation as reputation_store
 from tests.apigw import LambdaContext, body_of
 from tests.conftest import ROOT, load_function
 
@@ -98,7 +102,7 @@ def example_agent(small_catalog: object) -> None:
         "created_at": "2026-11-25T00:00:00Z",
     }
     listing = reputation_store.summary_put(directory.entry_of(AgentProfile(**profile, public=True)))
-    store.create_agent({**profile, "public": True}, hash_secret(EXAMPLE_TOKEN), listing)
+    agent_store.create_agent({**profile, "public": True}, hash_secret(EXAMPLE_TOKEN), listing)
     click = {"agent_id": EXAMPLE_AGENT_ID, "product_id": "p_shoe1", "merchant_id": "m_beta"}
     activity_store.put_items(
         [

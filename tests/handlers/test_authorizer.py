@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cashback import store
 from cashback.auth import hash_secret, new_admin_key
+from cashback.store import agents as agent_store
 from tests.handlers.conftest import METHOD_ARN, authorize, register
 
 ALL_ROUTES_OF_THE_STAGE = "arn:aws:execute-api:us-east-1:123456789012:localapi01/dev/*/*"
@@ -30,7 +30,7 @@ def test_the_policy_allows_every_route_of_the_stage_so_a_cached_answer_fits_any_
 
 def test_an_admin_key_is_allowed_with_its_id_and_scopes(aws: None) -> None:
     key, key_id = new_admin_key()
-    store.create_admin_key(key_id, hash_secret(key), "ops", ["catalog:write", "agents:read"])
+    agent_store.create_admin_key(key_id, hash_secret(key), "ops", ["catalog:write", "agents:read"])
     answer = authorize(f"Bearer {key}")
     assert answer["principalId"] == key_id
     assert answer["context"] == {"kind": "admin", "plan": "admin", "scopes": "agents:read,catalog:write"}

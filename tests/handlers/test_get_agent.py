@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cashback import store
 from cashback.auth import hash_secret
+from cashback.store import agents as agent_store
 from tests.apigw import body_of, header
 from tests.handlers.conftest import error_code, get_agent, register
 
@@ -20,7 +20,7 @@ RATE_LIMIT_HEADERS = (
 
 
 def admin_key(*scopes: str) -> str:
-    store.create_admin_key("adm_HANDLERtest", hash_secret(ADMIN_KEY), "handler tests", list(scopes))
+    agent_store.create_admin_key("adm_HANDLERtest", hash_secret(ADMIN_KEY), "handler tests", list(scopes))
     return ADMIN_KEY
 
 

@@ -8,9 +8,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from cashback import http, reputation_store, store
+from cashback.api import http
 from cashback.auth import hash_secret
 from cashback.settings import get_settings
+from cashback.store import dynamo
+from cashback.store import reputation as reputation_store
 from tests.apigw import LambdaContext, api_event, body_of, header
 from tests.handlers.conftest import error_code, register, register_fn
 
@@ -18,7 +20,7 @@ MINUTE_START = 1_795_600_800  # 2026-11-25T10:00:00Z
 
 
 def stored_items() -> list[dict]:
-    return [store.load(i) for i in store.dynamodb().scan(TableName=get_settings().agents_table)["Items"]]
+    return [dynamo.load(i) for i in dynamo.dynamodb().scan(TableName=get_settings().agents_table)["Items"]]
 
 
 def test_registration_is_201_with_the_profile_and_a_bearer_token(aws: None) -> None:

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
-from cashback import agents, store
+from cashback import agents
 from cashback.auth import hash_secret
 from cashback.settings import get_settings
+from cashback.store import agents as agent_store
+from cashback.store import dynamo
 from tests.apigw import LambdaContext, api_event, body_of
 from tests.handlers.conftest import authorize, context_for, error_code, get_agent, register, rotate, rotate_token_fn
 
@@ -45,7 +47,7 @@ def test_the_new_token_reads_the_profile_which_records_the_rotation(aws: None) -
 def test_only_the_new_tokens_hash_is_stored(aws: None) -> None:
     agent = register()
     new_token = body_of(rotate(agent["agent_id"], agent["token"]))["token"]
-    items = store.dynamodb().scan(TableName=get_settings().agents_table)["Items"]
+    items = dynamo.dynamodb().scan(TableName=get_settings().agents_table)["Items"]
     credentials = [i["pk"]["S"] for i in items if i["pk"]["S"].startswith("CRED#")]
     assert credentials == [f"CRED#{hash_secret(new_token)}"]
 
@@ -71,7 +73,7 @@ def test_another_agent_cannot_rotate_my_token(aws: None) -> None:
 def test_an_admin_key_cannot_rotate_an_agents_token(aws: None) -> None:
     agent = register()
     key = "cbk_admin_ROTATEtestROTATEtestROTATEtestROTATEtestROTAT"
-    store.create_admin_key("adm_ROTATEtest", hash_secret(key), "rotate tests", ["agents:read"])
+    agent_store.create_admin_key("adm_ROTATEtest", hash_secret(key), "rotate tests", ["agents:read"])
     assert rotate(agent["agent_id"], key)["statusCode"] == 403
     assert authorize(f"Bearer {agent['token']}")["principalId"] == agent["agent_id"]
 

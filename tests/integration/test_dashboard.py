@@ -9,9 +9,6 @@ A screenshot lands in test-output/dashboard.png.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,11 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
-from cashback.webhooks import sign
+from cashback.api.webhooks import sign
 from localrun.stack import DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.conftest import ROOT
+from tests.helpers import make_admin_key, run_rollup
 from tests.integration.conftest import bearer, register
-from tests.integration.test_admin_keys import _admin_key
 from tests.small_catalog import MERCHANTS, PRODUCTS
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -57,43 +54,6 @@ COLORS = {
 }
 # A name that would run script if the page ever put API data into the DOM as HTML.
 HOSTILE_NAME = '<img src=x onerror="document.title=1">'
-
-# The rollup as its next schedule runs it: with the clock past the grace period in which it leaves
-# just-written events alone (rollup.CLOSE_GRACE_SECONDS), against the local API's DynamoDB. The
-# clock is patched here, so the function runs in this process: bootstrapped exactly as the runner's
-# execution environments bootstrap it (its template environment, its CodeUri, the layer).
-ROLLUP_LATER = """
-import json, os, sys, time, types
-from pathlib import Path
-sys.path.insert(0, sys.argv[1])
-from cashback import rollup
-rollup.time = types.SimpleNamespace(time=lambda: time.time() + rollup.CLOSE_GRACE_SECONDS + 5)
-from localrun import template, worker
-from localrun.invokers import ProcessInvoker
-path = Path("template.yaml").resolve()
-loaded = template.load(path)
-runtime = {"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_DYNAMODB": sys.argv[2]}
-spec = ProcessInvoker(loaded, path, {**os.environ, **runtime}).spec(loaded.functions["RollupFunction"])
-event = json.loads(Path("events/rollup/scheduled.json").read_text())
-handler = worker.bootstrap(spec)
-print(json.dumps(handler(event, worker.LambdaContext("RollupFunction", spec.timeout)), default=str))
-"""
-
-
-def run_rollup(local_api: LocalApi) -> dict[str, Any]:
-    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}  # stdout is the report
-    result = subprocess.run(
-        [sys.executable, "-c", ROLLUP_LATER, str(ROOT / "layers" / "common"), local_api.dynamodb_endpoint],
-        cwd=ROOT,
-        env={**os.environ, **quiet},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report: dict[str, Any] = json.loads(result.stdout)
-    return report
 
 
 def deliver(client: httpx.Client, click_id: str, conversion_id: str, status: str, commission: str) -> None:
@@ -132,7 +92,7 @@ def shop(client: httpx.Client, agent: dict[str, Any], keywords: list[str], click
 @pytest.fixture(scope="module")
 def network(local_api: LocalApi) -> dict[str, dict[str, Any]]:
     """Three agents with searches, clicks and confirmed conversions today, rolled up."""
-    admin = bearer(_admin_key(local_api, "catalog:write"))
+    admin = bearer(make_admin_key(local_api, "catalog:write"))
     with httpx.Client(base_url=local_api.base_url, timeout=30) as client:
         merchants = [m.model_dump(mode="json") for m in MERCHANTS]
         assert client.put("/catalog/merchants", json={"merchants": merchants}, headers=admin).status_code == 200

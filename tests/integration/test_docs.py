@@ -7,7 +7,7 @@ import re
 
 import httpx
 
-from cashback import docs
+from cashback.api import docs
 from scripts import openapi
 
 

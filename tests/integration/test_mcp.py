@@ -32,8 +32,8 @@ from cashback.models import (
     TrendingRequest,
 )
 from localrun.stack import LocalApi
+from tests.helpers import make_admin_key
 from tests.integration.conftest import bearer, error_code, register
-from tests.integration.test_admin_keys import _admin_key
 from tests.small_catalog import HEADPHONES, MERCHANTS, PRODUCTS
 
 TOOLS = {
@@ -47,7 +47,7 @@ TOOLS = {
 @pytest.fixture(scope="module")
 def agent(local_api: LocalApi) -> dict[str, Any]:
     """The small catalog loaded through the admin API, and a fresh agent."""
-    admin = bearer(_admin_key(local_api, "catalog:write"))
+    admin = bearer(make_admin_key(local_api, "catalog:write"))
     with httpx.Client(base_url=local_api.base_url, timeout=30) as client:
         merchants = [m.model_dump(mode="json") for m in MERCHANTS]
         assert client.put("/catalog/merchants", json={"merchants": merchants}, headers=admin).status_code == 200

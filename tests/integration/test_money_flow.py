@@ -14,17 +14,17 @@ from typing import Any
 import httpx
 import pytest
 
-from cashback.webhooks import sign
+from cashback.api.webhooks import sign
 from localrun.stack import DEFAULT_WEBHOOK_SECRET, LocalApi
+from tests.helpers import make_admin_key
 from tests.integration.conftest import bearer, register
-from tests.integration.test_admin_keys import _admin_key
 from tests.small_catalog import MERCHANTS, PRODUCTS
 
 
 @pytest.fixture(scope="module")
 def shopper(local_api: LocalApi) -> dict[str, Any]:
     """A catalog loaded through the admin API, an agent, and one affiliate link it was served."""
-    admin = bearer(_admin_key(local_api, "catalog:write"))
+    admin = bearer(make_admin_key(local_api, "catalog:write"))
     with httpx.Client(base_url=local_api.base_url, timeout=30) as client:
         merchants = [m.model_dump(mode="json") for m in MERCHANTS]
         assert client.put("/catalog/merchants", json={"merchants": merchants}, headers=admin).status_code == 200

@@ -17,9 +17,8 @@ import pytest
 import sha3  # safe-pysha3, independent of the layer's keccak
 
 from localrun.stack import LocalApi
+from tests.helpers import make_admin_key, run_rollup
 from tests.integration.conftest import bearer, error_code, register
-from tests.integration.test_admin_keys import _admin_key
-from tests.integration.test_dashboard import run_rollup
 
 IDENTITY = {"chain_id": 84532, "identity_registry": "0x8004A818BFB912233c491871b3d84c89A494BD9e", "agent_token_id": 7}
 FEEDBACK = [  # (author, body); the second author later replaces its feedback
@@ -54,7 +53,7 @@ def network(local_api: LocalApi) -> dict[str, Any]:
             f"/agents/{subject['agent_id']}/feedback", json={"score": 60}, headers=bearer(authors["second"]["token"])
         )
         assert replaced.status_code == 200, replaced.text
-        admin = _admin_key(local_api, "feedback:write")
+        admin = make_admin_key(local_api, "feedback:write")
         by_admin = client.post(f"/agents/{subject['agent_id']}/feedback", json={"score": 100}, headers=bearer(admin))
         assert by_admin.status_code == 201, by_admin.text
         revoked = client.delete(f"/agents/{subject['agent_id']}/feedback", headers=bearer(admin))

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from cashback import shopping
+from cashback.api.webhooks import sign
+from cashback.auth import Caller
 from cashback.models import SearchRequest
-from cashback.webhooks import sign
 from tests.apigw import LambdaContext, api_event
 from tests.conftest import load_function
 
@@ -30,7 +31,9 @@ def webhook_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def click_id(small_catalog: object, webhook_secrets: None) -> str:
     """A click the agent was served for the Nike Pegasus at Beta Mart."""
-    response = shopping.run_search(SearchRequest(keywords="pegasus"), AGENT, "https://api.test", "req-1")
+    response = shopping.run_search(
+        SearchRequest(keywords="pegasus"), Caller.of_agent(AGENT), "https://api.test", "req-1"
+    )
     return response.results[0].affiliate_link.rsplit("/", 1)[1]
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from cashback import analytics, conversions
+from cashback.auth import Caller
 from tests.apigw import LambdaContext, agent_authorizer, api_event, body_of
 from tests.conftest import load_function
 from tests.money.conftest import AGENT, delivery, post
@@ -15,7 +16,7 @@ list_fn = load_function("list_conversions")
 
 
 def stats() -> dict:
-    s = analytics.stats(AGENT)
+    s = analytics.stats(AGENT, Caller.of_agent(AGENT))
     return {
         "pending": s.conversions.pending,
         "confirmed": s.conversions.confirmed,

@@ -18,9 +18,10 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 
-from cashback import analytics, catalog, conversions, directory, reputation, reputation_store, rollup, shopping, store
+from cashback import analytics, conversions, directory, reputation, rollup, shopping
 from cashback.analytics import growth, ratio
 from cashback.auth import Caller, PrincipalKind
+from cashback.catalog import admin as catalog_admin
 from cashback.models import (
     AgentProfile,
     ConversionEvent,
@@ -31,6 +32,8 @@ from cashback.models import (
     SearchFilters,
     SearchRequest,
 )
+from cashback.store import agents as agent_store
+from cashback.store import reputation as reputation_store
 from cashback.text import fold, query_tokens
 from tests.conftest import template_tables_in_moto
 from tests.small_catalog import MERCHANTS, PRODUCTS
@@ -66,7 +69,7 @@ def simulate(clock: Clock, rng: random.Random) -> dict:
             public=True,
             created_at="2026-10-01T00:00:00Z",
         )
-        store.create_agent(
+        agent_store.create_agent(
             profile.model_dump(mode="json", exclude_none=True),
             f"hash-{agent}",
             reputation_store.summary_put(directory.entry_of(profile)),
@@ -79,7 +82,9 @@ def simulate(clock: Clock, rng: random.Random) -> dict:
                 clock.now += rng.randint(1, 600)
                 brand = rng.choice(BRANDS)
                 request = SearchRequest(keywords=rng.choice(KEYWORDS), filters=SearchFilters(brand=brand))
-                response = shopping.run_search(request, agent, "https://api.test", f"r{clock.now}{agent}")
+                response = shopping.run_search(
+                    request, Caller.of_agent(agent), "https://api.test", f"r{clock.now}{agent}"
+                )
                 truth["searches"].append(
                     {"agent": agent, "day": day_of(clock.now), "request": request, "results": response.results}
                 )
@@ -204,8 +209,8 @@ def day_ledger(truth: dict) -> dict[tuple[str, str], dict[str, Decimal]]:
 @pytest.fixture(scope="module")
 def history() -> Iterator[dict]:
     with template_tables_in_moto():
-        catalog.upsert_merchants(MERCHANTS)
-        catalog.upsert_products(PRODUCTS)
+        catalog_admin.upsert_merchants(MERCHANTS, Caller.operator())
+        catalog_admin.upsert_products(PRODUCTS, Caller.operator())
         clock = Clock()
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(time, "time", clock)
@@ -221,7 +226,7 @@ def test_stats_match_a_recomputation(history: dict) -> None:
     states = final_states(history)
     for agent in AGENTS:
         mine = [s for s in states.values() if s["agent"] == agent]
-        stats = analytics.stats(agent)
+        stats = analytics.stats(agent, Caller.of_agent(agent))
         assert stats.total_searches == sum(1 for s in history["searches"] if s["agent"] == agent)
         assert stats.total_clicks == sum(1 for c in history["clicks"] if c["agent"] == agent)
         by_status = Counter(s["status"] for s in mine)
@@ -241,7 +246,7 @@ def test_analytics_timelines_and_top_brands_match_a_recomputation(history: dict)
     today = date.fromisoformat(day_of(START + (DAYS - 1) * 86400))
     ledger = day_ledger(history)
     for agent in AGENTS:
-        result = analytics.analytics(agent, today=today)
+        result = analytics.analytics(agent, Caller.of_agent(agent), today=today)
         assert len(result.timeline) == 30
         for point in result.timeline:
             assert point.searches == sum(
@@ -351,7 +356,7 @@ def test_trending_matches_a_recomputation(history: dict, days: int) -> None:
 
 
 def match_key_of(result) -> str:
-    from cashback import catalog_store
+    from cashback.store import catalog as catalog_store
 
     item = catalog_store.get_product(result.product_id)
     return f"gtin:{item['gtin']}" if item.get("gtin") else f"key:{fold(item['product_key'])}"

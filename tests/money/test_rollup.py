@@ -7,8 +7,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from cashback import analytics, analytics_store, rollup, shopping, store
+from cashback import analytics, rollup, shopping
+from cashback.auth import Caller
 from cashback.models import LeaderboardMetric, LeaderboardPeriod, SearchRequest
+from cashback.store import agents as agent_store
+from cashback.store import analytics as analytics_store
 
 NOW = int(datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp())
 AGENT = "agt_ROLLUProllupROLLUProll"
@@ -23,7 +26,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 @pytest.fixture
 def agent(small_catalog: object, clock: list[int]) -> str:
-    store.create_agent(
+    agent_store.create_agent(
         {"agent_id": AGENT, "agent_name": "roller", "plan": "standard", "created_at": "2026-11-01T00:00:00Z"},
         "hash-roller",
     )
@@ -33,7 +36,7 @@ def agent(small_catalog: object, clock: list[int]) -> str:
 
 def search(agent: str, clock: list[int], keywords: str = "pegasus") -> None:
     clock[0] += 10
-    shopping.run_search(SearchRequest(keywords=keywords), agent, "https://api.test", f"req-{clock[0]}")
+    shopping.run_search(SearchRequest(keywords=keywords), Caller.of_agent(agent), "https://api.test", f"req-{clock[0]}")
 
 
 def searches_on_the_board() -> int:
@@ -50,10 +53,10 @@ def test_before_any_rollup_the_reads_are_empty_and_say_so(aws: None) -> None:
 
 
 def test_a_new_agent_has_zeros_everywhere(agent: str) -> None:
-    stats = analytics.stats(agent)
+    stats = analytics.stats(agent, Caller.of_agent(agent))
     assert (stats.total_searches, stats.total_clicks, stats.revenue, stats.conversion_rate) == (0, 0, 0, 0)
     assert stats.last_activity is None
-    insight = analytics.analytics(agent, today=date(2026, 11, 20))
+    insight = analytics.analytics(agent, Caller.of_agent(agent), today=date(2026, 11, 20))
     assert len(insight.timeline) == 30
     assert all(point.searches == 0 and point.revenue == 0 for point in insight.timeline)
     assert insight.recent_searches == [] and insight.top_brands == [] and insight.top_merchants == []
@@ -76,7 +79,7 @@ def test_activity_shows_after_the_next_run_past_the_grace_period(agent: str, clo
     report = rollup.run(now=clock[0] + rollup.CLOSE_GRACE_SECONDS + 1)
     assert report.events == 1
     assert searches_on_the_board() == 1
-    assert analytics.stats(agent).total_searches == 1  # stats are live, rollup or not
+    assert analytics.stats(agent, Caller.of_agent(agent)).total_searches == 1  # stats are live, rollup or not
 
 
 def test_a_crash_after_counting_is_rebuilt_by_the_next_run(

@@ -21,7 +21,7 @@ def test_a_valid_signature_is_accepted(click_id: str) -> None:
 
 def test_a_tampered_body_is_401(click_id: str) -> None:
     raw = json.dumps(delivery(click_id)).encode()
-    from cashback.webhooks import sign
+    from cashback.api.webhooks import sign
     from tests.money.conftest import SECRET
 
     header = sign(SECRET, int(time.time()), raw)

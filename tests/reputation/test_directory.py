@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from cashback import reputation_store
+from cashback.store import reputation as reputation_store
 from tests.apigw import body_of
 from tests.reputation.conftest import (
     error_code,

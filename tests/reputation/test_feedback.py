@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from cashback import reputation_store, store
+from cashback.store import dynamo
+from cashback.store import reputation as reputation_store
 from tests.apigw import body_of, header
 from tests.reputation.conftest import (
     as_admin,
@@ -217,7 +218,7 @@ def test_a_transaction_cancelled_by_throttling_is_503_not_a_lost_race(pair: tupl
         },
         "TransactWriteItems",
     )
-    monkeypatch.setattr(store.dynamodb(), "transact_write_items", lambda **_: (_ for _ in ()).throw(cancelled))
+    monkeypatch.setattr(dynamo.dynamodb(), "transact_write_items", lambda **_: (_ for _ in ()).throw(cancelled))
 
     response = give(subject["agent_id"], {"score": 50}, as_agent(author))
 

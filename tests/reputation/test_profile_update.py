@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cashback import reputation_store, store
+from cashback.store import agents as agent_store
+from cashback.store import reputation as reputation_store
 from tests.apigw import body_of
 from tests.reputation.conftest import (
     as_admin,
@@ -71,7 +72,7 @@ def test_null_clears_an_optional_field_and_unsent_fields_stay(aws: None) -> None
         None,
         "https://tidy.example",
     )
-    stored = store.get_agent(agent["agent_id"])
+    stored = agent_store.get_agent(agent["agent_id"])
     assert "description" not in stored and stored["agent_name"] == "tidier"
     (entry,) = body_of(list_directory())["agents"]
     assert (entry["agent_name"], entry["description"]) == ("tidier", None)

@@ -1,7 +1,7 @@
 """The one error body, and how every kind of bad request maps to a status and a code.
 
 The mapping is exercised through a real function (register_agent, get_agent) with moto, because
-it is the resolver's validation plus `cashback.http` that together decide what a client sees.
+it is the resolver's validation plus `cashback.api.http` that together decide what a client sees.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from cashback import errors, http
+from cashback import errors
+from cashback.api import http
 from cashback.errors import ApiError, InvalidRequest, error_body
 from tests.apigw import LambdaContext, api_event, body_of, header
 from tests.conftest import load_function

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from cashback import ratelimit, store
+from cashback import ratelimit
 from cashback.auth import Caller, PrincipalKind
 from cashback.errors import RateLimiterUnavailable
 from cashback.ratelimit import Decision, WindowState, check, counter_key, counter_name, window_start
 from cashback.settings import DEFAULT_POLICIES, Policy, Window, get_settings
+from cashback.store import dynamo
 from tests.apigw import LambdaContext, api_event, body_of, header
 from tests.conftest import load_function
 
@@ -177,7 +178,7 @@ def dynamodb_calls(aws: None) -> Iterator[list[str]]:
     def record(model: Any, **_: Any) -> None:
         calls.append(model.name)
 
-    store.dynamodb().meta.events.register("before-call.dynamodb.*", record)
+    dynamo.dynamodb().meta.events.register("before-call.dynamodb.*", record)
     yield calls
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from cashback import asgi, tools
+from cashback.api import asgi, tools
 from cashback.auth import Caller, PrincipalKind
 from cashback.errors import Forbidden
 from cashback.models import CompareRequest, SearchRequest, TrendingRequest

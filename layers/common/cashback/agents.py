@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cashback import directory, reputation_store, store
+from cashback import clock, directory
 from cashback.auth import (
     Caller,
     PrincipalKind,
@@ -18,13 +18,16 @@ from cashback.auth import (
     new_agent_token,
     parse_scopes,
 )
-from cashback.errors import Conflict, Unauthorized
+from cashback.errors import Unauthorized
 from cashback.models import AgentProfile, Plan, RegisterAgentRequest, RegisteredAgent, RotatedToken, UpdateAgentRequest
 from cashback.observability import MetricUnit, logger, metrics
+from cashback.retry import LostRace, retry_on_race
+from cashback.settings import AWS_CLIENT_CONFIG
+from cashback.store import agents as agent_store
+from cashback.store import reputation as reputation_store
 
 # What PATCH /agents/{agent_id} may change; the rest of the profile is fixed at registration.
 EDITABLE = ("agent_name", "description", "homepage_url", "mcp_endpoint_url", "erc8004", "public")
-MAX_ATTEMPTS = 3
 
 
 def register(request: RegisterAgentRequest) -> RegisteredAgent:
@@ -34,10 +37,10 @@ def register(request: RegisterAgentRequest) -> RegisteredAgent:
         agent_id=new_agent_id(),
         plan=Plan.STANDARD,
         public=request.public,
-        created_at=store.now_iso(),
+        created_at=clock.now_iso(),
     )
     listing = reputation_store.summary_put(directory.entry_of(profile)) if profile.public else None
-    store.create_agent(profile.model_dump(mode="json", exclude_none=True), hash_secret(token), listing)
+    agent_store.create_agent(profile.model_dump(mode="json", exclude_none=True), hash_secret(token), listing)
     logger.info("agent registered", extra={"agent_id": profile.agent_id})
     metrics.add_metric(name="AgentRegistered", unit=MetricUnit.Count, value=1)
     return RegisteredAgent(**profile.model_dump(), token=token)
@@ -45,23 +48,26 @@ def register(request: RegisterAgentRequest) -> RegisteredAgent:
 
 def profile(agent_id: str, caller: Caller) -> AgentProfile:
     caller.require_agent_or_scope(agent_id, Scope.AGENTS_READ)
-    return AgentProfile.model_validate(store.get_agent(agent_id))
+    return AgentProfile.model_validate(agent_store.get_agent(agent_id))
 
 
 def update_profile(agent_id: str, caller: Caller, request: UpdateAgentRequest) -> AgentProfile:
     """Change the agent's name and public profile; the directory entry follows in the same
     transaction (opting out takes the agent and what it published out of the directory)."""
     caller.require_agent(agent_id)
-    for _ in range(MAX_ATTEMPTS):
-        stored = store.get_agent(agent_id, consistent=True)
+
+    def attempt() -> AgentProfile:
+        stored = agent_store.get_agent(agent_id, consistent=True)
         updated = AgentProfile.model_validate({**stored, **request.changes()})
         fields = updated.model_dump(mode="json", include=set(EDITABLE))
         entry = directory.entry_of(updated) if updated.public else None
         listing = reputation_store.listing_update(agent_id, entry, directory.PUBLISHED)
-        if store.update_agent_profile(agent_id, fields, stored.get("profile_revision"), listing):
+        if agent_store.update_agent_profile(agent_id, fields, stored.get("profile_revision"), listing):
             logger.info("agent profile updated", extra={"agent_id": agent_id, "public": updated.public})
             return updated
-    raise Conflict("The profile is changing concurrently; retry.")
+        raise LostRace
+
+    return retry_on_race(attempt, "The profile is changing concurrently; retry.")
 
 
 def rotate_token(agent_id: str, caller: Caller, presented_token: str | None, api_id: str, stage: str) -> RotatedToken:
@@ -75,8 +81,8 @@ def rotate_token(agent_id: str, caller: Caller, presented_token: str | None, api
     if not presented_token:
         raise Unauthorized()
     new_token = new_agent_token()
-    rotated_at = store.now_iso()
-    store.rotate_agent_token(
+    rotated_at = clock.now_iso()
+    agent_store.rotate_agent_token(
         agent_id, caller.plan or Plan.STANDARD.value, hash_secret(presented_token), hash_secret(new_token), rotated_at
     )
     _flush_authorizer_cache(api_id, stage)
@@ -86,7 +92,7 @@ def rotate_token(agent_id: str, caller: Caller, presented_token: str | None, api
 
 def caller_for_secret(secret: str) -> Caller | None:
     """The principal a bearer secret authenticates, or None if it is unknown or revoked."""
-    credential = store.get_credential(hash_secret(secret))
+    credential = agent_store.get_credential(hash_secret(secret))
     if credential is None:
         return None
     kind = PrincipalKind(credential["kind"])
@@ -100,7 +106,7 @@ def caller_for_secret(secret: str) -> Caller | None:
 
 @lru_cache(maxsize=1)
 def _apigateway() -> Any:
-    return boto3.client("apigateway", config=store.CLIENT_CONFIG)
+    return boto3.client("apigateway", config=AWS_CLIENT_CONFIG)
 
 
 def _flush_authorizer_cache(api_id: str, stage: str) -> None:

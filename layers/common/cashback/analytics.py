@@ -8,11 +8,12 @@ search/click counters, 30 day items of conversion counters), whatever the histor
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from cashback import activity_store, analytics_store
+from cashback import clock
+from cashback.auth import Caller, Scope
 from cashback.models import (
     AgentAnalytics,
     AgentStats,
@@ -31,15 +32,13 @@ from cashback.models import (
     TrendingProduct,
 )
 from cashback.money import cents
+from cashback.store import activity as activity_store
+from cashback.store import analytics as analytics_store
 
 TIMELINE_DAYS = 30
 RECENT_SEARCHES = 30
 TOP = 5
 RATE_PLACES = Decimal("0.0001")
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def ratio(numerator: Decimal | int, denominator: Decimal | int, places: Decimal = RATE_PLACES) -> Decimal:
@@ -56,31 +55,23 @@ def growth(current: Decimal | int, previous: Decimal | int) -> Decimal | None:
     return ratio(Decimal(current) - Decimal(previous), previous)
 
 
-def stats(agent_id: str) -> AgentStats:
-    items = {
-        i["sk"]: i
-        for i in activity_store.get_items([(f"AGENT#{agent_id}", "TOTALS"), (f"AGENT#{agent_id}", "CONVTOTALS")])
-    }
-    totals, conversions = items.get("TOTALS", {}), items.get("CONVTOTALS", {})
-    searches, clicks = int(totals.get("total_searches", 0)), int(totals.get("total_clicks", 0))
-    confirmed = int(conversions.get("confirmed_count", 0))
-    revenue = cents(conversions.get("revenue", 0))
-    last = max((v for v in (totals.get("last_activity"), conversions.get("last_conversion_at")) if v), default=None)
+def stats(agent_id: str, caller: Caller) -> AgentStats:
+    """The agent's live totals, for the agent itself or an admin key with analytics:read."""
+    caller.require_agent_or_scope(agent_id, Scope.ANALYTICS_READ)
+    totals = activity_store.totals(agent_id)
+    revenue = cents(totals.revenue)
+    last = max((v for v in (totals.last_activity, totals.last_conversion_at) if v), default=None)
     return AgentStats(
         agent_id=agent_id,
-        total_searches=searches,
-        total_clicks=clicks,
-        conversions=ConversionCounts(
-            pending=int(conversions.get("pending_count", 0)),
-            confirmed=confirmed,
-            refunded=int(conversions.get("refunded_count", 0)),
-        ),
+        total_searches=totals.searches,
+        total_clicks=totals.clicks,
+        conversions=ConversionCounts(pending=totals.pending, confirmed=totals.confirmed, refunded=totals.refunded),
         revenue=revenue,
-        pending_revenue=cents(conversions.get("pending_revenue", 0)),
-        average_revenue_per_search=cents(ratio(revenue, searches, Decimal("0.01"))),
-        conversion_rate=ratio(confirmed, clicks),
+        pending_revenue=cents(totals.pending_revenue),
+        average_revenue_per_search=cents(ratio(revenue, totals.searches, Decimal("0.01"))),
+        conversion_rate=ratio(totals.confirmed, totals.clicks),
         last_activity=last,
-        as_of=now_iso(),
+        as_of=clock.now_iso(),
     )
 
 
@@ -102,11 +93,18 @@ def _prefixed(items: list[dict[str, Any]], prefix: str) -> Counter[str]:
     return counts
 
 
-def analytics(agent_id: str, today: date | None = None) -> AgentAnalytics:
-    days = _days(today or datetime.now(UTC).date())
-    searches = activity_store.query_latest(f"AGENT#{agent_id}#SEARCH", RECENT_SEARCHES)
-    activity = {i["sk"]: i for i in activity_store.query_range(f"AGENT#{agent_id}#DAY", days[0], days[-1])}
-    money = {i["sk"]: i for i in activity_store.query_range(f"AGENT#{agent_id}#CONVDAY", days[0], days[-1])}
+def own_stats(caller: Caller) -> AgentStats:
+    """The calling agent's own totals (admin keys and anonymous callers: 403)."""
+    return stats(caller.require_any_agent(), caller)
+
+
+def analytics(agent_id: str, caller: Caller, today: date | None = None) -> AgentAnalytics:
+    """Recent searches, the 30-day timeline and top lists, for the agent itself or analytics:read."""
+    caller.require_agent_or_scope(agent_id, Scope.ANALYTICS_READ)
+    days = _days(today or clock.today())
+    searches = activity_store.recent_searches(agent_id, RECENT_SEARCHES)
+    activity = activity_store.activity_days(agent_id, days[0], days[-1])
+    money = activity_store.conversion_days(agent_id, days[0], days[-1])
     timeline = [
         DailyActivity(
             date=day,
@@ -123,10 +121,7 @@ def analytics(agent_id: str, today: date | None = None) -> AgentAnalytics:
         agent_id=agent_id,
         recent_searches=[
             SearchLogEntry(
-                keywords=s["keywords"],
-                filters=s.get("filters", {}),
-                results_count=int(s.get("results_count", 0)),
-                timestamp=s["created_at"],
+                keywords=s.keywords, filters=s.filters, results_count=s.results_count, timestamp=s.created_at
             )
             for s in searches
         ],
@@ -136,7 +131,7 @@ def analytics(agent_id: str, today: date | None = None) -> AgentAnalytics:
         revenue_trend=RevenueTrend(
             last_7_days=last_7, previous_7_days=previous_7, growth_rate=growth(last_7, previous_7)
         ),
-        as_of=now_iso(),
+        as_of=clock.now_iso(),
     )
 
 
@@ -174,7 +169,7 @@ def _ranked(merged: dict[str, dict[str, Any]], *order: str) -> list[tuple[str, d
 
 def trending(days: int, today: date | None = None) -> Trending:
     """One BatchGetItem: the last `days` days' top lists and the rollup state, merged here."""
-    dates = _days(today or datetime.now(UTC).date())[-days:]
+    dates = _days(today or clock.today())[-days:]
     items, state = analytics_store.get_trend_days(dates)
     products = _merge([i.get("products", []) for i in items], ("searches", "clicks", "conversions", "revenue"))
     keywords = _merge([i.get("keywords", []) for i in items], ("searches",))

@@ -85,6 +85,17 @@ class Caller:
     plan: str | None = None
     scopes: frozenset[Scope] = frozenset()
 
+    @classmethod
+    def of_agent(cls, agent_id: str, plan: str | None = None) -> Caller:
+        """An agent calling with its own token."""
+        return cls(kind=PrincipalKind.AGENT, principal_id=agent_id, plan=plan)
+
+    @classmethod
+    def operator(cls) -> Caller:
+        """An operator's script run with the stack's AWS credentials (seeding the catalog): it could
+        write the tables directly, so it holds every scope."""
+        return cls(kind=PrincipalKind.ADMIN, principal_id="operator", plan="admin", scopes=frozenset(Scope))
+
     @property
     def agent_id(self) -> str | None:
         return self.principal_id if self.kind is PrincipalKind.AGENT else None

@@ -15,20 +15,22 @@ takes back exactly what was counted.
 
 from __future__ import annotations
 
-import base64
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from cashback import activity_store, events
-from cashback.errors import ApiError, Conflict, InvalidRequest
+from cashback import clock
+from cashback import cursor as cursors
+from cashback.auth import Caller, Scope
+from cashback.errors import ApiError
 from cashback.models import Conversion, ConversionEvent, ConversionPage, ConversionReceipt, ConversionStatus
 from cashback.observability import MetricUnit, logger, metrics
+from cashback.retry import LostRace, retry_on_race
+from cashback.store import activity as activity_store
+from cashback.store import events
 
 _ORDER = {ConversionStatus.PENDING: 0, ConversionStatus.CONFIRMED: 1, ConversionStatus.REFUNDED: 2}
-MAX_ATTEMPTS = 6
 # What a conversion keeps from its first delivery (and its click) through every status change.
 _CARRIED = ("agent_id", "product_id", "product_title", "product_match_key", "merchant_id", "first_seen_at")
 
@@ -93,10 +95,6 @@ def decide(current: Conversion | None, incoming: ConversionEvent) -> str:
     return "apply"
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _load(conversion_id: str) -> tuple[Conversion | None, int]:
     item = activity_store.get_conversion(conversion_id)
     if item is None:
@@ -106,7 +104,8 @@ def _load(conversion_id: str) -> tuple[Conversion | None, int]:
 
 def record(incoming: ConversionEvent) -> ConversionReceipt:
     """Apply one delivery; safe to repeat and to run concurrently with itself."""
-    for _ in range(MAX_ATTEMPTS):
+
+    def attempt() -> ConversionReceipt:
         current, version = _load(incoming.conversion_id)
         if decide(current, incoming) == "ignore":
             metrics.add_metric(name="ConversionDuplicateOrLate", unit=MetricUnit.Count, value=1)
@@ -123,37 +122,35 @@ def record(incoming: ConversionEvent) -> ConversionReceipt:
             )
             metrics.add_metric(name=f"Conversion{updated.status.value.title()}", unit=MetricUnit.Count, value=1)
             return ConversionReceipt(conversion=updated, applied=True)
-        time.sleep(0.02)  # lost a race: re-read and decide again
-    raise Conflict("The conversion is changing concurrently; retry the delivery.")
+        raise LostRace
+
+    return retry_on_race(attempt, "The conversion is changing concurrently; retry the delivery.")
 
 
-def page(agent_id: str, limit: int, cursor: str | None) -> ConversionPage:
-    """One page of the agent's conversions, newest first; the cursor is opaque."""
-    after = None
-    if cursor:
-        try:
-            after = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidRequest("INVALID_CURSOR", "The cursor is not one this API issued.") from exc
-    items, last = activity_store.query_page(f"AGENT#{agent_id}#CONV", limit, after)
+def page(agent_id: str, caller: Caller, limit: int, cursor: str | None) -> ConversionPage:
+    """One page of the agent's conversions, newest first; the cursor is opaque. For the agent
+    itself or an admin key with analytics:read."""
+    caller.require_agent_or_scope(agent_id, Scope.ANALYTICS_READ)
+    after = cursors.decode(cursor) if cursor else None
+    items, last = activity_store.conversions_page(agent_id, limit, after)
     return ConversionPage(
         conversions=[Conversion.model_validate(i) for i in items],
-        next_cursor=base64.urlsafe_b64encode(last.encode()).decode().rstrip("=") if last else None,
+        next_cursor=cursors.encode(last) if last else None,
     )
 
 
 def _next_state(current: Conversion | None, incoming: ConversionEvent) -> Conversion:
-    now = _iso(datetime.now(UTC))
+    now = clock.now_iso()
     if current is None:
         click = activity_store.get_click(incoming.click_id)
         if click is None:
             raise UnknownClick(details={"click_id": incoming.click_id})
         base = {
-            "agent_id": click["agent_id"],
-            "product_id": click["product_id"],
-            "product_title": click.get("title"),
-            "product_match_key": click.get("match_key"),
-            "merchant_id": click["merchant_id"],
+            "agent_id": click.agent_id,
+            "product_id": click.product_id,
+            "product_title": click.title,
+            "product_match_key": click.match_key,
+            "merchant_id": click.merchant_id,
             "first_seen_at": now,
         }
     else:
@@ -167,7 +164,7 @@ def _next_state(current: Conversion | None, incoming: ConversionEvent) -> Conver
         order_amount=incoming.order_amount,
         currency=incoming.currency,
         commission_amount=incoming.commission_amount,
-        occurred_at=_iso(incoming.occurred_at),
+        occurred_at=clock.iso(incoming.occurred_at),
         updated_at=now,
     )
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from cashback import reputation_store
 from cashback.models import AgentProfile, DirectoryEntry, DirectoryPage, DirectorySort
+from cashback.store import reputation as reputation_store
 from cashback.text import fold
 
 # The profile fields a public agent publishes; nothing else reaches the directory's items.

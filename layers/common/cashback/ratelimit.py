@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cashback import store
 from cashback.auth import Caller, PrincipalKind
 from cashback.errors import DependencyUnavailable, RateLimited, RateLimiterUnavailable
 from cashback.observability import MetricUnit, logger, metrics
 from cashback.settings import Policy, Window, get_settings
+from cashback.store import ratelimit as counter_store
 
 # Items outlive their window by this much before TTL may delete them.
 _TTL_GRACE_SECONDS = 300
@@ -116,9 +116,9 @@ def check(subject: str, policy: Policy, now: int, cost: int = 1) -> Decision:
     limits = {name: w.limit for name, w in counters.items()}
     expires_at = window_start(now, policy.windows[-1].seconds) + policy.windows[-1].seconds + _TTL_GRACE_SECONDS
     try:
-        counts = store.consume_counters(counter_key(subject, policy, now), limits, expires_at, cost)
+        counts = counter_store.consume_counters(counter_key(subject, policy, now), limits, expires_at, cost)
         allowed = True
-    except store.CounterLimitReached as full:
+    except counter_store.CounterLimitReached as full:
         counts, allowed = full.counts, False
     except DependencyUnavailable as exc:
         return _on_limiter_failure(policy, now, exc)

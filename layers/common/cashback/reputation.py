@@ -21,14 +21,13 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from cashback import activity_store, analytics_store, erc8004, events, reputation_store, store
+from cashback import clock, erc8004
 from cashback.auth import Caller, PrincipalKind, Scope
-from cashback.errors import AgentNotFound, ApiError, Conflict, Forbidden
+from cashback.errors import AgentNotFound, ApiError, Forbidden
 from cashback.models import (
     ConversionCounts,
     Erc8004Export,
@@ -42,13 +41,16 @@ from cashback.models import (
     TagCount,
 )
 from cashback.observability import MetricUnit, logger, metrics
-from cashback.store import now_iso
+from cashback.retry import LostRace, new_revision, retry_on_race
+from cashback.store import activity as activity_store
+from cashback.store import analytics as analytics_store
+from cashback.store import events
+from cashback.store import reputation as reputation_store
 
 MIN_FEEDBACK = 3
 MIN_CONVERSIONS = 5
 FEEDBACK_WEIGHT = Fraction(6, 10)
 MAX_REPLIES = 10
-MAX_ATTEMPTS = 6
 SCORE_PLACES = Decimal("0.01")
 RATE_PLACES = Decimal("0.0001")
 TAG_PREFIX = "tag:"
@@ -157,28 +159,21 @@ def _difference(new: Mapping[str, Any] | None, old: Mapping[str, Any] | None) ->
 def _change(subject_id: str, author_id: str, build: Any) -> tuple[Feedback | None, Mapping[str, Any] | None]:
     """Read the live feedback, build its replacement (None to delete), write both with the totals'
     difference; on a lost race, read again. Returns (new feedback, the one it replaced)."""
-    for _ in range(MAX_ATTEMPTS):
+
+    def attempt() -> tuple[Feedback | None, Mapping[str, Any] | None]:
         current = reputation_store.get_feedback(subject_id, author_id)
         new = build(current)
-        revision = store.new_revision()
-        item = None
-        if new is not None:
-            # Newest first to the microsecond (updated_at shows seconds); the author keeps it unique.
-            changed_at = datetime.now(UTC).isoformat(timespec="microseconds")
-            item = {
-                **new.model_dump(mode="json", exclude_none=True),
-                "revision": revision,
-                "recent_pk": f"FEEDBACK#{subject_id}",
-                "recent_sk": f"{changed_at}#{author_id}",
-            }
+        revision = new_revision()
+        item = None if new is None else {**new.model_dump(mode="json", exclude_none=True), "revision": revision}
         event = events.event_item(
             "feedback", f"{subject_id}:{author_id}:{revision}", int(time.time()), {"agent_id": subject_id}
         )
         seen = str(current["revision"]) if current else None
         if reputation_store.change_feedback(subject_id, author_id, item, seen, _difference(item, current), event):
             return new, current
-        time.sleep(0.02)
-    raise Conflict("The feedback is changing concurrently; retry.")
+        raise LostRace
+
+    return retry_on_race(attempt, "The feedback is changing concurrently; retry.")
 
 
 def give(subject_id: str, caller: Caller, request: FeedbackRequest) -> tuple[Feedback, bool]:
@@ -186,7 +181,7 @@ def give(subject_id: str, caller: Caller, request: FeedbackRequest) -> tuple[Fee
     author_id, author_kind = _author(caller, subject_id)
 
     def build(current: Mapping[str, Any] | None) -> Feedback:
-        now = now_iso()
+        now = clock.now_iso()
         return Feedback(
             **request.model_dump(),
             subject_id=subject_id,
@@ -218,7 +213,7 @@ def revoke(subject_id: str, caller: Caller) -> None:
 def reply(subject_id: str, author_id: str, caller: Caller, request: FeedbackResponseRequest) -> Feedback:
     """The subject appends a public reply to a feedback about it."""
     caller.require_agent(subject_id)
-    entry = FeedbackReply(**request.model_dump(), responded_at=now_iso())
+    entry = FeedbackReply(**request.model_dump(), responded_at=clock.now_iso())
     updated = reputation_store.append_reply(
         subject_id, author_id, entry.model_dump(mode="json", exclude_none=True), MAX_REPLIES
     )
@@ -313,10 +308,8 @@ def refresh(agent_ids: set[str]) -> dict[str, Decimal | None]:
     directory's index keys follow) and in the leaderboard's partition, and return it. Idempotent."""
     ordered = sorted(agent_ids)
     summaries = reputation_store.get_summaries(ordered)
-    conversions = {
-        i["pk"].split("#", 1)[1]: i for i in activity_store.get_items([(f"AGENT#{a}", "CONVTOTALS") for a in ordered])
-    }
-    computed_at = now_iso()
+    conversions = activity_store.conversion_totals(ordered)
+    computed_at = clock.now_iso()
     scores: dict[str, Decimal | None] = {}
     for agent_id in ordered:
         summary, totals = summaries.get(agent_id, {}), conversions.get(agent_id, {})

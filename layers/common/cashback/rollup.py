@@ -6,17 +6,10 @@ items in transactions that also move the watermark,
 conditioned on the watermark read, so a crash, a retry or a concurrent run never counts an
 event twice (the loser of a race stops; the next run continues where the winner left off).
 
-Aggregates (AnalyticsTable, pk / sk):
-- `AGENTDAY#<day>` / agent_id, `PRODUCTDAY#<day>` / match key, `KEYWORDDAY#<day>` / keyword,
-  `MERCHANTDAY#<day>` / merchant id: searches, clicks, conversions, revenue of that day.
-- `AGENTALL` / agent_id: the same, all time.
-- `AGENTREP` / agent_id: the agent's reputation score (see `reputation`), refreshed for every agent
-  whose feedback or conversions changed.
-Read models, rebuilt after each run that changed something:
-- `LEADERBOARD` / `<period>#<metric>`: the top 10 agents with growth rates.
-- `TRENDDAY` / `<day>`: the day's top products, keywords and merchants.
-- `ROLLUP` / `STATE`: watermark (every event before it is counted), the window in progress, as_of,
-  and the days counted but not yet rebuilt (kept until a rebuild, so a crash loses none).
+What is aggregated: per day, each agent's, product's, keyword's and merchant's searches, clicks,
+conversions and revenue, and each agent's all-time totals; read models built from them: the
+leaderboards (top 10 agents per period and metric, with growth rates) and each day's trending lists.
+The item layout is in `store.analytics`.
 """
 
 from __future__ import annotations
@@ -29,9 +22,10 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from cashback import analytics_store, events, reputation
+from cashback import clock, reputation
 from cashback.analytics import growth
 from cashback.observability import MetricUnit, logger, metrics
+from cashback.store import analytics as analytics_store
 
 CHUNK_ITEMS = 98  # + the state update = 99 < 100 items per transaction
 # Events are read only once they are this old: every writer takes its timestamp less than a
@@ -77,32 +71,32 @@ def deltas_of(batch: list[dict[str, Any]]) -> Deltas:
             continue
         if kind == "search":
             day = event["day"]
-            deltas.add((f"AGENTDAY#{day}", agent), searches=1)
-            deltas.add(("AGENTALL", agent), searches=1)
+            deltas.add((analytics_store.agent_day(day), agent), searches=1)
+            deltas.add((analytics_store.AGENT_ALL, agent), searches=1)
             for name, count in event.get("counters", {}).items():
                 if name.startswith("kw:"):
-                    deltas.add((f"KEYWORDDAY#{day}", name[3:]), searches=int(count))
+                    deltas.add((analytics_store.keyword_day(day), name[3:]), searches=int(count))
             for product in event.get("products", []):
-                deltas.add((f"PRODUCTDAY#{day}", product["match_key"]), searches=1)
-                deltas.label((f"PRODUCTDAY#{day}", product["match_key"]), title=product.get("title"))
+                deltas.add((analytics_store.product_day(day), product["match_key"]), searches=1)
+                deltas.label((analytics_store.product_day(day), product["match_key"]), title=product.get("title"))
         elif kind == "click":
             day = event["day"]
-            deltas.add((f"AGENTDAY#{day}", agent), clicks=1)
-            deltas.add(("AGENTALL", agent), clicks=1)
-            deltas.add((f"MERCHANTDAY#{day}", event["merchant_id"]), clicks=1)
+            deltas.add((analytics_store.agent_day(day), agent), clicks=1)
+            deltas.add((analytics_store.AGENT_ALL, agent), clicks=1)
+            deltas.add((analytics_store.merchant_day(day), event["merchant_id"]), clicks=1)
             if event.get("match_key"):
-                deltas.add((f"PRODUCTDAY#{day}", event["match_key"]), clicks=1)
-                deltas.label((f"PRODUCTDAY#{day}", event["match_key"]), title=event.get("title"))
+                deltas.add((analytics_store.product_day(day), event["match_key"]), clicks=1)
+                deltas.label((analytics_store.product_day(day), event["match_key"]), title=event.get("title"))
         elif kind == "conversion":
             day = event["occurred_day"]
             deltas.reputation_agents.add(agent)
             money = {"conversions": int(event.get("d_confirmed_count", 0)), "revenue": event.get("d_revenue", 0)}
-            deltas.add((f"AGENTDAY#{day}", agent), **money)
-            deltas.add(("AGENTALL", agent), **money)
-            deltas.add((f"MERCHANTDAY#{day}", event["merchant_id"]), **money)
+            deltas.add((analytics_store.agent_day(day), agent), **money)
+            deltas.add((analytics_store.AGENT_ALL, agent), **money)
+            deltas.add((analytics_store.merchant_day(day), event["merchant_id"]), **money)
             if event.get("match_key"):
-                deltas.add((f"PRODUCTDAY#{day}", event["match_key"]), **money)
-                deltas.label((f"PRODUCTDAY#{day}", event["match_key"]), title=event.get("title"))
+                deltas.add((analytics_store.product_day(day), event["match_key"]), **money)
+                deltas.label((analytics_store.product_day(day), event["match_key"]), title=event.get("title"))
         deltas.days.add(day)
     return deltas
 
@@ -118,19 +112,15 @@ class RunReport:
     stopped_by_concurrent_run: bool = False
 
 
-def _epoch(moment: str) -> int:
-    return int(datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp())
-
-
 def run(now: int | None = None) -> RunReport:
     """Roll up every event written since the watermark (up to a little before now), in windows
     of at most WINDOW_SECONDS, then rebuild the read models if anything changed."""
     now = now or int(time.time())
-    target = events.iso(now - CLOSE_GRACE_SECONDS)
+    target = clock.iso(now - CLOSE_GRACE_SECONDS)
     state = analytics_store.get_state()
     if state is None:
         state_now: dict[str, Any] | None = None
-        watermark, upper, chunk_done = events.iso(now - FIRST_RUN_LOOKBACK_SECONDS), "", 0
+        watermark, upper, chunk_done = clock.iso(now - FIRST_RUN_LOOKBACK_SECONDS), "", 0
     else:
         state_now = {k: state[k] for k in ("watermark", "upper", "chunk")}
         watermark, upper, chunk_done = str(state["watermark"]), str(state["upper"]), int(state["chunk"])
@@ -139,7 +129,7 @@ def run(now: int | None = None) -> RunReport:
     # Days an earlier run counted but did not rebuild (it crashed or lost a race) come first.
     touched_days: set[str] = set((state or {}).get(analytics_store.PENDING_DAYS, set()))
     while (upper or watermark < target) and events_read < MAX_EVENTS_PER_RUN:
-        high = upper or min(target, events.iso(_epoch(watermark) + WINDOW_SECONDS))
+        high = upper or min(target, clock.iso(clock.epoch_of(watermark) + WINDOW_SECONDS))
         batch, window_reads = analytics_store.read_events(watermark, high)
         reads += window_reads
         deltas = deltas_of(batch)
@@ -182,12 +172,10 @@ def run(now: int | None = None) -> RunReport:
             analytics_store.clear_pending_days(touched_days)
     metrics.add_metric(name="RollupEvents", unit=MetricUnit.Count, value=events_read)
     # Alarmed (RollupLagAlarm): a watermark that trails now by more than a few runs is a stalled rollup.
-    metrics.add_metric(name="RollupWatermarkLagSeconds", unit=MetricUnit.Seconds, value=max(0, now - _epoch(watermark)))
+    metrics.add_metric(
+        name="RollupWatermarkLagSeconds", unit=MetricUnit.Seconds, value=max(0, now - clock.epoch_of(watermark))
+    )
     return RunReport(windows, events_read, chunks, reads, watermark, rebuilt)
-
-
-def _iso(epoch: int) -> str:
-    return events.iso(epoch)
 
 
 def _today(now: int) -> date:
@@ -284,33 +272,20 @@ def rebuild_read_models(now: int, touched_days: set[str]) -> int:
     totals) and the trending lists of the days this run touched; returns the reads it made."""
     today = _today(now)
     window = [(today - timedelta(days=offset)).isoformat() for offset in range(2 * max(30, ALL_TIME_GROWTH_DAYS))]
-    agent_days, reads = analytics_store.read_partitions([f"AGENTDAY#{d}" for d in window])
-    all_time, all_reads = analytics_store.read_partitions(["AGENTALL", analytics_store.REPUTATIONS])
+    agent_days, reads = analytics_store.read_agent_days(window)
+    all_time, reputations, all_reads = analytics_store.read_all_time()
     reads += all_reads
-    scores = {
-        agent: Decimal(item["score"])
-        for agent, item in all_time.get(analytics_store.REPUTATIONS, {}).items()
-        if item.get("score") is not None
-    }
-    boards = leaderboards(
-        {k.split("#", 1)[1]: v for k, v in agent_days.items()}, all_time.get("AGENTALL", {}), today, scores
-    )
+    scores = {agent: Decimal(item["score"]) for agent, item in reputations.items() if item.get("score") is not None}
+    boards = leaderboards(agent_days, all_time, today, scores)
     names = analytics_store.agent_names({row["agent_id"] for rows in boards.values() for row in rows})
     for rows in boards.values():
         for row in rows:
             row["agent_name"] = names.get(row["agent_id"], "")
     for day in sorted(touched_days):
-        parts, day_reads = analytics_store.read_partitions(
-            [f"PRODUCTDAY#{day}", f"KEYWORDDAY#{day}", f"MERCHANTDAY#{day}"]
-        )
+        parts, day_reads = analytics_store.read_trend_parts(day)
         reads += day_reads
-        analytics_store.put_trend_day(
-            day,
-            trend_day(
-                *(list(parts.get(f"{p}#{day}", {}).values()) for p in ("PRODUCTDAY", "KEYWORDDAY", "MERCHANTDAY"))
-            ),
-        )
-    analytics_store.put_leaderboards(boards, _iso(now), today.isoformat())
+        analytics_store.put_trend_day(day, trend_day(*parts))
+    analytics_store.put_leaderboards(boards, clock.iso(now), today.isoformat())
     return reads + 1
 
 

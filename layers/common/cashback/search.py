@@ -8,15 +8,13 @@ Other sorts rank only the listings that match every keyword, when any do.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from cashback import cursor as cursors
 from cashback.catalog import Listing, ProductNotFound, ProductSource
 from cashback.errors import InvalidRequest
 from cashback.models import SearchFilters, SearchRequest, SortOrder
@@ -86,20 +84,19 @@ def _fingerprint(request: SearchRequest) -> str:
 
 
 def encode_cursor(offset: int, request: SearchRequest) -> str:
-    raw = json.dumps({"o": offset, "q": _fingerprint(request)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return cursors.encode_json({"o": offset, "q": _fingerprint(request)})
 
 
 def decode_cursor(cursor: str | None, request: SearchRequest) -> int:
     if cursor is None:
         return 0
+    data = cursors.decode_json(cursor)
     try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         offset, fingerprint = int(data["o"]), str(data["q"])
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidRequest("INVALID_CURSOR", "The cursor is not one this API issued.") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise cursors.invalid() from exc
     if fingerprint != _fingerprint(request) or offset < 0:
-        raise InvalidRequest("INVALID_CURSOR", "The cursor belongs to a different search; start without one.")
+        raise cursors.invalid("The cursor belongs to a different search; start without one.")
     return offset
 
 

@@ -7,9 +7,18 @@ import os
 from functools import lru_cache
 from typing import Literal
 
+from botocore.config import Config
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from cashback import __version__
+
+# Short timeouts and few retries: an API call must fail fast rather than hang until the
+# Lambda timeout; callers retry with their own budget.
+AWS_CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=3,
+    retries={"mode": "standard", "max_attempts": 3},
+)
 
 
 class Window(BaseModel, frozen=True):

@@ -12,10 +12,10 @@ import secrets
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from cashback import activity_store, catalog, events, search
+from cashback import catalog, clock, search
+from cashback.auth import Caller
 from cashback.catalog import Listing
 from cashback.errors import ApiError
 from cashback.models import (
@@ -33,6 +33,8 @@ from cashback.models import (
 from cashback.money import cashback_amount, percent_label
 from cashback.observability import MetricUnit, metrics
 from cashback.settings import get_settings
+from cashback.store import activity as activity_store
+from cashback.store import events
 from cashback.text import fold, query_tokens
 
 CLICK_ID_PREFIX = "clk_"
@@ -56,10 +58,6 @@ def _now() -> tuple[datetime, int]:
     return datetime.fromtimestamp(epoch, UTC), epoch
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def with_subid(url: str, param: str, click_id: str) -> str:
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != param]
@@ -68,31 +66,30 @@ def with_subid(url: str, param: str, click_id: str) -> str:
 
 def _mint_clicks(
     agent_id: str, listings: Iterable[Listing], base_url: str
-) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """Links by product id, and the click items to store for them."""
+) -> tuple[dict[str, str], list[activity_store.Click]]:
+    """Links by product id, and the clicks to store for them."""
     moment, epoch = _now()
     valid_until = epoch + get_settings().click_ttl_days * 86400
     links: dict[str, str] = {}
-    items: list[dict[str, Any]] = []
+    clicks: list[activity_store.Click] = []
     for listing in listings:
         click_id = CLICK_ID_PREFIX + secrets.token_urlsafe(16)
         links[listing.product_id] = f"{base_url}/r/{click_id}"
-        items.append(
-            {
-                "pk": f"CLICK#{click_id}",
-                "sk": "CLICK",
-                "agent_id": agent_id,
-                "product_id": listing.product_id,
-                "merchant_id": listing.merchant_id,
-                "match_key": listing.match_key,
-                "title": listing.title,
-                "target_url": with_subid(listing.url, listing.subid_param, click_id),
-                "created_at": _iso(moment),
-                "valid_until": valid_until,
-                "expires_at": valid_until + CLICK_RETENTION_SECONDS,
-            }
+        clicks.append(
+            activity_store.Click(
+                click_id=click_id,
+                agent_id=agent_id,
+                product_id=listing.product_id,
+                merchant_id=listing.merchant_id,
+                match_key=listing.match_key,
+                title=listing.title,
+                target_url=with_subid(listing.url, listing.subid_param, click_id),
+                created_at=clock.iso(moment),
+                valid_until=valid_until,
+                expires_at=valid_until + CLICK_RETENTION_SECONDS,
+            )
         )
-    return links, items
+    return links, clicks
 
 
 def _result(listing: Listing, link: str) -> SearchResult:
@@ -124,20 +121,21 @@ def _search_counters(request: SearchRequest, listings: list[Listing]) -> dict[st
     return counters
 
 
-def run_search(request: SearchRequest, agent_id: str, base_url: str, request_id: str) -> SearchResponse:
+def run_search(request: SearchRequest, caller: Caller, base_url: str, request_id: str) -> SearchResponse:
+    """Search as the calling agent (admin keys and anonymous callers: 403), minting a link per result."""
+    agent_id = caller.require_any_agent()
     page = search.search(request, catalog.source())
     links, clicks = _mint_clicks(agent_id, page.listings, base_url)
     moment, epoch = _now()
-    log_entry = {
-        "pk": f"AGENT#{agent_id}#SEARCH",
-        "sk": f"{_iso(moment)}#{request_id}",
-        "keywords": request.keywords,
-        "filters": request.filters.model_dump(mode="json", exclude_none=True),
-        "sort": request.sort.value,
-        "results_count": page.total,
-        "created_at": _iso(moment),
-        "expires_at": epoch + SEARCH_LOG_RETENTION_SECONDS,
-    }
+    log_entry = activity_store.SearchLog(
+        keywords=request.keywords,
+        filters=request.filters.model_dump(mode="json", exclude_none=True),
+        sort=request.sort.value,
+        results_count=page.total,
+        created_at=clock.iso(moment),
+        request_id=request_id,
+        expires_at=epoch + SEARCH_LOG_RETENTION_SECONDS,
+    )
     shown = list({listing.match_key: listing for listing in page.listings[:PRODUCTS_COUNTED_PER_SEARCH]}.values())
     event = events.event_item(
         "search",
@@ -149,11 +147,9 @@ def run_search(request: SearchRequest, agent_id: str, base_url: str, request_id:
             "products": [{"match_key": p.match_key, "title": p.title} for p in shown],
         },
     )
-    activity_store.put_items([*clicks, log_entry, event])
-    activity_store.add_counters(f"AGENT#{agent_id}", "TOTALS", {"total_searches": 1}, {"last_activity": _iso(moment)})
-    activity_store.add_counters(
-        f"AGENT#{agent_id}#DAY", moment.date().isoformat(), _search_counters(request, page.listings)
-    )
+    activity_store.record_search(agent_id, log_entry, clicks, event)
+    activity_store.count_totals(agent_id, {"total_searches": 1}, clock.iso(moment))
+    activity_store.count_day(agent_id, moment.date().isoformat(), _search_counters(request, page.listings))
     metrics.add_metric(name="Searches", unit=MetricUnit.Count, value=1)
     return SearchResponse(
         keywords=request.keywords,
@@ -164,12 +160,13 @@ def run_search(request: SearchRequest, agent_id: str, base_url: str, request_id:
     )
 
 
-def run_batch(requests: list[SearchRequest], agent_id: str, base_url: str, request_id: str) -> BatchSearchResponse:
+def run_batch(requests: list[SearchRequest], caller: Caller, base_url: str, request_id: str) -> BatchSearchResponse:
     """Each search gets its results or its own error; one failing search never fails the batch."""
+    caller.require_any_agent()
     items = []
     for index, request in enumerate(requests):
         try:
-            result = run_search(request, agent_id, base_url, f"{request_id}-{index}")
+            result = run_search(request, caller, base_url, f"{request_id}-{index}")
             items.append(BatchSearchItem(ok=True, result=result))
         except ApiError as error:
             detail = ErrorDetail(code=error.code, message=error.message, details=error.details, request_id=request_id)
@@ -177,10 +174,16 @@ def run_batch(requests: list[SearchRequest], agent_id: str, base_url: str, reque
     return BatchSearchResponse(results=items)
 
 
-def run_compare(product_name: str, max_merchants: int, agent_id: str, base_url: str) -> CompareResponse:
+def run_compare(
+    product_name: str, max_merchants: int, caller: Caller, base_url: str, on_behalf_of: str | None = None
+) -> CompareResponse:
+    """Compare as the calling agent; `on_behalf_of`, when given, must be that agent (403 otherwise)."""
+    if on_behalf_of is not None:
+        caller.require_agent(on_behalf_of)
+    agent_id = caller.require_any_agent()
     offers = search.compare(product_name, max_merchants, catalog.source())
     links, clicks = _mint_clicks(agent_id, offers, base_url)
-    activity_store.put_items(clicks)
+    activity_store.put_clicks(clicks)
     amounts = [cashback_amount(o.price, o.cashback_rate) for o in offers]
     rows = [
         CompareRow(
@@ -213,21 +216,18 @@ def run_compare(product_name: str, max_merchants: int, agent_id: str, base_url: 
 def follow_click(click_id: str) -> str:
     """Record one use of the click and return where it goes: the merchant URL with our sub-id."""
     moment, epoch = _now()
-    click = activity_store.record_click(click_id, _iso(moment), epoch)
-    if click is None or not str(click.get("target_url", "")).startswith("https://"):
+    click = activity_store.use_click(click_id, clock.iso(moment), epoch)
+    if click is None or not click.target_url.startswith("https://"):
         raise ClickNotFound()
-    agent_id = click["agent_id"]
-    activity_store.add_counters(f"AGENT#{agent_id}", "TOTALS", {"total_clicks": 1}, {"last_activity": _iso(moment)})
-    activity_store.add_counters(f"AGENT#{agent_id}#DAY", moment.date().isoformat(), {"clicks": 1})
-    activity_store.put_items(
-        [
-            events.event_item(
-                "click",
-                f"{click_id}:{click['clicks']}",
-                epoch,
-                {key: click.get(key) for key in ("agent_id", "product_id", "merchant_id", "match_key", "title")},
-            )
-        ]
-    )
+    activity_store.count_totals(click.agent_id, {"total_clicks": 1}, clock.iso(moment))
+    activity_store.count_day(click.agent_id, moment.date().isoformat(), {"clicks": 1})
+    attributed = {
+        "agent_id": click.agent_id,
+        "product_id": click.product_id,
+        "merchant_id": click.merchant_id,
+        "match_key": click.match_key,
+        "title": click.title,
+    }
+    activity_store.put_event(events.event_item("click", f"{click_id}:{click.uses}", epoch, attributed))
     metrics.add_metric(name="Clicks", unit=MetricUnit.Count, value=1)
-    return str(click["target_url"])
+    return click.target_url

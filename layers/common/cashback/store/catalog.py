@@ -17,12 +17,32 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cashback import store
 from cashback.errors import Conflict
 from cashback.settings import get_settings
-from cashback.store import dump, dynamodb, key, unavailable
+from cashback.store import dynamo
+from cashback.store.dynamo import dump, dynamodb, key, unavailable
 
 IndexEntry = tuple[str, str, dict[str, Any]]  # pk, sk, projection
+
+
+def keyword_entry(token: str, sort_key: str, projection: dict[str, Any]) -> IndexEntry:
+    """An offer's posting under one search token."""
+    return (f"KW#{token}", sort_key, projection)
+
+
+def match_entry(match_key: str, product_id: str, projection: dict[str, Any]) -> IndexEntry:
+    """An offer's entry among the offers of its product (same match key)."""
+    return (f"MATCH#{match_key}", product_id, projection)
+
+
+def keyword_postings(token: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    """The best `limit` postings of a token, best first; and whether more remain."""
+    return query_index(f"KW#{token}", limit)
+
+
+def offers_of(match_key: str, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` offers of one product across merchants."""
+    return query_index(f"MATCH#{match_key}", limit)[0]
 
 
 def _table() -> str:
@@ -55,14 +75,14 @@ def put_merchants(merchants: Iterable[Mapping[str, Any]]) -> None:
 def get_merchants(merchant_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Merchants by id with BatchGetItem."""
     keys = [(f"MERCHANT#{i}", "MERCHANT") for i in sorted(set(merchant_ids))]
-    return {m["merchant_id"]: m for m in store.batch_get(_table(), keys)}
+    return {m["merchant_id"]: m for m in dynamo.batch_get(_table(), keys)}
 
 
 # ---------------------------------------------------------------- offers and their index
 
 
 def get_product(product_id: str) -> dict[str, Any] | None:
-    return store.get_item(_table(), f"PRODUCT#{product_id}", "PRODUCT", consistent=True)
+    return dynamo.get_item(_table(), f"PRODUCT#{product_id}", "PRODUCT", consistent=True)
 
 
 def write_product(product: Mapping[str, Any], entries: list[IndexEntry], previous: Mapping[str, Any] | None) -> None:
@@ -130,15 +150,26 @@ def bulk_load(
     yield written
 
 
+def put_in_transactions(items: list[dict[str, Any]], size: int = 100) -> None:
+    """Put items (distinct keys) in transactions of `size`: one commit each, where an engine on disk
+    (DynamoDB Local) commits every item of a batch write on its own. A transaction costs twice a
+    batch write on AWS: for a one-off seed, cents."""
+    for start in range(0, len(items), size):
+        chunk = items[start : start + size]
+        cancelled = dynamo.transact([{"Put": {"TableName": _table(), "Item": dump(item)}} for item in chunk])
+        if cancelled:
+            raise dynamo.StoreUnavailable(details={"reason": "transaction cancelled", "reasons": cancelled})
+
+
 def batch_write(items: list[dict[str, Any]]) -> None:
-    store.batch_put(_table(), items)
+    dynamo.batch_put(_table(), items)
 
 
 def query_index(pk: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
     """Up to `limit` entries of one index partition, best first; and whether more exist."""
-    items, last = store.query_partition(_table(), pk, limit)
+    items, last = dynamo.query_partition(_table(), pk, limit)
     return items, last is not None
 
 
 def get_item(pk: str, sk: str) -> dict[str, Any] | None:
-    return store.get_item(_table(), pk, sk)
+    return dynamo.get_item(_table(), pk, sk)

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cashback.catalog import CANDIDATES_PER_TOKEN, OFFERS_PER_PRODUCT, Candidates, Listing, listing_for
+from cashback.catalog.interface import CANDIDATES_PER_TOKEN, OFFERS_PER_PRODUCT, Candidates, Listing, listing_for
 from cashback.errors import ApiError
 from cashback.models import Product
 from cashback.observability import MetricUnit, logger, metrics
@@ -161,7 +161,8 @@ def _listing(product: UpstreamProduct) -> Listing:
 def _api_key() -> str | None:
     settings = get_settings()
     if settings.upstream_api_key_parameter:
-        from aws_lambda_powertools.utilities import parameters
+        # Deferred: only a deployment keeping the key in SSM pays for the parameters utility.
+        from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
 
         return str(parameters.get_parameter(settings.upstream_api_key_parameter, decrypt=True, max_age=300))
     return settings.upstream_api_key

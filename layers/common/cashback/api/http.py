@@ -118,7 +118,13 @@ _TYPE_ERROR_SUFFIXES = ("_type", "_parsing")
 
 
 def request_id(event: dict[str, Any]) -> str:
+    """The API Gateway request id (also sent as X-Request-Id): the one way this API reads it."""
     return str((event.get("requestContext") or {}).get("requestId") or "unknown")
+
+
+def current_request_id(app: APIGatewayRestResolver) -> str:
+    """The request id of the event the resolver is handling."""
+    return request_id(app.current_event.raw_event)
 
 
 def caller(app: APIGatewayRestResolver) -> Caller:
@@ -156,7 +162,7 @@ def _error_response(app: APIGatewayRestResolver, error: ApiError) -> Response:
     return Response(
         status_code=error.status,
         content_type="application/json",
-        body=json.dumps(error_body(error, app.current_event.request_context.request_id), separators=(",", ":")),
+        body=json.dumps(error_body(error, current_request_id(app)), separators=(",", ":")),
     )
 
 

@@ -16,20 +16,21 @@ items with `directory`), `FeedbackByRecency` lists a subject's feedback newest f
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cashback import store
-from cashback.errors import AgentNotFound, InvalidRequest
+from cashback import cursor as cursors
+from cashback.errors import AgentNotFound
+from cashback.retry import new_revision
 from cashback.settings import get_settings
-from cashback.store import dump, dynamodb, key, load, unavailable
+from cashback.store import dynamo
+from cashback.store.dynamo import dump, dynamodb, key, load, unavailable
 
+NOT_THIS_LISTING = "The cursor is not one this API issued for this listing."
 DIRECTORY = "public"
 UNSCORED_RANK = Decimal(-1)
 DIRECTORY_INDEXES = {
@@ -54,7 +55,7 @@ def feedback_key(subject_id: str, author_id: str) -> dict[str, Any]:
 
 
 def summary_put(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """The transaction action that writes a public agent's directory entry (see store.create_agent)."""
+    """The transaction action that writes a public agent's directory entry (see store.agents.create_agent)."""
     item = {
         **dict(entry),
         "directory": DIRECTORY,
@@ -85,7 +86,7 @@ def listing_update(agent_id: str, entry: Mapping[str, Any] | None, published: Se
             "reputation_rank = if_not_exists(reputation_rank, :unscored)",
             "confirmed_conversions = if_not_exists(confirmed_conversions, :zero)",
         ]
-    expression, names, values = store.set_or_remove(fields, "p", keep_score)
+    expression, names, values = dynamo.set_or_remove(fields, "p", keep_score)
     if keep_score:
         values.update({":unscored": UNSCORED_RANK, ":zero": 0})
     return {
@@ -103,20 +104,19 @@ def listing_update(agent_id: str, entry: Mapping[str, Any] | None, published: Se
 
 
 def encode_cursor(last_key: Mapping[str, Any]) -> str:
-    plain = {k: str(v) if isinstance(v, Decimal) else v for k, v in last_key.items()}
-    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+    return cursors.encode_json({k: str(v) if isinstance(v, Decimal) else v for k, v in last_key.items()})
 
 
 def decode_cursor(cursor: str, numeric: frozenset[str], expected: frozenset[str]) -> dict[str, Any]:
     """The key a cursor names; INVALID_CURSOR unless it has exactly the `expected` string fields
     (`numeric` ones as decimal strings), so a forged cursor never reaches DynamoDB."""
+    value = cursors.decode_json(cursor, NOT_THIS_LISTING)
+    if not isinstance(value, dict) or set(value) != expected or not all(isinstance(v, str) for v in value.values()):
+        raise cursors.invalid(NOT_THIS_LISTING)
     try:
-        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(value, dict) or set(value) != expected or not all(isinstance(v, str) for v in value.values()):
-            raise ValueError("cursor fields")
         return {k: Decimal(v) if k in numeric else v for k, v in value.items()}
-    except (ValueError, UnicodeDecodeError, binascii.Error, ArithmeticError) as exc:
-        raise InvalidRequest("INVALID_CURSOR", "The cursor is not one this API issued for this listing.") from exc
+    except ArithmeticError as exc:
+        raise cursors.invalid(NOT_THIS_LISTING) from exc
 
 
 def _query(**kwargs: Any) -> dict[str, Any]:
@@ -195,11 +195,11 @@ def directory_page(
 
 
 def get_summary(agent_id: str) -> dict[str, Any] | None:
-    return store.get_item(_table(), f"AGENT#{agent_id}", "SUMMARY")
+    return dynamo.get_item(_table(), f"AGENT#{agent_id}", "SUMMARY")
 
 
 def get_summaries(agent_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    items = store.batch_get(_table(), [(f"AGENT#{a}", "SUMMARY") for a in agent_ids])
+    items = dynamo.batch_get(_table(), [(f"AGENT#{a}", "SUMMARY") for a in agent_ids])
     return {i["pk"].split("#", 1)[1]: i for i in items}
 
 
@@ -221,7 +221,7 @@ def set_reputation(agent_id: str, reputation: Mapping[str, Any], rank: Decimal, 
 
 
 def get_feedback(subject_id: str, author_id: str) -> dict[str, Any] | None:
-    return store.get_item(_table(), f"FEEDBACK#{subject_id}", author_id, consistent=True)
+    return dynamo.get_item(_table(), f"FEEDBACK#{subject_id}", author_id, consistent=True)
 
 
 def recent_feedback(subject_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
@@ -231,7 +231,7 @@ def recent_feedback(subject_id: str, limit: int, cursor: str | None) -> tuple[li
     if cursor:
         start = decode_cursor(cursor, frozenset(), key_fields)
         if start["recent_pk"] != f"FEEDBACK#{subject_id}" or start["pk"] != start["recent_pk"]:
-            raise InvalidRequest("INVALID_CURSOR", "The cursor is not one this API issued for this listing.")
+            raise cursors.invalid(NOT_THIS_LISTING)
         kwargs["ExclusiveStartKey"] = dump(start)
     response = _query(
         IndexName=FEEDBACK_INDEX,
@@ -269,10 +269,13 @@ def change_feedback(
             "Delete": {"TableName": _table(), "Key": feedback_key(subject_id, author_id), **condition}
         }
     else:
+        # The recency index: newest first to the microsecond (updated_at shows seconds); the author keeps it unique.
+        changed_at = datetime.now(UTC).isoformat(timespec="microseconds")
+        recent = {"recent_pk": f"FEEDBACK#{subject_id}", "recent_sk": f"{changed_at}#{author_id}"}
         change = {
             "Put": {
                 "TableName": _table(),
-                "Item": {**feedback_key(subject_id, author_id), **dump(new_item)},
+                "Item": {**feedback_key(subject_id, author_id), **dump({**new_item, **recent})},
                 **condition,
             }
         }
@@ -297,37 +300,36 @@ def change_feedback(
     ]
     deltas = {name: value for name, value in totals_delta.items() if value}
     if deltas:
-        names = {f"#t{i}": name for i, name in enumerate(deltas)}
-        values = {f":t{i}": value for i, value in enumerate(deltas.values())}
+        adds, names, values = dynamo.add_expression(deltas, "t")
         actions.append(
             {
                 "Update": {
                     "TableName": _table(),
                     "Key": summary_key(subject_id),
-                    "UpdateExpression": "ADD " + ", ".join(f"#t{i} :t{i}" for i in range(len(deltas))),
+                    "UpdateExpression": "ADD " + adds,
                     "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": dump(values),
                 }
             }
         )
-    cancelled = store.transact(actions)
+    cancelled = dynamo.transact(actions)
     if cancelled and cancelled[1] == "ConditionalCheckFailed":
         raise AgentNotFound()
-    if cancelled and not store.lost_race(cancelled):
-        raise store.StoreUnavailable(details={"reason": "TransactionCanceledException", "reasons": cancelled})
+    if cancelled and not dynamo.lost_race(cancelled):
+        raise dynamo.StoreUnavailable(details={"reason": "TransactionCanceledException", "reasons": cancelled})
     return cancelled is None
 
 
 def append_reply(subject_id: str, author_id: str, reply: Mapping[str, Any], max_replies: int) -> dict[str, Any] | None:
     """Append the subject's reply to a live feedback (one UpdateItem); None if there is no such
     feedback or it already has `max_replies` replies."""
-    return store.update_if(
+    return dynamo.update_if(
         _table(),
         feedback_key(subject_id, author_id),
         # A new revision: a concurrent replacement of the feedback re-reads, so it keeps the reply.
         UpdateExpression="SET responses = list_append(if_not_exists(responses, :empty), :reply), revision = :rev",
         ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(responses) OR size(responses) < :max)",
         ExpressionAttributeValues=dump(
-            {":empty": [], ":reply": [dict(reply)], ":max": max_replies, ":rev": store.new_revision()}
+            {":empty": [], ":reply": [dict(reply)], ":max": max_replies, ":rev": new_revision()}
         ),
     )

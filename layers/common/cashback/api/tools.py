@@ -59,16 +59,15 @@ class Tool:
 
 
 def _search(request: SearchRequest, call: Invocation) -> SearchResponse:
-    return shopping.run_search(request, call.caller.require_any_agent(), call.base_url, call.request_id)
+    return shopping.run_search(request, call.caller, call.base_url, call.request_id)
 
 
 def _compare(request: CompareRequest, call: Invocation) -> CompareResponse:
-    agent_id = call.caller.require_any_agent()
-    return shopping.run_compare(request.product_name, request.max_merchants, agent_id, call.base_url)
+    return shopping.run_compare(request.product_name, request.max_merchants, call.caller, call.base_url)
 
 
 def _own_stats(_: OwnStatsRequest, call: Invocation) -> AgentStats:
-    return analytics.stats(call.caller.require_any_agent())
+    return analytics.own_stats(call.caller)
 
 
 def _trending(request: TrendingRequest, _: Invocation) -> Trending:

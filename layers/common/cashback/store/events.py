@@ -9,15 +9,12 @@ so its cost grows with the activity since its last run (plus a constant per day 
 from __future__ import annotations
 
 import zlib
-from datetime import UTC, datetime
 from typing import Any
+
+from cashback import clock
 
 SHARDS = 4
 EVENT_RETENTION_SECONDS = 35 * 86400
-
-
-def iso(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def partition(day: str, shard: int) -> str:
@@ -27,7 +24,7 @@ def partition(day: str, shard: int) -> str:
 def event_item(kind: str, unique_id: str, epoch: int, fields: dict[str, Any]) -> dict[str, Any]:
     """An event item, ready for the activity table; `unique_id` makes retries overwrite, not add."""
     shard = zlib.crc32(unique_id.encode()) % SHARDS
-    moment = iso(epoch)
+    moment = clock.iso(epoch)
     return {
         "pk": partition(moment[:10], shard),
         "sk": f"{moment}#{kind}#{unique_id}",

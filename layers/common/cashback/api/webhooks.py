@@ -83,7 +83,8 @@ def active_secrets() -> list[str]:
     name = os.environ.get("WEBHOOK_SECRET_NAME", "")
     if not name:
         raise WebhookNotConfigured()
-    from aws_lambda_powertools.utilities import parameters
+    # Deferred: only a function reading its secret from Secrets Manager pays for the parameters utility.
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
 
     stored = parameters.get_secret(name, transform="json", max_age=SECRET_CACHE_SECONDS)
     return [s for s in (stored.get("current"), stored.get("previous")) if s]

@@ -1,0 +1,134 @@
+"""Agents: registration, the profile and its public part, token rotation."""
+
+from __future__ import annotations
+
+from decimal import Decimal as _Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
+
+from cashback.models.common import AgentId, EvmAddress, HttpsUrl, JsonSafeInt, _plain_text
+from cashback.models.wallets import Chain, CryptoPreference, _wallet, wallet_chain
+
+
+class Plan(StrEnum):
+    STANDARD = "standard"
+    PREMIUM = "premium"
+
+
+def _printable_name(value: str) -> str:
+    if value != value.strip():
+        raise ValueError("agent_name must not start or end with whitespace")
+    if not value.isprintable():
+        raise ValueError("agent_name must contain printable characters only")
+    return value
+
+
+class Erc8004Identity(BaseModel):
+    """The agent's ERC-8004 identity: its token in an Identity Registry on an EVM chain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    chain_id: Annotated[int, Field(strict=True, ge=1, le=2**53 - 1, examples=[8453])]
+    identity_registry: EvmAddress
+    agent_token_id: Annotated[JsonSafeInt, Field(description="the agent's token id (agentId) in that registry")]
+
+    @field_validator("chain_id", "agent_token_id", mode="before")
+    @classmethod
+    def _stored_number(cls, value: object) -> object:
+        """DynamoDB hands numbers back as Decimal; JSON input never is one, so strictness stays."""
+        if isinstance(value, _Decimal) and value == value.to_integral_value():
+            return int(value)
+        return value
+
+    @property
+    def agent_registry(self) -> str:
+        """The registry as ERC-8004 names it (CAIP-10): `eip155:<chain_id>:<identity_registry>`."""
+        return f"eip155:{self.chain_id}:{self.identity_registry}"
+
+
+class PublicProfile(BaseModel):
+    """What an agent may publish about itself in the directory; all optional."""
+
+    description: Annotated[str, Field(max_length=500)] | None = None
+    homepage_url: HttpsUrl | None = None
+    mcp_endpoint_url: HttpsUrl | None = None
+    erc8004: Erc8004Identity | None = None
+
+
+AgentName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_printable_name)]
+Description = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_plain_text)]
+PUBLIC_FIELD_DESCRIPTION = "list the agent in GET /agents and publish its reputation (opt-in)"
+
+
+class RegisterAgentRequest(PublicProfile):
+    model_config = ConfigDict(extra="forbid")
+
+    agent_name: AgentName
+    wallet_address: Annotated[str, Field(max_length=64), AfterValidator(_wallet)] | None = None
+    crypto_preference: CryptoPreference | None = None
+    description: Description | None = None
+    public: StrictBool = Field(default=False, description=PUBLIC_FIELD_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _currency_fits_wallet(self) -> RegisterAgentRequest:
+        if self.wallet_address and self.crypto_preference in (CryptoPreference.ETH, CryptoPreference.SOL):
+            needed = Chain.EVM if self.crypto_preference is CryptoPreference.ETH else Chain.SOLANA
+            if wallet_chain(self.wallet_address) is not needed:
+                raise ValueError(f"crypto_preference {self.crypto_preference.value} needs a {needed.value} wallet")
+        return self
+
+
+class UpdateAgentRequest(PublicProfile):
+    """A change to the agent's name and public profile: the fields sent change, `null` clears an
+    optional one, the others stay."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent_name: AgentName | None = None
+    description: Description | None = None
+    public: StrictBool | None = Field(default=None, description=PUBLIC_FIELD_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> UpdateAgentRequest:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        for required in ("agent_name", "public"):
+            if required in self.model_fields_set and getattr(self, required) is None:
+                raise ValueError(f"{required} cannot be cleared")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", include=self.model_fields_set)
+
+
+class AgentProfile(PublicProfile):
+    agent_id: AgentId
+    agent_name: str
+    wallet_address: str | None = None
+    crypto_preference: CryptoPreference | None = None
+    plan: Plan
+    public: bool = False
+    created_at: str = Field(description="UTC ISO 8601")
+    token_rotated_at: str | None = None
+
+
+class RegisteredAgent(AgentProfile):
+    token: str = Field(description="The bearer token. Shown once; only its SHA-256 hash is stored.")
+    token_type: Literal["Bearer"] = "Bearer"
+
+
+class RotatedToken(BaseModel):
+    agent_id: AgentId
+    token: str = Field(description="The new bearer token. The previous one stopped working.")
+    token_type: Literal["Bearer"] = "Bearer"
+    rotated_at: str

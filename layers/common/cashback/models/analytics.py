@@ -1,0 +1,161 @@
+"""Stats, per-agent analytics, the leaderboard and trending."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+)
+from pydantic_core import CoreSchema
+
+from cashback.models.common import Decimal
+from cashback.money import cents
+
+
+class ConversionCounts(BaseModel):
+    pending: int
+    confirmed: int
+    refunded: int
+
+
+class AgentStats(BaseModel):
+    agent_id: str
+    total_searches: int
+    total_clicks: int
+    conversions: ConversionCounts = Field(description="conversions currently in each status")
+    revenue: Decimal = Field(description="confirmed commission, net of refunds")
+    pending_revenue: Decimal = Field(description="commission of conversions still pending")
+    average_revenue_per_search: Decimal = Field(description="revenue / total_searches (0.00 without searches)")
+    conversion_rate: Decimal = Field(description="confirmed conversions / clicks, 4 places (0 without clicks)")
+    last_activity: str | None
+    as_of: str = Field(description="these figures are live: written with each request")
+
+
+class OwnStatsRequest(BaseModel):
+    """No arguments: the MCP tool get_agent_stats answers for the calling agent only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SearchLogEntry(BaseModel):
+    keywords: str
+    filters: dict[str, object]
+    results_count: int
+    timestamp: str
+
+
+class DailyActivity(BaseModel):
+    date: str
+    searches: int
+    clicks: int
+    conversions: int
+    revenue: Decimal
+
+
+class RankedCount(BaseModel):
+    name: str
+    count: int
+
+
+class RevenueTrend(BaseModel):
+    last_7_days: Decimal
+    previous_7_days: Decimal
+    growth_rate: Decimal | None = Field(description="(last - previous) / previous; null when previous is 0")
+
+
+class AgentAnalytics(BaseModel):
+    agent_id: str
+    recent_searches: list[SearchLogEntry]
+    timeline: list[DailyActivity] = Field(description="30 days, oldest first; days without activity are zeros")
+    top_brands: list[RankedCount]
+    top_merchants: list[RankedCount] = Field(description="by confirmed conversions")
+    revenue_trend: RevenueTrend
+    as_of: str
+
+
+class LeaderboardMetric(StrEnum):
+    CONVERSIONS = "conversions"
+    REVENUE = "revenue"
+    SEARCHES = "searches"
+    REPUTATION = "reputation"
+
+
+class LeaderboardPeriod(StrEnum):
+    WEEK = "7d"
+    MONTH = "30d"
+    ALL = "all"
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        """Name the members in the document (`x-enum-varnames`): "7d" is no identifier for generated clients."""
+        json_schema = handler(schema)
+        handler.resolve_ref_schema(json_schema)["x-enum-varnames"] = [member.name for member in cls]
+        return json_schema
+
+
+class LeaderboardRow(BaseModel):
+    rank: int
+    agent_id: str
+    agent_name: str
+    conversions: int
+    # Two places as stored by the rollup: DynamoDB drops trailing zeros from numbers ("75.00" reads back 75).
+    revenue: Annotated[Decimal, AfterValidator(cents)]
+    searches: int
+    reputation: Annotated[Decimal, AfterValidator(cents)] | None = Field(
+        default=None, description="the agent's reputation score; null when unscored"
+    )
+    growth_rate: Decimal | None = Field(
+        description="(metric this period - metric the period before) / the period before, 4 places; null when "
+        "the period before is 0. For period=all: the last 30 days against the 30 before. Null for reputation."
+    )
+
+
+class Leaderboard(BaseModel):
+    metric: LeaderboardMetric
+    period: LeaderboardPeriod
+    agents: list[LeaderboardRow]
+    as_of: str | None = Field(description="when the rollup that built this last ran; null before the first run")
+
+
+class TrendingRequest(BaseModel):
+    """GET /analytics/trending's query parameters as one object (the MCP tool get_trending's arguments)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: Annotated[int, Field(ge=1, le=30)] = 7
+
+
+class TrendingProduct(BaseModel):
+    title: str
+    searches: int
+    clicks: int
+    conversions: int
+    conversion_rate: Decimal = Field(description="conversions / searches, 4 places (0 without searches)")
+    revenue: Decimal
+
+
+class TrendingKeyword(BaseModel):
+    keyword: str
+    searches: int
+
+
+class TrendingMerchant(BaseModel):
+    merchant_id: str
+    clicks: int
+    conversions: int
+    revenue: Decimal
+
+
+class Trending(BaseModel):
+    days: int
+    products: list[TrendingProduct]
+    keywords: list[TrendingKeyword]
+    merchants: list[TrendingMerchant] = Field(description="by conversions, then revenue, then clicks")
+    approximate: bool = Field(description="true when a day had more entries than its stored top list")
+    as_of: str | None

@@ -1,0 +1,82 @@
+"""Types every context's models share: decimals documented as `format: decimal`, ids, safe text
+and URLs, and the one error body."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal as _Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    GetJsonSchemaHandler,
+)
+from pydantic_core import CoreSchema
+
+from cashback.auth import AGENT_ID_PATTERN
+
+
+class _DecimalFormat:
+    """Documents a decimal's string form as OpenAPI's `format: decimal` (pydantic writes a bare string).
+
+    Money and rates travel as decimal strings; with the format in the document, generated clients
+    (clients/python) parse them as decimals instead of plain strings or floats.
+    """
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        json_schema = handler(schema)
+        for branch in json_schema.get("anyOf", [json_schema]):
+            if branch.get("type") == "string":
+                branch["format"] = "decimal"
+        return json_schema
+
+
+# Every decimal in this module is documented as `format: decimal`; it validates exactly as decimal.Decimal.
+Decimal = Annotated[_Decimal, _DecimalFormat]
+
+AgentId = Annotated[str, Field(pattern=AGENT_ID_PATTERN, examples=["agt_3q2-7vJcN0bS9yW1xZ8kQA"])]
+
+
+def _plain_text(value: str) -> str:
+    """Text shown to other agents: no surrounding whitespace, no control characters but newlines."""
+    if value != value.strip():
+        raise ValueError("must not start or end with whitespace")
+    if not value.replace("\n", " ").isprintable():
+        raise ValueError("must contain printable characters only")
+    return value
+
+
+def _https(value: str) -> str:
+    if not re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?(/[^\s]*)?$", value):
+        raise ValueError("must be an https URL")
+    return value
+
+
+HttpsUrl = Annotated[str, Field(max_length=2048), AfterValidator(_https)]
+PublicText = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_plain_text)]
+EvmAddress = Annotated[
+    str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=["0x8004A169FB4a3325136EB29fA0ceB6D2e539a432"])
+]
+# Integers a JSON client reads exactly (IEEE doubles), as RFC 8785 canonical JSON requires.
+JsonSafeInt = Annotated[int, Field(strict=True, ge=0, le=2**53 - 1)]
+
+
+class HealthStatus(BaseModel):
+    status: Literal["ok"]
+    version: str
+    stage: str
+    checks: dict[str, Literal["ok"]]
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["RATE_LIMITED"])
+    message: str
+    details: dict[str, object] = Field(default_factory=dict)
+    request_id: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
