@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,11 +33,31 @@ def test_sam_validate_lint_passes() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.xdist_group("sam")
-def test_sam_build_puts_the_cashback_package_in_the_layer(tmp_path: Path) -> None:
-    build_dir = tmp_path / "build"
-    result = _sam("build", "--build-dir", str(build_dir), "--cache-dir", str(tmp_path / "cache"))
+# What a `sam build` may weigh, unzipped (Lambda's limit is 250 MB for a function and its layers).
+# Measured (README, "What ships is what runs"): layer 49 MB (of which botocore 30 MB), MCP 32 MB,
+# Reputation 11.5 MB (pycryptodome), dashboard 0.25 MB, every other function a few KB.
+LAYER_BUDGET_MB = 52
+FUNCTION_BUDGET_MB = {"McpFunction": 34, "ReputationFunction": 13, "DashboardFunction": 1}
+OTHER_FUNCTION_BUDGET_MB = 0.1
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One real `sam build` (a minute or two) for the tests of this module that read its output."""
+    tmp = tmp_path_factory.mktemp("sam")
+    build = tmp / "build"
+    result = _sam("build", "--build-dir", str(build), "--cache-dir", str(tmp / "cache"))
     assert result.returncode == 0, result.stdout + result.stderr
+    yield build
+    shutil.rmtree(build)
+
+
+def _megabytes(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
+
+
+@pytest.mark.xdist_group("sam")
+def test_sam_build_puts_the_cashback_package_in_the_layer(build_dir: Path) -> None:
     layer = build_dir / "CommonLayer" / "python"
     assert (layer / "cashback" / "ratelimit.py").exists()
     assert (layer / "cashback" / "openapi.json").exists()  # served by GET /openapi.json
@@ -46,7 +69,105 @@ def test_sam_build_puts_the_cashback_package_in_the_layer(tmp_path: Path) -> Non
     assert (dashboard / "vendor" / "chart.umd.min.js").read_text().startswith("/*!\n * Chart.js v4")
     assert (build_dir / "McpFunction" / "mcp").is_dir()  # the MCP SDK, in that function only
     assert not (layer / "mcp").exists() and not (build_dir / "HealthFunction" / "mcp").exists()
-    shutil.rmtree(build_dir)
+
+
+@pytest.mark.xdist_group("sam")
+def test_sam_build_installs_exactly_the_locked_versions(build_dir: Path) -> None:
+    """Each folder that has a lock holds every locked distribution at its version, and nothing else
+    (in particular no botocore other than the one the tests ran)."""
+    for folder, lock in [
+        (build_dir / "CommonLayer" / "python", ROOT / "layers/common/requirements.txt"),
+        (build_dir / "McpFunction", ROOT / "functions/mcp/requirements.txt"),
+        (build_dir / "ReputationFunction", ROOT / "functions/reputation/requirements.txt"),
+    ]:
+        installed = {
+            _normalise(info.name.removesuffix(".dist-info").rsplit("-", 1)[0]): info.name.removesuffix(
+                ".dist-info"
+            ).rsplit("-", 1)[1]
+            for info in folder.glob("*.dist-info")
+        }
+        assert installed == _locked(lock), folder.name
+
+
+@pytest.mark.xdist_group("sam")
+def test_keccak_ships_with_the_reputation_function_only(build_dir: Path) -> None:
+    assert not (build_dir / "CommonLayer" / "python" / "Crypto").exists()
+    assert not (build_dir / "CommonLayer" / "python" / "rfc8785").exists()
+    assert (build_dir / "ReputationFunction" / "Crypto").is_dir()
+    assert (build_dir / "ReputationFunction" / "rfc8785").is_dir()
+    assert not [
+        f.name for f in build_dir.glob("*Function") if (f / "Crypto").exists() and f.name != "ReputationFunction"
+    ]
+
+
+@pytest.mark.xdist_group("sam")
+def test_every_built_function_imports_from_its_build_and_the_layer_alone(build_dir: Path) -> None:
+    """Each handler, in a Python that sees only its build folder and the layer's (what Lambda puts
+    on the path), imports; only ReputationFunction can compute the ERC-8004 hash."""
+    script = """
+import importlib.util, json, sys
+build, layer = sys.argv[1], sys.argv[2]
+sys.path[:0] = [layer]
+failed = {}
+for name in json.loads(sys.argv[3]):
+    sys.path.insert(0, f"{build}/{name}")
+    try:
+        spec = importlib.util.spec_from_file_location(f"handler_{name}", f"{build}/{name}/handler.py")
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+        if name == "ReputationFunction":
+            from cashback import erc8004
+            assert erc8004.keccak256(b"").startswith("0xc5d2460186f7233c927e7db2dcc703c0"), "keccak"
+        else:
+            assert "Crypto" not in sys.modules, "imported keccak"
+    except Exception as error:
+        failed[name] = repr(error)
+    sys.path.remove(f"{build}/{name}")
+print(json.dumps(failed))
+"""
+    functions = sorted(f.name for f in build_dir.glob("*Function"))
+    functions.remove("ReputationFunction")
+    functions.append("ReputationFunction")  # last: the only one whose folder has Crypto
+    env = {
+        "PATH": os.environ["PATH"],
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "CashbackApiTest",
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-S",
+            "-c",
+            script,
+            str(build_dir),
+            str(build_dir / "CommonLayer" / "python"),
+            json.dumps(functions),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == {}
+
+
+@pytest.mark.xdist_group("sam")
+def test_the_build_stays_within_its_size_budget(build_dir: Path) -> None:
+    assert _megabytes(build_dir / "CommonLayer") <= LAYER_BUDGET_MB
+    for function in build_dir.glob("*Function"):
+        budget = FUNCTION_BUDGET_MB.get(function.name, OTHER_FUNCTION_BUDGET_MB)
+        assert _megabytes(function) <= budget, function.name
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _locked(lock: Path) -> dict[str, str]:
+    pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+) \\$", lock.read_text(encoding="utf-8"), re.MULTILINE)
+    return {_normalise(name): version for name, version in pins}
 
 
 class _Loader(yaml.SafeLoader):

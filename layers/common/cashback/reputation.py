@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from cashback import clock, erc8004
+from cashback import clock
 from cashback.auth import Caller, PrincipalKind, Scope
 from cashback.errors import AgentNotFound, ApiError, Forbidden
 from cashback.models import (
@@ -273,6 +273,10 @@ def feedback_file_uri(base_url: str, subject_id: str, author_id: str) -> str:
 
 
 def erc8004_export(agent_id: str, limit: int, cursor: str | None, base_url: str) -> Erc8004Export:
+    # Imported here: its keccak (pycryptodome) and RFC 8785 packages ship with ReputationFunction
+    # only (functions/reputation/requirements.in), not in the layer every function loads.
+    from cashback import erc8004  # noqa: PLC0415
+
     summary = _listed(agent_id)
     identity = _identity(summary)
     items, next_cursor = reputation_store.recent_feedback(agent_id, limit, cursor)
@@ -292,6 +296,8 @@ def erc8004_export(agent_id: str, limit: int, cursor: str | None, base_url: str)
 
 def feedback_file(subject_id: str, author_id: str) -> bytes:
     """The canonical bytes of the feedback file whose keccak-256 the export lists."""
+    from cashback import erc8004  # noqa: PLC0415 (ReputationFunction's own dependencies, see erc8004_export)
+
     summary = _listed(subject_id)
     item = reputation_store.get_feedback(subject_id, author_id)
     if item is None:
