@@ -72,7 +72,7 @@ def test_the_alarms_topic_uses_a_key_whose_policy_lets_cloudwatch_publish() -> N
 def _emitted_metrics() -> set[str]:
     found = set()
     for source in LAYER.rglob("*.py"):
-        found |= set(re.findall(r'add_metric\(name="(\w+)"', source.read_text(encoding="utf-8")))
+        found |= set(re.findall(r'add_metric\(\s*name="(\w+)"', source.read_text(encoding="utf-8")))
     return found
 
 

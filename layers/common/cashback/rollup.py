@@ -171,10 +171,9 @@ def run(now: int | None = None) -> RunReport:
         if touched_days:
             analytics_store.clear_pending_days(touched_days)
     metrics.add_metric(name="RollupEvents", unit=MetricUnit.Count, value=events_read)
+    lag = max(0, now - clock.epoch_of(watermark))
     # Alarmed (RollupLagAlarm): a watermark that trails now by more than a few runs is a stalled rollup.
-    metrics.add_metric(
-        name="RollupWatermarkLagSeconds", unit=MetricUnit.Seconds, value=max(0, now - clock.epoch_of(watermark))
-    )
+    metrics.add_metric(name="RollupWatermarkLagSeconds", unit=MetricUnit.Seconds, value=lag)
     return RunReport(windows, events_read, chunks, reads, watermark, rebuilt)
 
 
