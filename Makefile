@@ -164,7 +164,7 @@ build: $(SAM_VENV)/.installed ## sam build (the layer lands as python/cashback p
 	$(SAM) build --cached --parallel
 
 .PHONY: rehearse
-rehearse: $(VENV)/.installed $(SAM_VENV)/.installed $(DASHBOARD_LIBRARY) ## Deploy rehearsal, no AWS: sam build, SAM transform + cfn-lint (dev, prod), IAM table, smoke suite with IAM enforced
+rehearse: java $(VENV)/.installed $(SAM_VENV)/.installed $(DASHBOARD_LIBRARY) $(DYNAMODB_LOCAL) ## Deploy rehearsal, no AWS: sam build, SAM transform + cfn-lint (dev, prod), IAM table, smoke suite with IAM enforced
 	$(PY) -m scripts.rehearse
 
 .PHONY: iam-table
