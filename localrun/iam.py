@@ -160,8 +160,7 @@ class Role:
     statements: list[Statement] = field(default_factory=list)
 
     def allows(self, request: Request) -> bool:
-        applicable = [s for s in self.statements if s.applies(request)]
-        return bool(applicable) and all(s.effect == "Allow" for s in applicable)
+        return self.denial(request) is None
 
     def denial(self, request: Request) -> str | None:
         """None when allowed; else AWS's message for the denial."""
@@ -193,19 +192,16 @@ def _policies_by_role(resources: Mapping[str, Any], resolver: Resolver) -> dict[
                 (f"{logical_id}.{p['PolicyName']}", p["PolicyDocument"])
                 for p in resolver.resolve(properties.get("Policies", []))
             ]
-            documents += [
-                (arn, _managed(arn, logical_id)) for arn in resolver.resolve(properties.get("ManagedPolicyArns", []))
-            ]
+            documents += [(arn, _managed(arn)) for arn in resolver.resolve(properties.get("ManagedPolicyArns", []))]
         elif resource["Type"] == "AWS::IAM::Policy":
             for role in properties.get("Roles", []):
                 found.setdefault(role["Ref"], []).append((logical_id, resolver.resolve(properties["PolicyDocument"])))
     return found
 
 
-def _managed(arn: str, role: str) -> dict[str, Any]:
-    if arn not in MANAGED_POLICIES:
-        return {"Statement": [], "Unmodelled": f"{role}: managed policy {arn} is not modelled locally"}
-    return {"Statement": MANAGED_POLICIES[arn]}
+def _managed(arn: str) -> dict[str, Any] | None:
+    """AWS's statements of a managed policy; None when not modelled (an error only if a function uses it)."""
+    return {"Statement": MANAGED_POLICIES[arn]} if arn in MANAGED_POLICIES else None
 
 
 def roles(translated: Mapping[str, Any], parameters: Mapping[str, str] | None = None) -> dict[str, Role]:
@@ -223,8 +219,8 @@ def roles(translated: Mapping[str, Any], parameters: Mapping[str, str] | None = 
             raise TemplateError(f"{logical_id}: its role {role_ref} is not a role of this template")
         role = Role(function=logical_id, name=role_id)
         for where, document in policies[role_id]:
-            if "Unmodelled" in document:
-                raise TemplateError(document["Unmodelled"])
+            if document is None:
+                raise TemplateError(f"{role_id}: managed policy {where} is not modelled locally")
             role.statements += [Statement.parse(s, where) for s in _as_list(document["Statement"])]
         found[logical_id] = role
     return found
