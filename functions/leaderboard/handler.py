@@ -8,7 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from cashback import analytics
 from cashback.api import http
-from cashback.models import Leaderboard, LeaderboardMetric, LeaderboardPeriod
+from cashback.models import Currency, Leaderboard, LeaderboardMetric, LeaderboardPeriod
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -18,15 +18,18 @@ http.configure(app)
 @app.get(
     "/analytics/leaderboard",
     summary="The network leaderboard",
-    description="Anonymous (per-IP limit). Built by the scheduled rollup; `as_of` says when.",
+    description="Anonymous (per-IP limit). Built by the scheduled rollup; `as_of` says when. Revenue is never "
+    "summed across currencies: metric=revenue ranks within `currency` (default USD), and each row shows its "
+    "revenue by currency.",
     tags=["Analytics"],
     responses=http.responses(authorized=False),
 )
 def get_leaderboard(
     metric: Annotated[LeaderboardMetric, Query()] = LeaderboardMetric.CONVERSIONS,
     period: Annotated[LeaderboardPeriod, Query()] = LeaderboardPeriod.WEEK,
+    currency: Annotated[Currency, Query(description="ISO 4217 code metric=revenue ranks by")] = "USD",
 ) -> Leaderboard:
-    return analytics.leaderboard(metric, period)
+    return analytics.leaderboard(metric, period, currency)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

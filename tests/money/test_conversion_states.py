@@ -21,8 +21,8 @@ def stats() -> dict:
         "pending": s.conversions.pending,
         "confirmed": s.conversions.confirmed,
         "refunded": s.conversions.refunded,
-        "revenue": s.revenue,
-        "pending_revenue": s.pending_revenue,
+        "revenue": s.revenue.get("USD", Decimal("0.00")),
+        "pending_revenue": s.pending_revenue.get("USD", Decimal("0.00")),
     }
 
 
@@ -131,9 +131,9 @@ def test_a_race_lost_to_an_identical_delivery_is_answered_from_the_stored_state(
     real_load = conversions._load
     calls = {"n": 0}
 
-    def stale_first_read(conversion_id: str):
+    def stale_first_read(reporter, incoming):
         calls["n"] += 1
-        return (None, 0) if calls["n"] == 1 else real_load(conversion_id)
+        return (None, 0) if calls["n"] == 1 else real_load(reporter, incoming)
 
     monkeypatch.setattr(conversions, "_load", stale_first_read)
     response = post(delivery(click_id, "pending"))

@@ -31,7 +31,7 @@ from cashback.models import (
     TrendingMerchant,
     TrendingProduct,
 )
-from cashback.money import cents
+from cashback.money import by_currency, cents
 from cashback.store import activity as activity_store
 from cashback.store import analytics as analytics_store
 
@@ -59,7 +59,7 @@ def stats(agent_id: str, caller: Caller) -> AgentStats:
     """The agent's live totals, for the agent itself or an admin key with analytics:read."""
     caller.require_agent_or_scope(agent_id, Scope.ANALYTICS_READ)
     totals = activity_store.totals(agent_id)
-    revenue = cents(totals.revenue)
+    revenue = {code: cents(amount) for code, amount in totals.revenue.items()}
     last = max((v for v in (totals.last_activity, totals.last_conversion_at) if v), default=None)
     return AgentStats(
         agent_id=agent_id,
@@ -67,8 +67,10 @@ def stats(agent_id: str, caller: Caller) -> AgentStats:
         total_clicks=totals.clicks,
         conversions=ConversionCounts(pending=totals.pending, confirmed=totals.confirmed, refunded=totals.refunded),
         revenue=revenue,
-        pending_revenue=cents(totals.pending_revenue),
-        average_revenue_per_search=cents(ratio(revenue, totals.searches, Decimal("0.01"))),
+        pending_revenue={code: cents(amount) for code, amount in totals.pending_revenue.items()},
+        average_revenue_per_search={
+            code: ratio(amount, totals.searches, Decimal("0.01")) for code, amount in revenue.items() if totals.searches
+        },
         conversion_rate=ratio(totals.confirmed, totals.clicks),
         last_activity=last,
         as_of=clock.now_iso(),
@@ -93,6 +95,14 @@ def _prefixed(items: list[dict[str, Any]], prefix: str) -> Counter[str]:
     return counts
 
 
+def _sum_by_currency(days: list[DailyActivity]) -> dict[str, Decimal]:
+    sums: dict[str, Decimal] = {}
+    for day in days:
+        for code, amount in day.revenue.items():
+            sums[code] = sums.get(code, Decimal("0.00")) + amount
+    return sums
+
+
 def own_stats(caller: Caller) -> AgentStats:
     """The calling agent's own totals (admin keys and anonymous callers: 403)."""
     return stats(caller.require_any_agent(), caller)
@@ -111,12 +121,11 @@ def analytics(agent_id: str, caller: Caller, today: date | None = None) -> Agent
             searches=int(activity.get(day, {}).get("searches", 0)),
             clicks=int(activity.get(day, {}).get("clicks", 0)),
             conversions=int(money.get(day, {}).get("conversions", 0)),
-            revenue=cents(money.get(day, {}).get("revenue", 0)),
+            revenue=by_currency(money.get(day, {}), "revenue"),
         )
         for day in days
     ]
-    last_7 = sum((d.revenue for d in timeline[-7:]), Decimal("0.00"))
-    previous_7 = sum((d.revenue for d in timeline[-14:-7]), Decimal("0.00"))
+    last_7, previous_7 = _sum_by_currency(timeline[-7:]), _sum_by_currency(timeline[-14:-7])
     return AgentAnalytics(
         agent_id=agent_id,
         recent_searches=[
@@ -128,9 +137,14 @@ def analytics(agent_id: str, caller: Caller, today: date | None = None) -> Agent
         timeline=timeline,
         top_brands=_top(_prefixed(list(activity.values()), "brand:")),
         top_merchants=_top(_prefixed(list(money.values()), "merchant:")),
-        revenue_trend=RevenueTrend(
-            last_7_days=last_7, previous_7_days=previous_7, growth_rate=growth(last_7, previous_7)
-        ),
+        revenue_trend={
+            code: RevenueTrend(
+                last_7_days=last_7.get(code, Decimal("0.00")),
+                previous_7_days=previous_7.get(code, Decimal("0.00")),
+                growth_rate=growth(last_7.get(code, 0), previous_7.get(code, 0)),
+            )
+            for code in sorted(last_7.keys() | previous_7.keys())
+        },
         as_of=clock.now_iso(),
     )
 
@@ -140,26 +154,34 @@ def analytics(agent_id: str, caller: Caller, today: date | None = None) -> Agent
 TRENDING_SIZE = 10
 
 
-def leaderboard(metric: LeaderboardMetric, period: LeaderboardPeriod) -> Leaderboard:
-    """One GetItem: the rollup keeps every (period, metric) board ready."""
-    item = analytics_store.get_leaderboard(f"{period.value}#{metric.value}") or {}
+def leaderboard(metric: LeaderboardMetric, period: LeaderboardPeriod, currency: str = "USD") -> Leaderboard:
+    """One GetItem: the rollup keeps every (period, metric) board ready, and a revenue board per
+    currency (revenue is ranked within one currency, never summed across them)."""
+    board = f"{period.value}#{metric.value}" + (f"#{currency}" if metric is LeaderboardMetric.REVENUE else "")
+    item = analytics_store.get_leaderboard(board) or {}
     return Leaderboard(
         metric=metric,
         period=period,
+        currency=currency,
         agents=[LeaderboardRow.model_validate(row) for row in item.get("rows", [])],
         as_of=item.get("as_of"),
     )
 
 
 def _merge(day_lists: list[list[dict[str, Any]]], fields: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """Each entry's counters summed over the days; its revenue summed per currency (`revenue`)."""
     merged: dict[str, dict[str, Any]] = {}
     for entries in day_lists:
         for entry in entries:
-            total = merged.setdefault(entry["sk"], {f: Decimal(0) for f in fields})
+            total = merged.setdefault(entry["sk"], {**{f: Decimal(0) for f in fields}, "revenue": {}})
             for f in fields:
                 total[f] += Decimal(entry.get(f, 0))
+            for code, amount in by_currency(entry, "revenue").items():
+                total["revenue"][code] = total["revenue"].get(code, Decimal(0)) + amount
             if entry.get("title"):
                 total["title"] = entry["title"]
+    for total in merged.values():
+        total["revenue"] = {code: cents(amount) for code, amount in sorted(total["revenue"].items()) if amount}
     return merged
 
 
@@ -171,9 +193,9 @@ def trending(days: int, today: date | None = None) -> Trending:
     """One BatchGetItem: the last `days` days' top lists and the rollup state, merged here."""
     dates = _days(today or clock.today())[-days:]
     items, state = analytics_store.get_trend_days(dates)
-    products = _merge([i.get("products", []) for i in items], ("searches", "clicks", "conversions", "revenue"))
+    products = _merge([i.get("products", []) for i in items], ("searches", "clicks", "conversions"))
     keywords = _merge([i.get("keywords", []) for i in items], ("searches",))
-    merchants = _merge([i.get("merchants", []) for i in items], ("clicks", "conversions", "revenue"))
+    merchants = _merge([i.get("merchants", []) for i in items], ("clicks", "conversions"))
     return Trending(
         days=days,
         products=[
@@ -183,7 +205,7 @@ def trending(days: int, today: date | None = None) -> Trending:
                 clicks=int(v["clicks"]),
                 conversions=int(v["conversions"]),
                 conversion_rate=ratio(v["conversions"], v["searches"]),
-                revenue=cents(v["revenue"]),
+                revenue=v["revenue"],
             )
             for k, v in _ranked(products, "searches", "conversions")
             if v["searches"] or v["conversions"]
@@ -191,9 +213,9 @@ def trending(days: int, today: date | None = None) -> Trending:
         keywords=[TrendingKeyword(keyword=k, searches=int(v["searches"])) for k, v in _ranked(keywords, "searches")],
         merchants=[
             TrendingMerchant(
-                merchant_id=k, clicks=int(v["clicks"]), conversions=int(v["conversions"]), revenue=cents(v["revenue"])
+                merchant_id=k, clicks=int(v["clicks"]), conversions=int(v["conversions"]), revenue=v["revenue"]
             )
-            for k, v in _ranked(merchants, "conversions", "revenue", "clicks")
+            for k, v in _ranked(merchants, "conversions", "clicks")
         ],
         approximate=any(bool(i.get("truncated")) for i in items),
         as_of=(state or {}).get("as_of"),

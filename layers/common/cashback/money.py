@@ -1,8 +1,14 @@
-"""Money is Decimal with two places, rounded half up; never float arithmetic."""
+"""Money is Decimal with two places, rounded half up; never float arithmetic.
+
+Amounts in different currencies are never added together: a stored money counter is named
+`<counter>:<ISO 4217 code>` (`revenue:EUR`), and the API shows money as an object by currency.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 CENT = Decimal("0.01")
 
@@ -18,3 +24,10 @@ def cashback_amount(price: Decimal, rate_percent: Decimal) -> Decimal:
 
 def percent_label(rate_percent: Decimal) -> str:
     return f"{cents(rate_percent)}%"
+
+
+def by_currency(item: Mapping[str, Any], counter: str) -> dict[str, Decimal]:
+    """A money counter of a stored item by currency code (its `<counter>:<code>` attributes), zeros left out."""
+    prefix = f"{counter}:"
+    found = {name[len(prefix) :]: Decimal(value) for name, value in item.items() if name.startswith(prefix)}
+    return {code: amount for code, amount in sorted(found.items()) if amount}

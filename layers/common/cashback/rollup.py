@@ -37,7 +37,7 @@ FIRST_RUN_LOOKBACK_SECONDS = 3_600
 LEADERBOARD_SIZE = 10
 TREND_DAY_SIZE = 50
 PERIODS: dict[str, int | None] = {"7d": 7, "30d": 30, "all": None}
-METRICS = ("conversions", "revenue", "searches")  # summed over days; reputation is ranked apart
+METRICS = ("conversions", "searches")  # summed over days, with revenue per currency; reputation is ranked apart
 ALL_TIME_GROWTH_DAYS = 30  # period=all reports growth over the last 30 days vs the 30 before
 
 Key = tuple[str, str]
@@ -90,7 +90,9 @@ def deltas_of(batch: list[dict[str, Any]]) -> Deltas:
         elif kind == "conversion":
             day = event["occurred_day"]
             deltas.reputation_agents.add(agent)
-            money = {"conversions": int(event.get("d_confirmed_count", 0)), "revenue": event.get("d_revenue", 0)}
+            # Revenue per currency (`revenue:<code>`); events written before currencies were kept were USD-only.
+            revenue = f"revenue:{event.get('currency', 'USD')}"
+            money = {"conversions": int(event.get("d_confirmed_count", 0)), revenue: event.get("d_revenue", 0)}
             deltas.add((analytics_store.agent_day(day), agent), **money)
             deltas.add((analytics_store.AGENT_ALL, agent), **money)
             deltas.add((analytics_store.merchant_day(day), event["merchant_id"]), **money)
@@ -184,13 +186,18 @@ def _today(now: int) -> date:
 # ---------------------------------------------------------------- read models
 
 
+def _ranked_metrics(item: dict[str, Any]) -> dict[str, Decimal]:
+    """What boards rank: conversions, searches and revenue per currency (`revenue:<code>`, never summed)."""
+    return {m: Decimal(v) for m, v in item.items() if m in METRICS or m.startswith("revenue:")}
+
+
 def _period_sums(days: dict[str, dict[str, dict[str, Any]]], first: date, last: date) -> dict[str, dict[str, Decimal]]:
-    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: {m: Decimal(0) for m in METRICS})
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     day = first
     while day <= last:
         for agent, item in days.get(day.isoformat(), {}).items():
-            for metric in METRICS:
-                sums[agent][metric] += Decimal(item.get(metric, 0))
+            for metric, value in _ranked_metrics(item).items():
+                sums[agent][metric] += value
         day += timedelta(days=1)
     return sums
 
@@ -206,27 +213,32 @@ def leaderboards(
     over days), showing the period's figures beside it; they have no growth."""
     reputations = reputations or {}
     boards: dict[str, list[dict[str, Any]]] = {}
+    # A revenue board per currency ever earned (all-time totals hold each one), so none goes stale.
+    currencies = sorted(
+        {m for item in all_time.values() for m in item if m.startswith("revenue:")}
+        | {m for day in agent_days.values() for item in day.values() for m in item if m.startswith("revenue:")}
+    )
     for period, length in PERIODS.items():
         span = length or ALL_TIME_GROWTH_DAYS
         current = _period_sums(agent_days, today - timedelta(days=span - 1), today)
         previous = _period_sums(agent_days, today - timedelta(days=2 * span - 1), today - timedelta(days=span))
         if length is None:
-            totals = {a: {m: Decimal(item.get(m, 0)) for m in METRICS} for a, item in all_time.items()}
+            totals = {a: defaultdict(Decimal, _ranked_metrics(item)) for a, item in all_time.items()}
         else:
             totals = dict(current)
-        for metric in METRICS:
+        for metric in ("conversions", "searches", *currencies):
             ranked = sorted(
                 ((agent, values) for agent, values in totals.items() if values[metric] > 0),
                 key=partial(_rank_key, metric),
             )[:LEADERBOARD_SIZE]
-            boards[f"{period}#{metric}"] = [
+            boards[f"{period}#{metric.replace(':', '#')}"] = [
                 _row(
                     rank, agent, values, reputations.get(agent), growth(current[agent][metric], previous[agent][metric])
                 )
                 for rank, (agent, values) in enumerate(ranked, start=1)
             ]
         best = sorted(reputations.items(), key=lambda entry: (-entry[1], entry[0]))[:LEADERBOARD_SIZE]
-        empty = {m: Decimal(0) for m in METRICS}
+        empty: dict[str, Decimal] = defaultdict(Decimal)
         boards[f"{period}#reputation"] = [
             _row(rank, agent, totals.get(agent, empty), score, None)
             for rank, (agent, score) in enumerate(best, start=1)
@@ -242,7 +254,7 @@ def _row(
         "rank": rank,
         "agent_id": agent,
         "conversions": int(values["conversions"]),
-        "revenue": values["revenue"],
+        "revenue": {m.split(":", 1)[1]: v for m, v in sorted(values.items()) if m.startswith("revenue:") and v},
         "searches": int(values["searches"]),
         "reputation": reputation_score,
         "growth_rate": growth_rate,
@@ -261,7 +273,7 @@ def trend_day(
     return {
         "products": top(products, "searches", "conversions"),
         "keywords": top(keywords, "searches"),
-        "merchants": top(merchants, "conversions", "revenue", "clicks"),
+        "merchants": top(merchants, "conversions", "clicks"),
         "truncated": any(len(x) > TREND_DAY_SIZE for x in (products, keywords, merchants)),
     }
 

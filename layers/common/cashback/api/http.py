@@ -92,7 +92,8 @@ SECURITY_SCHEMES: dict[str, SecurityScheme] = {
         {
             "in": "header",
             "name": "X-Cashback-Signature",
-            "description": "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, '<t>.<raw body>')>; 5 minutes tolerance.",
+            "description": "t=<unix seconds>,k=<network key id>,v1=<64 hex HMAC-SHA256(network secret, "
+            "'<t>.<raw body>')>, in this order; 5 minutes tolerance.",
         }
     ),
 }

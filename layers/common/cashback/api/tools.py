@@ -112,7 +112,8 @@ TOOLS: dict[str, Tool] = {
             title="Your own totals",
             description=(
                 "Your agent's live totals (as GET /agents/{your agent_id}/stats): searches, clicks, conversions "
-                "by status, confirmed revenue, pending revenue, average revenue per search and conversion rate. "
+                "by status, confirmed revenue, pending revenue and average revenue per search (each an object by "
+                "currency code, never summed across currencies) and conversion rate. "
                 "Takes no arguments: it always answers for the agent whose token made the call."
             ),
             input_model=OwnStatsRequest,
@@ -126,8 +127,8 @@ TOOLS: dict[str, Tool] = {
             description=(
                 "What is trending across all agents over the last `days` days (1-30, default 7; as GET "
                 "/analytics/trending): the most searched products with clicks, conversions, conversion rate "
-                "and revenue, the top keywords and the top merchants. Built by a rollup every 5 minutes; "
-                "`as_of` says when."
+                "and revenue (by currency code), the top keywords and the top merchants. Built by a rollup every "
+                "5 minutes; `as_of` says when."
             ),
             input_model=TrendingRequest,
             output_model=Trending,

@@ -14,8 +14,16 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema
 
+from cashback.models.catalog import Currency
 from cashback.models.common import Decimal
 from cashback.money import cents
+
+# Money is never summed across currencies: every amount below is an object keyed by ISO 4217 code
+# ({"EUR": "3.00", "USD": "12.50"}); a currency appears once it has a non-zero amount.
+MoneyByCurrency = Annotated[
+    dict[Currency, Annotated[Decimal, AfterValidator(cents)]],
+    Field(examples=[{"EUR": "3.00", "USD": "12.50"}]),
+]
 
 
 class ConversionCounts(BaseModel):
@@ -29,9 +37,11 @@ class AgentStats(BaseModel):
     total_searches: int
     total_clicks: int
     conversions: ConversionCounts = Field(description="conversions currently in each status")
-    revenue: Decimal = Field(description="confirmed commission, net of refunds")
-    pending_revenue: Decimal = Field(description="commission of conversions still pending")
-    average_revenue_per_search: Decimal = Field(description="revenue / total_searches (0.00 without searches)")
+    revenue: MoneyByCurrency = Field(description="confirmed commission, net of refunds, by currency")
+    pending_revenue: MoneyByCurrency = Field(description="commission of conversions still pending, by currency")
+    average_revenue_per_search: MoneyByCurrency = Field(
+        description="revenue / total_searches, by currency (empty without searches or revenue)"
+    )
     conversion_rate: Decimal = Field(description="confirmed conversions / clicks, 4 places (0 without clicks)")
     last_activity: str | None
     as_of: str = Field(description="these figures are live: written with each request")
@@ -55,7 +65,7 @@ class DailyActivity(BaseModel):
     searches: int
     clicks: int
     conversions: int
-    revenue: Decimal
+    revenue: MoneyByCurrency
 
 
 class RankedCount(BaseModel):
@@ -64,6 +74,8 @@ class RankedCount(BaseModel):
 
 
 class RevenueTrend(BaseModel):
+    """One currency's revenue over the last 7 days against the 7 before."""
+
     last_7_days: Decimal
     previous_7_days: Decimal
     growth_rate: Decimal | None = Field(description="(last - previous) / previous; null when previous is 0")
@@ -75,7 +87,9 @@ class AgentAnalytics(BaseModel):
     timeline: list[DailyActivity] = Field(description="30 days, oldest first; days without activity are zeros")
     top_brands: list[RankedCount]
     top_merchants: list[RankedCount] = Field(description="by confirmed conversions")
-    revenue_trend: RevenueTrend
+    revenue_trend: dict[Currency, RevenueTrend] = Field(
+        description="by currency: each currency with revenue in the last 14 days"
+    )
     as_of: str
 
 
@@ -105,7 +119,7 @@ class LeaderboardRow(BaseModel):
     agent_name: str
     conversions: int
     # Two places as stored by the rollup: DynamoDB drops trailing zeros from numbers ("75.00" reads back 75).
-    revenue: Annotated[Decimal, AfterValidator(cents)]
+    revenue: MoneyByCurrency = Field(description="the period's confirmed commission by currency")
     searches: int
     reputation: Annotated[Decimal, AfterValidator(cents)] | None = Field(
         default=None, description="the agent's reputation score; null when unscored"
@@ -119,6 +133,7 @@ class LeaderboardRow(BaseModel):
 class Leaderboard(BaseModel):
     metric: LeaderboardMetric
     period: LeaderboardPeriod
+    currency: Currency = Field(description="metric=revenue ranks by revenue in this currency only")
     agents: list[LeaderboardRow]
     as_of: str | None = Field(description="when the rollup that built this last ran; null before the first run")
 
@@ -137,7 +152,7 @@ class TrendingProduct(BaseModel):
     clicks: int
     conversions: int
     conversion_rate: Decimal = Field(description="conversions / searches, 4 places (0 without searches)")
-    revenue: Decimal
+    revenue: MoneyByCurrency
 
 
 class TrendingKeyword(BaseModel):
@@ -149,13 +164,13 @@ class TrendingMerchant(BaseModel):
     merchant_id: str
     clicks: int
     conversions: int
-    revenue: Decimal
+    revenue: MoneyByCurrency
 
 
 class Trending(BaseModel):
     days: int
     products: list[TrendingProduct]
     keywords: list[TrendingKeyword]
-    merchants: list[TrendingMerchant] = Field(description="by conversions, then revenue, then clicks")
+    merchants: list[TrendingMerchant] = Field(description="by conversions, then clicks (revenue is per currency)")
     approximate: bool = Field(description="true when a day had more entries than its stored top list")
     as_of: str | None

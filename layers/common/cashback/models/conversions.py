@@ -39,17 +39,37 @@ class ConversionEvent(BaseModel):
     order_amount: Money
     currency: Currency
     commission_amount: Money
+    refunded_commission: Money | None = Field(
+        default=None,
+        description="status refunded only: the commission taken back so far (cumulative; a partial refund is "
+        "less than commission_amount). Absent: all of it.",
+    )
     occurred_at: AwareDatetime
 
     @model_validator(mode="after")
     def _commission_within_order(self) -> ConversionEvent:
         if self.commission_amount > self.order_amount:
             raise ValueError("commission_amount must not exceed order_amount")
+        if self.refunded_commission is not None:
+            if self.status is not ConversionStatus.REFUNDED:
+                raise ValueError("refunded_commission is only for status refunded")
+            if self.refunded_commission > self.commission_amount:
+                raise ValueError("refunded_commission must not exceed commission_amount")
         return self
+
+    @property
+    def taken_back(self) -> Decimal:
+        """The commission refunded: refunded_commission, or all of it for a refund without one."""
+        if self.status is not ConversionStatus.REFUNDED:
+            return cents(0)
+        return self.commission_amount if self.refunded_commission is None else self.refunded_commission
 
 
 class Conversion(BaseModel):
     conversion_id: str
+    network: str | None = Field(
+        default=None, description="the key id of the network that reported it; null before per-network keys"
+    )
     click_id: str
     agent_id: str
     product_id: str
@@ -60,6 +80,7 @@ class Conversion(BaseModel):
     order_amount: Decimal
     currency: str
     commission_amount: Decimal
+    refunded_commission: Decimal | None = Field(default=None, description="refunded only: the commission taken back")
     occurred_at: str
     first_seen_at: str
     updated_at: str

@@ -5,8 +5,16 @@ Item layout (pk / sk → attributes):
   clicks, first_clicked_at, last_clicked_at; expires_at (TTL) well after valid_until, so late
   conversions still find their click.
 - `AGENT#<agent_id>` / `TOTALS` → total_searches, total_clicks, last_activity.
+- `AGENT#<agent_id>` / `CONVTOTALS` → pending_count, confirmed_count, refunded_count, last_conversion_at,
+  and money per currency: `revenue:<ISO 4217>`, `pending_revenue:<ISO 4217>` (never summed across currencies).
 - `AGENT#<agent_id>#DAY` / `<YYYY-MM-DD>` → searches, clicks and `kw:<token>` / `brand:<brand>`
   counters for that day.
+- `AGENT#<agent_id>#CONVDAY` / `<YYYY-MM-DD>` → conversions, `revenue:<cur>`, `pending_revenue:<cur>`,
+  `merchant:<id>` (confirmed conversions by merchant) of that day.
+- `CONV#<network>#<conversion_id>` / `CONV` → the conversion and its version; ids are the network's
+  own, so each network has its namespace. Conversions reported with the shared secret of earlier
+  versions (no network) keep `CONV#<conversion_id>`.
+- `AGENT#<agent_id>#CONV` / `<first seen>#<network>#<conversion_id>` → the agent's listing entry.
 - `AGENT#<agent_id>#SEARCH` / `<ISO time>#<request id>` → keywords, filters, results_count.
 Counters are atomic ADDs; each item takes all its counters in one UpdateItem.
 """
@@ -20,6 +28,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cashback.money import by_currency
 from cashback.settings import get_settings
 from cashback.store import dynamo
 from cashback.store.dynamo import add_expression, dump, dynamodb, key, unavailable
@@ -99,9 +108,17 @@ class Totals:
     pending: int
     confirmed: int
     refunded: int
-    revenue: Decimal
-    pending_revenue: Decimal
+    revenue: dict[str, Decimal]  # by currency
+    pending_revenue: dict[str, Decimal]
     last_conversion_at: str | None
+
+
+def _money_counters(delta: Mapping[str, Any], currency: str) -> dict[str, Any]:
+    """A conversion's delta with its money counters named by currency (`revenue` → `revenue:EUR`)."""
+    return {f"{name}:{currency}" if name in MONEY_COUNTERS else name: value for name, value in delta.items()}
+
+
+MONEY_COUNTERS = ("revenue", "pending_revenue")
 
 
 # ---------------------------------------------------------------- searches and clicks
@@ -190,8 +207,8 @@ def totals(agent_id: str) -> Totals:
         pending=int(money.get("pending_count", 0)),
         confirmed=int(money.get("confirmed_count", 0)),
         refunded=int(money.get("refunded_count", 0)),
-        revenue=Decimal(money.get("revenue", 0)),
-        pending_revenue=Decimal(money.get("pending_revenue", 0)),
+        revenue=by_currency(money, "revenue"),
+        pending_revenue=by_currency(money, "pending_revenue"),
         last_conversion_at=money.get("last_conversion_at"),
     )
 
@@ -227,8 +244,13 @@ def _query_range(pk: str, first_sk: str, last_sk: str) -> list[dict[str, Any]]:
     return items
 
 
-def get_conversion(conversion_id: str) -> dict[str, Any] | None:
-    return dynamo.get_item(_table(), f"CONV#{conversion_id}", "CONV", consistent=True)
+def _conversion_ref(network: str | None, conversion_id: str) -> str:
+    return f"{network}#{conversion_id}" if network else conversion_id
+
+
+def get_conversion(network: str, conversion_id: str) -> dict[str, Any] | None:
+    """A network's conversion by its id ("" for those reported with the shared secret of earlier versions)."""
+    return dynamo.get_item(_table(), f"CONV#{_conversion_ref(network, conversion_id)}", "CONV", consistent=True)
 
 
 # ---------------------------------------------------------------- raw access (tests, seeding, benchmarks)
@@ -263,14 +285,16 @@ def apply_conversion(
         if seen_version
         else {"ConditionExpression": "attribute_not_exists(pk)"}
     )
-    listing_sk = f"{state['first_seen_at']}#{state['conversion_id']}"
+    ref = _conversion_ref(state.get("network"), state["conversion_id"])
+    listing_sk = f"{state['first_seen_at']}#{ref}"
+    delta = _money_counters(delta, state["currency"])
     actions: list[dict[str, Any]] = [
         {
             "Put": {
                 "TableName": table,
                 **condition,
                 "Item": {
-                    **key(f"CONV#{state['conversion_id']}", "CONV"),
+                    **key(f"CONV#{ref}", "CONV"),
                     **dump({**state, "version": seen_version + 1}),
                 },
             }
@@ -301,8 +325,7 @@ def apply_conversion(
         )
         day_counters = {
             "conversions": delta.get("confirmed_count", 0),
-            "revenue": delta.get("revenue", 0),
-            "pending_revenue": delta.get("pending_revenue", 0),
+            **{name: value for name, value in delta.items() if name.split(":")[0] in MONEY_COUNTERS},
             f"merchant:{state['merchant_id']}": delta.get("confirmed_count", 0),
         }
         day_add, day_names, day_values = add_expression(day_counters, "d")
