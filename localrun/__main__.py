@@ -16,7 +16,16 @@ from typing import Any
 from localrun import dynamodb_local
 from localrun.dynamodb import SNAPSHOT_SUFFIX
 from localrun.dynamodb_local import LocalRunError
-from localrun.stack import ENGINE_NAMES, ENGINES, READY_PREFIX, LocalStack, run_hook
+from localrun.stack import (
+    DEFAULT_WEBHOOK_KEY_ID,
+    DEFAULT_WEBHOOK_NETWORKS,
+    DEFAULT_WEBHOOK_SECRET,
+    ENGINE_NAMES,
+    ENGINES,
+    READY_PREFIX,
+    LocalStack,
+    run_hook,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,10 +114,22 @@ def _announce(stack: LocalStack, args: argparse.Namespace) -> None:
         f"Engine    {ENGINE_NAMES.get(stack.engine, stack.engine) if not args.dynamodb_endpoint else 'external'}\n"
         f"Data      {args.data_dir if not args.dynamodb_endpoint else 'in ' + args.dynamodb_endpoint}\n"
         f"Schedules {schedules if not args.no_schedules else 'off'}\n"
-        f"Webhooks  signed with WEBHOOK_SECRET={os.environ['WEBHOOK_SECRET']}\n"
+        f"Webhooks  {_webhook_keys()}\n"
         "Ctrl-C stops (data is kept; `make wipe` deletes it).\n",
         flush=True,
     )
+
+
+def _webhook_keys() -> str:
+    """The webhook key ids in use; the secret only when it is the documented local default."""
+    if os.environ.get("WEBHOOK_NETWORKS") == DEFAULT_WEBHOOK_NETWORKS:
+        return f"signed with key id {DEFAULT_WEBHOOK_KEY_ID}, secret {DEFAULT_WEBHOOK_SECRET} (WEBHOOK_NETWORKS)"
+    try:
+        key_ids = sorted(json.loads(os.environ.get("WEBHOOK_NETWORKS") or "{}"))
+    except ValueError:
+        key_ids = ["(WEBHOOK_NETWORKS is not JSON)"]
+    legacy = ", and without a key id (WEBHOOK_SECRET)" if os.environ.get("WEBHOOK_SECRET") else ""
+    return f"signed with key ids {', '.join(key_ids) or '(none)'} (WEBHOOK_NETWORKS){legacy}"
 
 
 def _invoke(args: argparse.Namespace) -> int:

@@ -32,8 +32,11 @@ from localrun.template import LOCAL_ACCOUNT, LOCAL_REGION, Schedule, Template
 
 log = logging.getLogger("localrun")
 
-# The documented local default for POST /conversions signatures (README); override with WEBHOOK_SECRET.
+# The documented local default for POST /conversions signatures (README): one network, key id
+# `local`, that may report for every merchant; override with WEBHOOK_NETWORKS (same JSON shape).
+DEFAULT_WEBHOOK_KEY_ID = "local"
 DEFAULT_WEBHOOK_SECRET = "whsec_local_development_only"
+DEFAULT_WEBHOOK_NETWORKS = json.dumps({DEFAULT_WEBHOOK_KEY_ID: {"current": DEFAULT_WEBHOOK_SECRET, "merchants": "*"}})
 READY_PREFIX = "LOCALRUN READY "
 # The embedded database: DynamoDB Local (AWS's engine, needs Java) or moto's server (the fallback);
 # "auto" takes DynamoDB Local when it can run here.
@@ -131,7 +134,7 @@ class LocalStack:
             "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
             "AWS_ENDPOINT_URL_API_GATEWAY": f"http://127.0.0.1:{management.server_port}",
         }
-        defaults = {"AWS_DEFAULT_REGION": LOCAL_REGION, "WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET}
+        defaults = {"AWS_DEFAULT_REGION": LOCAL_REGION, "WEBHOOK_NETWORKS": DEFAULT_WEBHOOK_NETWORKS}
         environment = {**defaults, **os.environ, **forced}
         for name, value in {**shared_environment(self.template), **defaults}.items():
             os.environ.setdefault(name, value)

@@ -22,7 +22,7 @@ import pytest
 
 from cashback.api.webhooks import sign
 from cashback_client import AsyncCashbackClient, CashbackClient
-from localrun.stack import DEFAULT_WEBHOOK_SECRET, LocalApi
+from localrun.stack import DEFAULT_WEBHOOK_KEY_ID, DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.conftest import ROOT
 from tests.helpers import make_admin_key
 from tests.integration.conftest import bearer, register
@@ -74,7 +74,7 @@ def shopper(local_api: LocalApi, catalog: None) -> Shopper:
             "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         raw = json.dumps(body).encode()
-        headers = {"X-Cashback-Signature": sign(DEFAULT_WEBHOOK_SECRET, int(time.time()), raw)}
+        headers = {"X-Cashback-Signature": sign(DEFAULT_WEBHOOK_SECRET, int(time.time()), raw, DEFAULT_WEBHOOK_KEY_ID)}
         delivered = http.post("/conversions", content=raw, headers={**headers, "Content-Type": "application/json"})
         assert delivered.status_code == 200, delivered.text
     run_rollup(local_api)

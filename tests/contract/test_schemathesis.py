@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 
 from cashback.api.webhooks import sign
 from cashback.auth import AGENT_ID_PATTERN
-from localrun.stack import DEFAULT_WEBHOOK_SECRET, LocalApi
+from localrun.stack import DEFAULT_WEBHOOK_KEY_ID, DEFAULT_WEBHOOK_SECRET, LocalApi
 from scripts import openapi
 from tests.conftest import ROOT
 from tests.helpers import make_admin_key
@@ -73,5 +73,5 @@ def test_the_api_answers_as_documented(case: schemathesis.Case, api: dict[str, A
     headers = credentials(case, api)
     if case.operation.path == "/conversions" and isinstance(case.body, dict):
         raw = json.dumps(case.body).encode()
-        headers["X-Cashback-Signature"] = sign(DEFAULT_WEBHOOK_SECRET, int(time.time()), raw)
+        headers["X-Cashback-Signature"] = sign(DEFAULT_WEBHOOK_SECRET, int(time.time()), raw, DEFAULT_WEBHOOK_KEY_ID)
     case.call_and_validate(base_url=api["base_url"], headers=headers, excluded_checks=NOT_APPLICABLE)

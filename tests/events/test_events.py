@@ -23,8 +23,9 @@ EVENTS = ROOT / "events"
 # The example agent the event files act as; seeded before each invocation.
 EXAMPLE_AGENT_ID = "agt_EXAMPLEexampleEXAMPLE0"
 EXAMPLE_TOKEN = "cbk_agent_EXAMPLE_token_for_events_only_0123456789abcdef"
-# The secret events/conversions/signed.json is signed with (WEBHOOK_SECRET when invoked locally).
+# The network key events/conversions/signed.json is signed with (k=example; WEBHOOK_NETWORKS locally).
 EXAMPLE_WEBHOOK_SECRET = "whsec_EXAMPLE_secret_for_events_only"
+EXAMPLE_WEBHOOK_NETWORKS = json.dumps({"example": {"current": EXAMPLE_WEBHOOK_SECRET, "merchants": "*"}})
 
 EXPECTED = {
     "authorizer/valid-token.json": "Allow",
@@ -128,7 +129,8 @@ def _webhook_clock(monkeypatch: pytest.MonkeyPatch, function: ModuleType, now: i
 
     Only the handler's clock is set: the signature check still compares timestamps with it, so a
     stale or tampered event is still refused (see the test below)."""
-    monkeypatch.setenv("WEBHOOK_SECRET", EXAMPLE_WEBHOOK_SECRET)
+    monkeypatch.setenv("WEBHOOK_NETWORKS", EXAMPLE_WEBHOOK_NETWORKS)
+    monkeypatch.delenv("WEBHOOK_SECRET", raising=False)
     monkeypatch.delenv("WEBHOOK_SECRET_PREVIOUS", raising=False)
     monkeypatch.setattr(function, "time", SimpleNamespace(time=lambda: float(now)))
 

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from cashback.api.webhooks import sign
-from localrun.stack import DEFAULT_WEBHOOK_SECRET, LocalApi
+from localrun.stack import DEFAULT_WEBHOOK_KEY_ID, DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.conftest import ROOT
 from tests.helpers import make_admin_key, run_rollup
 from tests.integration.conftest import bearer, register
@@ -56,18 +56,20 @@ COLORS = {
 HOSTILE_NAME = '<img src=x onerror="document.title=1">'
 
 
-def deliver(client: httpx.Client, click_id: str, conversion_id: str, status: str, commission: str) -> None:
+def deliver(
+    client: httpx.Client, click_id: str, conversion_id: str, status: str, commission: str, currency: str = "USD"
+) -> None:
     body = {
         "conversion_id": conversion_id,
         "click_id": click_id,
         "status": status,
         "order_amount": "100.00",
-        "currency": "USD",
+        "currency": currency,
         "commission_amount": commission,
         "occurred_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     raw = json.dumps(body).encode()
-    signature = sign(DEFAULT_WEBHOOK_SECRET, int(time.time()), raw)
+    signature = sign(DEFAULT_WEBHOOK_SECRET, int(time.time()), raw, DEFAULT_WEBHOOK_KEY_ID)
     response = client.post(
         "/conversions", content=raw, headers={"X-Cashback-Signature": signature, "Content-Type": "application/json"}
     )
@@ -89,6 +91,14 @@ def shop(client: httpx.Client, agent: dict[str, Any], keywords: list[str], click
     return clicked
 
 
+def euro_click(client: httpx.Client, agent: dict[str, Any]) -> str:
+    """Follows the agent's link to the EUR offer of the Sony WH-1000XM5 (m_euro); its click id."""
+    found = client.post("/search", json={"keywords": "sony wh-1000xm5"}, headers=bearer(agent["token"]))
+    link = next(r["affiliate_link"] for r in found.json()["results"] if r["currency"] == "EUR")
+    assert client.get(httpx.URL(link).path).status_code == 302
+    return str(link.rsplit("/", 1)[1])
+
+
 @pytest.fixture(scope="module")
 def network(local_api: LocalApi) -> dict[str, dict[str, Any]]:
     """Three agents with searches, clicks and confirmed conversions today, rolled up."""
@@ -107,6 +117,8 @@ def network(local_api: LocalApi) -> dict[str, dict[str, Any]]:
         (click,) = shop(client, hostile, ["sony headphones", "pegasus"], clicks=1)
         deliver(client, click, "dash-3", "confirmed", "3.10")
         shop(client, gamma, ["brooks ghost"], clicks=0)
+        euro = euro_click(client, gamma)
+        deliver(client, euro, "dash-4", "confirmed", "9.99", currency="EUR")  # never added to the USD figures
 
     report = run_rollup(local_api)
     assert report["rebuilt"] is True, report
@@ -220,19 +232,32 @@ def dashboard(browser: Any, local_api: LocalApi, network: dict[str, dict[str, An
 def test_the_leaderboard_chart_shows_the_apis_board_for_the_chosen_metric_and_period(
     dashboard: Any, client: httpx.Client, network: dict[str, dict[str, Any]]
 ) -> None:
-    for metric, period in (("conversions", "7d"), ("searches", "30d"), ("revenue", "all")):
+    def value(row: dict[str, Any], metric: str, currency: str) -> float:
+        return float(row["revenue"].get(currency, 0)) if metric == "revenue" else float(row[metric])
+
+    agents = [network[name]["agent_id"] for name in ("alpha", "hostile", "gamma")]
+    for metric, period, currency, expected in (
+        ("conversions", "7d", "USD", [2, 1, 1]),
+        ("searches", "30d", "USD", [4, 2, 2]),
+        ("revenue", "all", "USD", [16.55, 3.10, None]),
+        ("revenue", "7d", "EUR", [None, None, 9.99]),  # ranked within one currency, never summed
+    ):
         select(dashboard, "leaderboard-metric", metric)
         select(dashboard, "leaderboard-period", period)
+        if metric == "revenue":
+            select(dashboard, "leaderboard-currency", currency)
         wait_for(dashboard, "leaderboard")
-        board = api(client, "/analytics/leaderboard", metric=metric, period=period)
+        board = api(client, "/analytics/leaderboard", metric=metric, period=period, currency=currency)
         drawn = chart(dashboard, "leaderboard-chart")
 
+        series = f"revenue ({currency})" if metric == "revenue" else metric
         assert drawn["labels"] == [label(row["agent_name"] or row["agent_id"], 24) for row in board["agents"]]
-        assert drawn["series"] == {metric: [float(row[metric]) for row in board["agents"]]}
-        mine = {row["agent_id"]: float(row[metric]) for row in board["agents"]}
-        expected = {"conversions": (2, 1), "searches": (4, 2), "revenue": (16.55, 3.10)}[metric]
-        assert (mine[network["alpha"]["agent_id"]], mine[network["hostile"]["agent_id"]]) == expected
+        assert drawn["series"] == {series: [value(row, metric, currency) for row in board["agents"]]}
+        mine = {row["agent_id"]: value(row, metric, currency) for row in board["agents"]}
+        assert [mine.get(agent) for agent in agents] == expected
         assert painted(drawn, metric)
+    table = dashboard.execute_script("return document.getElementById('leaderboard-table').textContent")
+    assert "9.99 EUR" in table and "$" not in table
 
 
 def test_trending_products_and_merchants_charts_show_the_apis_numbers(dashboard: Any, client: httpx.Client) -> None:
@@ -249,9 +274,13 @@ def test_trending_products_and_merchants_charts_show_the_apis_numbers(dashboard:
     assert merchants["series"] == {
         "clicks": [float(m["clicks"]) for m in trending["merchants"]],
         "conversions": [float(m["conversions"]) for m in trending["merchants"]],
-        "revenue (USD)": [float(m["revenue"]) for m in trending["merchants"]],
+        **{
+            f"revenue ({code})": [float(m["revenue"].get(code, 0)) for m in trending["merchants"]]
+            for code in ("EUR", "USD")
+        },
     }
     assert sum(merchants["series"]["revenue (USD)"]) >= 19.65  # 4.55 + 12.00 + 3.10 today
+    assert sum(merchants["series"]["revenue (EUR)"]) == 9.99
     assert all(painted(products, name) for name in ("searches", "clicks", "conversions"))
     assert painted(merchants, "clicks") and painted(merchants, "conversions")
     keywords = dashboard.execute_script("return document.getElementById('keywords').textContent")
@@ -276,7 +305,7 @@ def test_an_agents_timeline_shows_its_30_days_from_the_api(
         "searches": [float(day["searches"]) for day in timeline],
         "clicks": [float(day["clicks"]) for day in timeline],
         "conversions": [float(day["conversions"]) for day in timeline],
-        "revenue (USD)": [float(day["revenue"]) for day in timeline],
+        "revenue (USD)": [float(day["revenue"].get("USD", 0)) for day in timeline],
     }
     today = [drawn["series"][name][-1] for name in ("searches", "clicks", "conversions", "revenue (USD)")]
     assert today == [4, 3, 2, 16.55]

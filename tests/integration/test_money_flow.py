@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from cashback.api.webhooks import sign
-from localrun.stack import DEFAULT_WEBHOOK_SECRET, LocalApi
+from localrun.stack import DEFAULT_WEBHOOK_KEY_ID, DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.helpers import make_admin_key
 from tests.integration.conftest import bearer, register
 from tests.small_catalog import MERCHANTS, PRODUCTS
@@ -39,7 +39,7 @@ def shopper(local_api: LocalApi) -> dict[str, Any]:
 
 def deliver(client: httpx.Client, body: dict[str, Any]) -> httpx.Response:
     raw = json.dumps(body).encode()
-    signature = sign(DEFAULT_WEBHOOK_SECRET, int(time.time()), raw)
+    signature = sign(DEFAULT_WEBHOOK_SECRET, int(time.time()), raw, DEFAULT_WEBHOOK_KEY_ID)
     return client.post(
         "/conversions", content=raw, headers={"X-Cashback-Signature": signature, "Content-Type": "application/json"}
     )

@@ -98,8 +98,27 @@
     return Number.isFinite(parsed) ? parsed : 0;
   }
 
-  function money(value) {
-    return "$" + number(value).toFixed(2);
+  // Money is an object by ISO 4217 code ({"EUR": "3.00", "USD": "12.50"}): shown with its code,
+  // never added across currencies.
+  function money(value, currency) {
+    return number(value).toFixed(2) + " " + currency;
+  }
+
+  function amounts(byCurrency) {
+    const codes = Object.keys(byCurrency || {}).sort();
+    return codes.length ? codes.map((code) => money(byCurrency[code], code)).join(", ") : "–";
+  }
+
+  function currenciesOf(list, field) {
+    const codes = new Set();
+    for (const item of list) {
+      Object.keys(item[field] || {}).forEach((code) => codes.add(code));
+    }
+    return Array.from(codes).sort();
+  }
+
+  function revenueIn(item, currency) {
+    return number((item.revenue || {})[currency]);
   }
 
   function percent(rate) {
@@ -154,10 +173,12 @@
     const mine = ++sequence.leaderboard;
     const metric = byId("leaderboard-metric").value;
     const period = byId("leaderboard-period").value;
+    const currency = byId("leaderboard-currency").value;
+    byId("leaderboard-currency").disabled = metric !== "revenue";
     setState("leaderboard", "loading");
     let board;
     try {
-      board = await getJson("analytics/leaderboard", { metric, period });
+      board = await getJson("analytics/leaderboard", metric === "revenue" ? { metric, period, currency } : { metric, period });
     } catch (problem) {
       if (mine === sequence.leaderboard) {
         showError("leaderboard-error", problem);
@@ -175,11 +196,18 @@
       type: "bar",
       data: {
         labels: rows.map((row) => shorten(row.agent_name || row.agent_id, 24)),
-        datasets: [bars(metric, rows.map((row) => number(row[metric])), COLORS[metric])],
+        datasets: [
+          metric === "revenue"
+            ? bars("revenue (" + currency + ")", rows.map((row) => revenueIn(row, currency)), COLORS.revenue)
+            : bars(metric, rows.map((row) => number(row[metric])), COLORS[metric]),
+        ],
       },
       options: {
-        plugins: { legend: { display: false }, title: { display: true, text: "Top agents by " + metric } },
-        scales: { y: { beginAtZero: true, title: { display: true, text: metric === "revenue" ? "USD" : metric } } },
+        plugins: {
+          legend: { display: false },
+          title: { display: true, text: "Top agents by " + (metric === "revenue" ? "revenue in " + currency : metric) },
+        },
+        scales: { y: { beginAtZero: true, title: { display: true, text: metric === "revenue" ? currency : metric } } },
       },
     });
     const body = byId("leaderboard-table").tBodies[0];
@@ -189,7 +217,7 @@
       cell(tr, String(row.rank));
       cell(tr, row.agent_name || row.agent_id).title = String(row.agent_id);
       cell(tr, String(row.conversions));
-      cell(tr, money(row.revenue));
+      cell(tr, amounts(row.revenue));
       cell(tr, String(row.searches));
       cell(tr, percent(row.growth_rate));
       const pick = document.createElement("button");
@@ -254,7 +282,9 @@
         datasets: [
           bars("clicks", merchants.map((m) => number(m.clicks)), COLORS.clicks, "y"),
           bars("conversions", merchants.map((m) => number(m.conversions)), COLORS.conversions, "y"),
-          bars("revenue (USD)", merchants.map((m) => number(m.revenue)), COLORS.revenue, "revenue"),
+          ...currenciesOf(merchants, "revenue").map((code) =>
+            bars("revenue (" + code + ")", merchants.map((m) => revenueIn(m, code)), COLORS.revenue, "revenue"),
+          ),
         ],
       },
       options: {
@@ -264,7 +294,7 @@
             position: "right",
             beginAtZero: true,
             grid: { drawOnChartArea: false },
-            title: { display: true, text: "USD" },
+            title: { display: true, text: "revenue, each in its currency" },
           },
         },
       },
@@ -283,12 +313,18 @@
   function summarize(analytics) {
     const list = byId("agent-summary");
     list.replaceChildren();
-    const trend = analytics.revenue_trend || {};
+    const trends = analytics.revenue_trend || {};
+    const codes = Object.keys(trends).sort();
     const entries = [
       [
         "Revenue, last 7 days",
-        money(trend.last_7_days) + " (the 7 before: " + money(trend.previous_7_days) + ", growth " +
-          percent(trend.growth_rate) + ")",
+        codes
+          .map(
+            (code) =>
+              money(trends[code].last_7_days, code) + " (the 7 before: " + money(trends[code].previous_7_days, code) +
+              ", growth " + percent(trends[code].growth_rate) + ")",
+          )
+          .join("; ") || "–",
       ],
       ["Top merchants", (analytics.top_merchants || []).map((m) => m.name + " (" + m.count + ")").join(", ") || "–"],
       ["Top brands", (analytics.top_brands || []).map((b) => b.name + " (" + b.count + ")").join(", ") || "–"],
@@ -327,20 +363,24 @@
     }
     showError("agent-error", null);
     const days = Array.isArray(analytics.timeline) ? analytics.timeline : [];
-    const line = (name, axis) => ({
-      label: name === "revenue" ? "revenue (USD)" : name,
-      data: days.map((day) => number(day[name])),
-      borderColor: COLORS[name],
-      backgroundColor: COLORS[name],
+    const line = (label, color, values, axis) => ({
+      label,
+      data: values,
+      borderColor: color,
+      backgroundColor: color,
       yAxisID: axis,
       tension: 0.2,
       pointRadius: 2,
     });
+    const count = (name) => line(name, COLORS[name], days.map((day) => number(day[name])), "y");
+    const revenue = currenciesOf(days, "revenue").map((code) =>
+      line("revenue (" + code + ")", COLORS.revenue, days.map((day) => revenueIn(day, code)), "revenue"),
+    );
     draw("timeline-chart", {
       type: "line",
       data: {
         labels: days.map((day) => String(day.date)),
-        datasets: [line("searches", "y"), line("clicks", "y"), line("conversions", "y"), line("revenue", "revenue")],
+        datasets: [count("searches"), count("clicks"), count("conversions"), ...revenue],
       },
       options: {
         interaction: { mode: "index", intersect: false },
@@ -351,7 +391,7 @@
             position: "right",
             beginAtZero: true,
             grid: { drawOnChartArea: false },
-            title: { display: true, text: "USD" },
+            title: { display: true, text: "revenue, each in its currency" },
           },
         },
       },
@@ -369,6 +409,7 @@
 
   byId("leaderboard-metric").addEventListener("change", loadLeaderboard);
   byId("leaderboard-period").addEventListener("change", loadLeaderboard);
+  byId("leaderboard-currency").addEventListener("change", loadLeaderboard);
   byId("trending-days").addEventListener("change", loadTrending);
   byId("refresh").addEventListener("click", refreshAll);
   byId("agent-form").addEventListener("submit", (event) => {

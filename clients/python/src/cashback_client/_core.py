@@ -211,9 +211,12 @@ class Core:
         return Call("GET", f"/agents/{self.agent(agent_id)}/conversions", models.ConversionPage, params=params)
 
     def leaderboard(
-        self, metric: models.LeaderboardMetric | str | None, period: models.LeaderboardPeriod | str | None
+        self,
+        metric: models.LeaderboardMetric | str | None,
+        period: models.LeaderboardPeriod | str | None,
+        currency: str | None = None,
     ) -> Call[models.Leaderboard]:
-        params = _present({"metric": metric, "period": period})
+        params = _present({"metric": metric, "period": period, "currency": currency})
         return Call("GET", "/analytics/leaderboard", models.Leaderboard, params=params, authenticated=False)
 
     def trending(self, days: int | None) -> Call[models.Trending]:

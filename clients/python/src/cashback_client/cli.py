@@ -27,7 +27,7 @@ from cashback_client import models
 from cashback_client._core import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Retry, RetryPolicy
 from cashback_client.client import CashbackClient
 from cashback_client.errors import CashbackError, RateLimitedError
-from cashback_client.tables import clip, fraction, money, optional, pairs, percent, table
+from cashback_client.tables import amounts, clip, fraction, money, optional, pairs, percent, table
 
 NEEDS_TOKEN = {"agent", "rotate-token", "search", "batch-search", "compare", "stats", "analytics", "conversions"}
 NEEDS_AGENT = {"agent", "rotate-token", "stats", "analytics", "conversions"}
@@ -127,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     leaderboard = command("leaderboard", "top agents")
     leaderboard.add_argument("--metric", choices=[m.value for m in models.LeaderboardMetric])
     leaderboard.add_argument("--period", choices=[p.value for p in models.LeaderboardPeriod])
+    leaderboard.add_argument("--currency", help="ISO 4217 code --metric revenue ranks by (default USD)")
 
     trending = command("trending", "most searched products, keywords and merchants")
     trending.add_argument("--days", type=int, help="1..30 (default 7)")
@@ -213,7 +214,7 @@ COMMANDS: dict[str, Callable[[CashbackClient, argparse.Namespace], BaseModel]] =
     "stats": lambda api, args: api.stats(args.agent),
     "analytics": lambda api, args: api.analytics(args.agent),
     "conversions": lambda api, args: api.conversions(args.agent, limit=args.limit, cursor=args.cursor),
-    "leaderboard": lambda api, args: api.leaderboard(metric=args.metric, period=args.period),
+    "leaderboard": lambda api, args: api.leaderboard(metric=args.metric, period=args.period, currency=args.currency),
     "trending": lambda api, args: api.trending(days=args.days),
 }
 
@@ -348,9 +349,9 @@ def _stats(result: models.AgentStats, args: argparse.Namespace) -> str:
             ("searches", result.total_searches),
             ("clicks", result.total_clicks),
             ("conversions", f"{counts.confirmed} confirmed, {counts.pending} pending, {counts.refunded} refunded"),
-            ("revenue", money(result.revenue)),
-            ("pending revenue", money(result.pending_revenue)),
-            ("revenue per search", money(result.average_revenue_per_search)),
+            ("revenue", amounts(result.revenue)),
+            ("pending revenue", amounts(result.pending_revenue)),
+            ("revenue per search", amounts(result.average_revenue_per_search)),
             ("conversion rate", fraction(result.conversion_rate)),
             ("last activity", result.last_activity),
             ("as of", result.as_of),
@@ -359,17 +360,20 @@ def _stats(result: models.AgentStats, args: argparse.Namespace) -> str:
 
 
 def _analytics(result: models.AgentAnalytics, args: argparse.Namespace) -> str:
-    trend = result.revenue_trend
     active = [day for day in result.timeline if day.searches or day.clicks or day.conversions or day.revenue]
+    trends = [
+        f"revenue {code}: last 7 days {money(t.last_7_days)}, previous 7 days {money(t.previous_7_days)}, "
+        f"growth {fraction(t.growth_rate, signed=True)}"
+        for code, t in sorted(result.revenue_trend.items())
+    ]
     sections = [
         f"Agent {result.agent_id} (as of {result.as_of})",
-        f"revenue: last 7 days {money(trend.last_7_days)}, previous 7 days {money(trend.previous_7_days)}, "
-        f"growth {fraction(trend.growth_rate, signed=True)}",
+        "\n".join(trends) or "revenue: none in the last 14 days",
         "",
         "Days with activity (last 30 days)",
         table(
             ["Date", "Searches", "Clicks", "Conversions", "Revenue"],
-            [[d.date, str(d.searches), str(d.clicks), str(d.conversions), money(d.revenue)] for d in active],
+            [[d.date, str(d.searches), str(d.clicks), str(d.conversions), amounts(d.revenue)] for d in active],
             right={1, 2, 3, 4},
         )
         if active
@@ -426,7 +430,9 @@ def _conversions(result: models.ConversionPage, args: argparse.Namespace) -> str
 
 
 def _leaderboard(result: models.Leaderboard, args: argparse.Namespace) -> str:
-    heading = f"Leaderboard by {result.metric.value}, period {result.period.value}"
+    revenue = result.metric is models.LeaderboardMetric.REVENUE
+    ranked_by = f"revenue in {result.currency}" if revenue else result.metric.value
+    heading = f"Leaderboard by {ranked_by}, period {result.period.value}"
     if result.as_of is None:
         return f"{heading}: not computed yet (the rollup runs every 5 minutes)"
     if not result.agents:
@@ -437,7 +443,7 @@ def _leaderboard(result: models.Leaderboard, args: argparse.Namespace) -> str:
             clip(a.agent_name, 32),
             a.agent_id,
             str(a.conversions),
-            money(a.revenue),
+            amounts(a.revenue),
             str(a.searches),
             fraction(a.growth_rate, signed=True),
         ]
@@ -460,7 +466,7 @@ def _trending(result: models.Trending, args: argparse.Namespace) -> str:
                 str(p.clicks),
                 str(p.conversions),
                 fraction(p.conversion_rate),
-                money(p.revenue),
+                amounts(p.revenue),
             ]
             for p in result.products
         ],
@@ -469,7 +475,7 @@ def _trending(result: models.Trending, args: argparse.Namespace) -> str:
     keywords = table(["Keyword", "Searches"], [[k.keyword, str(k.searches)] for k in result.keywords], right={1})
     merchants = table(
         ["Merchant", "Clicks", "Conversions", "Revenue"],
-        [[m.merchant_id, str(m.clicks), str(m.conversions), money(m.revenue)] for m in result.merchants],
+        [[m.merchant_id, str(m.clicks), str(m.conversions), amounts(m.revenue)] for m in result.merchants],
         right={1, 2, 3},
     )
     approximate = " (approximate: a day had more entries than its stored top list)" if result.approximate else ""

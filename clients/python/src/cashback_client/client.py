@@ -157,8 +157,9 @@ class CashbackClient(_Base):
         *,
         metric: models.LeaderboardMetric | str | None = None,
         period: models.LeaderboardPeriod | str | None = None,
+        currency: str | None = None,
     ) -> models.Leaderboard:
-        return self._run(self._core.leaderboard(metric, period))
+        return self._run(self._core.leaderboard(metric, period, currency))
 
     def trending(self, *, days: int | None = None) -> models.Trending:
         return self._run(self._core.trending(days))
@@ -304,8 +305,9 @@ class AsyncCashbackClient(_Base):
         *,
         metric: models.LeaderboardMetric | str | None = None,
         period: models.LeaderboardPeriod | str | None = None,
+        currency: str | None = None,
     ) -> models.Leaderboard:
-        return await self._run(self._core.leaderboard(metric, period))
+        return await self._run(self._core.leaderboard(metric, period, currency))
 
     async def trending(self, *, days: int | None = None) -> models.Trending:
         return await self._run(self._core.trending(days))

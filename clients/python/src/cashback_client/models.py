@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from typing_extensions import TypeAliasType
 
 
@@ -16,7 +16,10 @@ class DailyActivity(BaseModel):
     searches: Annotated[int, Field(title="Searches")]
     clicks: Annotated[int, Field(title="Clicks")]
     conversions: Annotated[int, Field(title="Conversions")]
-    revenue: Annotated[Decimal, Field(title="Revenue")]
+    revenue: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")], Decimal],
+        Field(examples=[{"EUR": "3.00", "USD": "12.50"}], title="Revenue"),
+    ]
 
 
 class ErrorDetail(BaseModel):
@@ -32,6 +35,10 @@ class RankedCount(BaseModel):
 
 
 class RevenueTrend(BaseModel):
+    """
+    One currency's revenue over the last 7 days against the 7 before.
+    """
+
     last_7_days: Annotated[Decimal, Field(title="Last 7 Days")]
     previous_7_days: Annotated[Decimal, Field(title="Previous 7 Days")]
     growth_rate: Annotated[Decimal | None, Field(title="Growth Rate")]
@@ -296,6 +303,18 @@ CommissionAmount = TypeAliasType(
 )
 
 
+RefundedCommission = TypeAliasType(
+    "RefundedCommission",
+    Annotated[
+        float,
+        Field(examples=["12.50"], ge=0.0, le=10000000.0, title="Refunded Commission"),
+    ],
+)
+"""
+status refunded only: the commission taken back so far (cumulative; a partial refund is less than commission_amount). Absent: all of it.
+"""
+
+
 class ConversionStatus(StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
@@ -470,7 +489,13 @@ class LeaderboardRow(BaseModel):
     agent_id: Annotated[str, Field(title="Agent Id")]
     agent_name: Annotated[str, Field(title="Agent Name")]
     conversions: Annotated[int, Field(title="Conversions")]
-    revenue: Annotated[Decimal, Field(title="Revenue")]
+    revenue: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")], Decimal],
+        Field(examples=[{"EUR": "3.00", "USD": "12.50"}], title="Revenue"),
+    ]
+    """
+    the period's confirmed commission by currency
+    """
     searches: Annotated[int, Field(title="Searches")]
     reputation: Annotated[Decimal | None, Field(title="Reputation")] = None
     """
@@ -614,7 +639,10 @@ class TrendingMerchant(BaseModel):
     merchant_id: Annotated[str, Field(title="Merchant Id")]
     clicks: Annotated[int, Field(title="Clicks")]
     conversions: Annotated[int, Field(title="Conversions")]
-    revenue: Annotated[Decimal, Field(title="Revenue")]
+    revenue: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")], Decimal],
+        Field(examples=[{"EUR": "3.00", "USD": "12.50"}], title="Revenue"),
+    ]
 
 
 class TrendingProduct(BaseModel):
@@ -626,7 +654,10 @@ class TrendingProduct(BaseModel):
     """
     conversions / searches, 4 places (0 without searches)
     """
-    revenue: Annotated[Decimal, Field(title="Revenue")]
+    revenue: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")], Decimal],
+        Field(examples=[{"EUR": "3.00", "USD": "12.50"}], title="Revenue"),
+    ]
 
 
 Description3 = TypeAliasType(
@@ -670,7 +701,13 @@ class AgentAnalytics(BaseModel):
     """
     by confirmed conversions
     """
-    revenue_trend: RevenueTrend
+    revenue_trend: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")], RevenueTrend],
+        Field(title="Revenue Trend"),
+    ]
+    """
+    by currency: each currency with revenue in the last 14 days
+    """
     as_of: Annotated[str, Field(title="As Of")]
 
 
@@ -686,17 +723,29 @@ class AgentStats(BaseModel):
     """
     conversions currently in each status
     """
-    revenue: Annotated[Decimal, Field(title="Revenue")]
+    revenue: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")], Decimal],
+        Field(examples=[{"EUR": "3.00", "USD": "12.50"}], title="Revenue"),
+    ]
     """
-    confirmed commission, net of refunds
+    confirmed commission, net of refunds, by currency
     """
-    pending_revenue: Annotated[Decimal, Field(title="Pending Revenue")]
+    pending_revenue: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")], Decimal],
+        Field(examples=[{"EUR": "3.00", "USD": "12.50"}], title="Pending Revenue"),
+    ]
     """
-    commission of conversions still pending
+    commission of conversions still pending, by currency
     """
-    average_revenue_per_search: Annotated[Decimal, Field(title="Average Revenue Per Search")]
+    average_revenue_per_search: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")], Decimal],
+        Field(
+            examples=[{"EUR": "3.00", "USD": "12.50"}],
+            title="Average Revenue Per Search",
+        ),
+    ]
     """
-    revenue / total_searches (0.00 without searches)
+    revenue / total_searches, by currency (empty without searches or revenue)
     """
     conversion_rate: Annotated[Decimal, Field(title="Conversion Rate")]
     """
@@ -749,6 +798,10 @@ class CompareSummary(BaseModel):
 
 class Conversion(BaseModel):
     conversion_id: Annotated[str, Field(title="Conversion Id")]
+    network: Annotated[str | None, Field(title="Network")] = None
+    """
+    the key id of the network that reported it; null before per-network keys
+    """
     click_id: Annotated[str, Field(title="Click Id")]
     agent_id: Annotated[str, Field(title="Agent Id")]
     product_id: Annotated[str, Field(title="Product Id")]
@@ -758,6 +811,10 @@ class Conversion(BaseModel):
     order_amount: Annotated[Decimal, Field(title="Order Amount")]
     currency: Annotated[str, Field(title="Currency")]
     commission_amount: Annotated[Decimal, Field(title="Commission Amount")]
+    refunded_commission: Annotated[Decimal | None, Field(title="Refunded Commission")] = None
+    """
+    refunded only: the commission taken back
+    """
     occurred_at: Annotated[str, Field(title="Occurred At")]
     first_seen_at: Annotated[str, Field(title="First Seen At")]
     updated_at: Annotated[str, Field(title="Updated At")]
@@ -780,6 +837,10 @@ class ConversionEvent(BaseModel):
     order_amount: Annotated[OrderAmount | Decimal, Field(examples=["12.50"], title="Order Amount")]
     currency: Annotated[str, Field(examples=["USD"], pattern="^[A-Z]{3}$", title="Currency")]
     commission_amount: Annotated[CommissionAmount | Decimal, Field(examples=["12.50"], title="Commission Amount")]
+    refunded_commission: Annotated[RefundedCommission | Decimal | None, Field(title="Refunded Commission")] = None
+    """
+    status refunded only: the commission taken back so far (cumulative; a partial refund is less than commission_amount). Absent: all of it.
+    """
     occurred_at: Annotated[AwareDatetime, Field(title="Occurred At")]
 
 
@@ -864,6 +925,10 @@ class AgentProfile(BaseModel):
 class Leaderboard(BaseModel):
     metric: LeaderboardMetric
     period: LeaderboardPeriod
+    currency: Annotated[str, Field(examples=["USD"], pattern="^[A-Z]{3}$", title="Currency")]
+    """
+    metric=revenue ranks by revenue in this currency only
+    """
     agents: Annotated[list[LeaderboardRow], Field(title="Agents")]
     as_of: Annotated[str | None, Field(title="As Of")]
     """
@@ -919,7 +984,7 @@ class Trending(BaseModel):
     keywords: Annotated[list[TrendingKeyword], Field(title="Keywords")]
     merchants: Annotated[list[TrendingMerchant], Field(title="Merchants")]
     """
-    by conversions, then revenue, then clicks
+    by conversions, then clicks (revenue is per currency)
     """
     approximate: Annotated[bool, Field(title="Approximate")]
     """

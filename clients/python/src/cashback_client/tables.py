@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 
@@ -36,6 +36,11 @@ def clip(text: str, width: int = 48) -> str:
 def money(amount: Decimal, currency: str | None = None) -> str:
     text = f"{amount:,.2f}"
     return f"{text} {currency}" if currency else text
+
+
+def amounts(by_currency: Mapping[str, Decimal]) -> str:
+    """Money by currency, never added up: "12.50 USD, 3.00 EUR"; "0.00" when there is none."""
+    return ", ".join(money(amount, code) for code, amount in sorted(by_currency.items())) or money(Decimal(0))
 
 
 def percent(rate: Decimal | None) -> str:
