@@ -86,10 +86,13 @@ def test_register_prints_the_token_and_how_to_use_it(local_api: LocalApi, capsys
 
 COMMANDS = [
     (["compare", HEADPHONES, "--max-merchants", "3"], ["Rank  Merchant", "Alpha Audio", "best cashback:"]),
-    (["stats"], [r"^revenue\s+120\.00$", r"^conversions\s+1 confirmed, 0 pending, 0 refunded$"]),
+    (["stats"], [r"^revenue\s+120\.00 USD$", r"^conversions\s+1 confirmed, 0 pending, 0 refunded$"]),
     (["analytics"], ["Days with activity", "Top merchants by conversions", "pegasus running shoes"]),
     (["conversions"], ["Conversion", "confirmed", "139.99 USD", f"{COMMISSION} USD"]),
-    (["leaderboard", "--metric", "revenue", "--period", "7d"], ["Leaderboard by revenue, period 7d", "client-shopper"]),
+    (
+        ["leaderboard", "--metric", "revenue", "--period", "7d"],
+        ["Leaderboard by revenue in USD, period 7d", "client-shopper", "120.00 USD"],
+    ),
     (["trending", "--days", "7"], [r"Trending, last 7 day\(s\)", RUNNING_SHOES[0], "m_beta"]),
     (["agent"], [r"^agent_name\s+client-shopper$"]),
     (["batch-search", "running shoes", "headphones", "--limit", "2"], ["== running shoes", "== headphones"]),

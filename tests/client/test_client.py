@@ -118,7 +118,7 @@ def test_stats_and_analytics_count_the_agents_searches(agent: CashbackClient) ->
     agent.search("headphones", brand="Sony")
 
     stats = agent.stats()
-    assert (stats.agent_id, stats.total_searches, stats.revenue) == (agent.agent_id, 2, Decimal("0.00"))
+    assert (stats.agent_id, stats.total_searches, stats.revenue) == (agent.agent_id, 2, {})
     analytics = agent.analytics()
     assert sorted(s.keywords for s in analytics.recent_searches) == ["headphones", "running shoes"]
     assert len(analytics.timeline) == 30
@@ -130,13 +130,15 @@ def test_conversions_stats_leaderboard_and_trending_show_the_commission(connect:
 
     [conversion] = api.conversions(limit=5).conversions
     assert (conversion.status, conversion.commission_amount) == (models.ConversionStatus.CONFIRMED, Decimal(COMMISSION))
-    assert api.stats().revenue == Decimal(COMMISSION)
-    board = api.leaderboard(metric="revenue", period=models.LeaderboardPeriod.WEEK)
+    assert api.stats().revenue == {"USD": Decimal(COMMISSION)}
+    board = api.leaderboard(metric="revenue", period=models.LeaderboardPeriod.WEEK, currency="USD")
+    assert board.currency == "USD"
     assert board.as_of is not None
     mine = [row for row in board.agents if row.agent_id == shopper.agent_id]
     assert [(row.agent_name, row.revenue, row.conversions) for row in mine] == [
-        (shopper.agent_name, Decimal(COMMISSION), 1)
+        (shopper.agent_name, {"USD": Decimal(COMMISSION)}, 1)
     ]
+    assert api.leaderboard(metric="revenue", period=models.LeaderboardPeriod.WEEK, currency="EUR").agents == []
     trending = api.trending(days=7)
     assert RUNNING_SHOES[0] in [p.title for p in trending.products]
     assert "m_beta" in [m.merchant_id for m in trending.merchants]

@@ -42,6 +42,10 @@ START = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp())
 DAYS = 15
 AGENTS = [f"agt_RECOMPUTErecompute{n:04d}" for n in range(7)]
 KEYWORDS = ["wireless headphones", "running shoes", "sony", "espresso machine", "headphones", "bose", "shoe"]
+# Mixed currencies: this search is filtered to m_euro, which sells the Sony WH-1000XM5 in EUR.
+EURO_SEARCH = "sony wh-1000xm5"
+KEYWORDS += [EURO_SEARCH]
+REPORTER = conversions.Reporter(network="recompute")
 BRANDS = [None, None, None, "Sony", "Nike"]
 TAGS = ["successRate", "responseTime", "starred"]
 
@@ -81,7 +85,9 @@ def simulate(clock: Clock, rng: random.Random) -> dict:
             for _ in range(rng.randint(0, 4)):
                 clock.now += rng.randint(1, 600)
                 brand = rng.choice(BRANDS)
-                request = SearchRequest(keywords=rng.choice(KEYWORDS), filters=SearchFilters(brand=brand))
+                keywords = rng.choice(KEYWORDS)
+                merchant = "m_euro" if keywords == EURO_SEARCH else None
+                request = SearchRequest(keywords=keywords, filters=SearchFilters(brand=brand, merchant=merchant))
                 response = shopping.run_search(
                     request, Caller.of_agent(agent), "https://api.test", f"r{clock.now}{agent}"
                 )
@@ -108,18 +114,24 @@ def simulate(clock: Clock, rng: random.Random) -> dict:
 
 def deliver_conversion(clock: Clock, rng: random.Random, truth: dict, agent: str, click_id: str, result) -> None:
     commission = Decimal(rng.randint(1, 5000)) / 100
+    corrected = commission + Decimal(rng.randint(-50, 50)) / 100 if commission > 1 else commission
+    part = (commission * Decimal(rng.randint(1, 99)) / 100).quantize(Decimal("0.01"))
+    # (status, commission, refunded_commission): corrections on confirmation, partial and repeated refunds.
     path = rng.choice(
         [
-            ["pending", "confirmed"],
-            ["confirmed"],
-            ["pending", "refunded"],
-            ["confirmed", "refunded"],
-            ["pending"],
-            ["confirmed", "confirmed", "pending"],
+            [("pending", commission, None), ("confirmed", commission, None)],
+            [("pending", commission, None), ("confirmed", corrected, None), ("confirmed", corrected, None)],
+            [("confirmed", commission, None)],
+            [("pending", commission, None), ("refunded", commission, None)],
+            [("confirmed", commission, None), ("refunded", commission, None)],
+            [("confirmed", commission, None), ("refunded", commission, part), ("refunded", commission, part)],
+            [("pending", commission, None), ("refunded", commission, part), ("refunded", commission, None)],
+            [("pending", commission, None)],
+            [("confirmed", commission, None), ("confirmed", commission, None), ("pending", commission, None)],
         ]
     )
     conversion_id = f"net-{click_id}"
-    for status in path:
+    for status, amount, refunded in path:
         clock.now += rng.randint(1, 300)
         outcome = conversions.record(
             ConversionEvent(
@@ -128,9 +140,11 @@ def deliver_conversion(clock: Clock, rng: random.Random, truth: dict, agent: str
                 status=status,
                 order_amount=Decimal("999.00"),
                 currency=result.currency,
-                commission_amount=commission,
+                commission_amount=amount,
+                refunded_commission=refunded,
                 occurred_at=datetime.fromtimestamp(clock.now, UTC),
-            )
+            ),
+            REPORTER,
         )
         if outcome.applied:
             truth["conversions"].append(
@@ -138,7 +152,9 @@ def deliver_conversion(clock: Clock, rng: random.Random, truth: dict, agent: str
                     "agent": agent,
                     "day": day_of(clock.now),
                     "status": status,
-                    "commission": commission,
+                    "commission": amount,
+                    "refunded": amount if status == "refunded" and refunded is None else refunded,
+                    "currency": result.currency,
                     "id": conversion_id,
                     "result": result,
                 }
@@ -187,23 +203,31 @@ def final_states(truth: dict) -> dict[str, dict]:
     return states
 
 
-def day_ledger(truth: dict) -> dict[tuple[str, str], dict[str, Decimal]]:
-    """Confirmed count and revenue changes by (agent, day): +1/+c on confirm, -1/-c on refund of a confirmed."""
-    ledger: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(
-        lambda: {"conversions": Decimal(0), "revenue": Decimal(0)}
-    )
+def earned(change: dict | None) -> tuple[int, Decimal]:
+    """What a conversion's state counts as confirmed: (conversions, revenue in its currency)."""
+    if change is None or change["status"] == "pending":
+        return 0, Decimal(0)
+    if change["status"] == "confirmed":
+        return 1, change["commission"]
+    return 0, change["commission"] - change["refunded"]
+
+
+def day_ledger(truth: dict) -> dict[tuple[str, str], dict]:
+    """Confirmed count and revenue (by currency) changes by (agent, day): each change adds the
+    difference between what the new state and the one before it count."""
+    ledger: dict[tuple[str, str], dict] = defaultdict(lambda: {"conversions": Decimal(0), "revenue": Counter()})
     previous: dict[str, dict] = {}
     for change in truth["conversions"]:
-        before = previous.get(change["id"])
+        (count_before, revenue_before), (count_now, revenue_now) = earned(previous.get(change["id"])), earned(change)
         entry = ledger[(change["agent"], change["day"])]
-        if change["status"] == "confirmed":
-            entry["conversions"] += 1
-            entry["revenue"] += change["commission"]
-        elif change["status"] == "refunded" and before and before["status"] == "confirmed":
-            entry["conversions"] -= 1
-            entry["revenue"] -= before["commission"]
+        entry["conversions"] += count_now - count_before
+        entry["revenue"][change["currency"]] += revenue_now - revenue_before
         previous[change["id"]] = change
     return ledger
+
+
+def nonzero(amounts: Counter | dict) -> dict[str, Decimal]:
+    return {code: Decimal(amount) for code, amount in amounts.items() if amount}
 
 
 @pytest.fixture(scope="module")
@@ -220,6 +244,10 @@ def history() -> Iterator[dict]:
 
 def test_history_is_big_enough_to_mean_something(history: dict) -> None:
     assert len(history["searches"]) > 150 and len(history["clicks"]) > 60 and len(history["conversions"]) > 40
+    final = final_states(history).values()
+    confirmed_in = Counter(s["currency"] for s in final if s["status"] == "confirmed")
+    assert len(confirmed_in) >= 2, confirmed_in  # mixed currencies, each earning
+    assert any(s["status"] == "refunded" and s["refunded"] < s["commission"] for s in final)  # partial refunds
 
 
 def test_stats_match_a_recomputation(history: dict) -> None:
@@ -235,10 +263,13 @@ def test_stats_match_a_recomputation(history: dict) -> None:
             by_status["confirmed"],
             by_status["refunded"],
         )
-        assert stats.revenue == sum((s["commission"] for s in mine if s["status"] == "confirmed"), Decimal("0.00"))
-        assert stats.pending_revenue == sum(
-            (s["commission"] for s in mine if s["status"] == "pending"), Decimal("0.00")
-        )
+        revenue: Counter = Counter()
+        pending: Counter = Counter()
+        for state in mine:
+            revenue[state["currency"]] += earned(state)[1]
+            if state["status"] == "pending":
+                pending[state["currency"]] += state["commission"]
+        assert stats.revenue == nonzero(revenue) and stats.pending_revenue == nonzero(pending)
         assert stats.conversion_rate == ratio(by_status["confirmed"], stats.total_clicks)
 
 
@@ -253,9 +284,9 @@ def test_analytics_timelines_and_top_brands_match_a_recomputation(history: dict)
                 1 for s in history["searches"] if (s["agent"], s["day"]) == (agent, point.date)
             )
             assert point.clicks == sum(1 for c in history["clicks"] if (c["agent"], c["day"]) == (agent, point.date))
-            expected = ledger.get((agent, point.date), {"conversions": 0, "revenue": Decimal(0)})
+            expected = ledger.get((agent, point.date), {"conversions": 0, "revenue": Counter()})
             assert point.conversions == expected["conversions"]
-            assert point.revenue == expected["revenue"]
+            assert point.revenue == nonzero(expected["revenue"])
         brands: Counter[str] = Counter()
         for search in history["searches"]:
             if search["agent"] == agent:
@@ -276,39 +307,46 @@ def test_leaderboards_match_a_recomputation(history: dict) -> None:
     today = date.fromisoformat(day_of(history["rolled_up_at"]))
     ledger = day_ledger(history)
 
-    def sums(first: date, last: date) -> dict[str, dict[str, Decimal]]:
-        totals: dict[str, dict[str, Decimal]] = {
-            a: {"conversions": Decimal(0), "revenue": Decimal(0), "searches": Decimal(0)} for a in AGENTS
-        }
+    currencies = sorted({c["currency"] for c in history["conversions"]})
+    assert len(currencies) >= 2
+
+    def sums(first: date, last: date) -> dict[str, dict]:
+        """Per agent: conversions, searches and `revenue:<code>` for each currency, never summed across them."""
+        totals: dict[str, dict] = {a: defaultdict(Decimal) for a in AGENTS}
         for search in history["searches"]:
             if first.isoformat() <= search["day"] <= last.isoformat():
                 totals[search["agent"]]["searches"] += 1
         for (agent, day), entry in ledger.items():
             if first.isoformat() <= day <= last.isoformat():
                 totals[agent]["conversions"] += entry["conversions"]
-                totals[agent]["revenue"] += entry["revenue"]
+                for code, amount in entry["revenue"].items():
+                    totals[agent][f"revenue:{code}"] += amount
         return totals
 
+    boards = [(m, m.value, "USD") for m in LeaderboardMetric if m not in (LeaderboardMetric.REPUTATION,)]
+    boards = [b for b in boards if b[0] is not LeaderboardMetric.REVENUE]
+    boards += [(LeaderboardMetric.REVENUE, f"revenue:{code}", code) for code in currencies]
     for period in LeaderboardPeriod:
         span = {"7d": 7, "30d": 30, "all": 30}[period.value]
         current = sums(today - timedelta(days=span - 1), today)
         previous = sums(today - timedelta(days=2 * span - 1), today - timedelta(days=span))
         totals = sums(date(2000, 1, 1), today) if period is LeaderboardPeriod.ALL else current
-        for metric in [m for m in LeaderboardMetric if m is not LeaderboardMetric.REPUTATION]:
-            board = analytics.leaderboard(metric, period)
+        for metric, ranked_by, currency in boards:
+            board = analytics.leaderboard(metric, period, currency)
             expected = sorted(
-                ((a, v) for a, v in totals.items() if v[metric.value] > 0), key=lambda av: (-av[1][metric.value], av[0])
+                ((a, v) for a, v in totals.items() if v[ranked_by] > 0), key=lambda av: (-av[1][ranked_by], av[0])
             )[:10]
-            assert [row.agent_id for row in board.agents] == [a for a, _ in expected], (period, metric)
+            assert [row.agent_id for row in board.agents] == [a for a, _ in expected], (period, ranked_by)
             for row, (agent, values) in zip(board.agents, expected, strict=True):
+                revenue = {code: values[f"revenue:{code}"] for code in currencies if values[f"revenue:{code}"]}
                 assert (row.conversions, row.revenue, row.searches) == (
                     values["conversions"],
-                    values["revenue"],
+                    revenue,
                     values["searches"],
                 )
-                assert row.growth_rate == growth(current[agent][metric.value], previous[agent][metric.value])
+                assert row.growth_rate == growth(current[agent][ranked_by], previous[agent][ranked_by])
                 assert row.agent_name == f"name-{agent[-2:]}"
-            assert board.as_of is not None
+            assert board.as_of is not None and board.currency == currency
 
 
 @pytest.mark.parametrize("days", [1, 7, 30])
@@ -329,6 +367,7 @@ def test_trending_matches_a_recomputation(history: dict, days: int) -> None:
                 products[key]["searches"] += 1
                 titles[key] = title
     ledger_by_product: dict[str, Counter] = defaultdict(Counter)
+    revenue_by_product: dict[str, Counter] = defaultdict(Counter)
     previous: dict[str, dict] = {}
     for change in history["conversions"]:
         before = previous.get(change["id"])
@@ -336,12 +375,9 @@ def test_trending_matches_a_recomputation(history: dict, days: int) -> None:
         if not within(change["day"]):
             continue
         key = match_key_of(change["result"])
-        if change["status"] == "confirmed":
-            ledger_by_product[key]["conversions"] += 1
-            ledger_by_product[key]["revenue"] += change["commission"]
-        elif change["status"] == "refunded" and before and before["status"] == "confirmed":
-            ledger_by_product[key]["conversions"] -= 1
-            ledger_by_product[key]["revenue"] -= before["commission"]
+        (count_before, revenue_before), (count_now, revenue_now) = earned(before), earned(change)
+        ledger_by_product[key]["conversions"] += count_now - count_before
+        revenue_by_product[key][change["currency"]] += revenue_now - revenue_before
     result = analytics.trending(days, today=today)
     expected_keywords = sorted(keywords.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
     assert [(k.keyword, k.searches) for k in result.keywords] == expected_keywords
@@ -349,7 +385,7 @@ def test_trending_matches_a_recomputation(history: dict, days: int) -> None:
         key = next(k for k, t in titles.items() if t == product.title)
         assert product.searches == products[key]["searches"]
         assert product.conversions == ledger_by_product[key]["conversions"]
-        assert product.revenue == ledger_by_product[key]["revenue"]
+        assert product.revenue == nonzero(revenue_by_product[key])
         assert product.conversion_rate == ratio(product.conversions, product.searches)
     assert [p.searches for p in result.products] == sorted((p.searches for p in result.products), reverse=True)
     assert result.approximate is False and result.as_of is not None

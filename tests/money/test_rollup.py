@@ -54,11 +54,12 @@ def test_before_any_rollup_the_reads_are_empty_and_say_so(aws: None) -> None:
 
 def test_a_new_agent_has_zeros_everywhere(agent: str) -> None:
     stats = analytics.stats(agent, Caller.of_agent(agent))
-    assert (stats.total_searches, stats.total_clicks, stats.revenue, stats.conversion_rate) == (0, 0, 0, 0)
+    assert (stats.total_searches, stats.total_clicks, stats.revenue, stats.conversion_rate) == (0, 0, {}, 0)
     assert stats.last_activity is None
     insight = analytics.analytics(agent, Caller.of_agent(agent), today=date(2026, 11, 20))
     assert len(insight.timeline) == 30
-    assert all(point.searches == 0 and point.revenue == 0 for point in insight.timeline)
+    assert all(point.searches == 0 and point.revenue == {} for point in insight.timeline)
+    assert insight.revenue_trend == {}
     assert insight.recent_searches == [] and insight.top_brands == [] and insight.top_merchants == []
 
 
