@@ -71,7 +71,7 @@ class ActivityGenerator:
             commission = (product.price * Decimal("0.04")).quantize(Decimal("0.01"))
             day = clock.iso(epoch)[:10]
             conversion = {**fields, "click_id": f"clk{self.serial}", "occurred_day": day}
-            conversion |= {"d_confirmed_count": 1, "d_revenue": commission}
+            conversion |= {"d_confirmed_count": 1, "d_revenue": commission, "currency": product.currency}
             items.append(events.event_item("conversion", f"conv{self.serial}:confirmed", epoch, conversion))
         return items
 

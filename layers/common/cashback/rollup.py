@@ -222,6 +222,7 @@ def leaderboards(
         span = length or ALL_TIME_GROWTH_DAYS
         current = _period_sums(agent_days, today - timedelta(days=span - 1), today)
         previous = _period_sums(agent_days, today - timedelta(days=2 * span - 1), today - timedelta(days=span))
+        totals: dict[str, dict[str, Decimal]]
         if length is None:
             totals = {a: defaultdict(Decimal, _ranked_metrics(item)) for a, item in all_time.items()}
         else:
