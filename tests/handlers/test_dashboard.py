@@ -139,3 +139,9 @@ def test_the_script_never_writes_html_or_keeps_anything_in_browser_storage() -> 
     """API data reaches the DOM only as text (textContent, chart data); the token only lives in memory."""
     script = (STATIC / "dashboard.js").read_text()
     assert [sink for sink in HTML_SINKS + STORAGE if sink in script] == []
+
+
+def test_the_script_shows_money_with_its_currency_code_never_a_dollar_sign() -> None:
+    """Amounts come by currency ({"EUR": "3.00"}); a "$" would label euros as dollars."""
+    script = (STATIC / "dashboard.js").read_text()
+    assert ['"$"' in script, "'$'" in script, '"USD"' in script] == [False, False, False]

@@ -98,7 +98,7 @@
     return Number.isFinite(parsed) ? parsed : 0;
   }
 
-  // Money is an object by ISO 4217 code ({"EUR": "3.00", "USD": "12.50"}): shown with its code,
+  // Money is an object by ISO 4217 code ({EUR: "3.00", USD: "12.50"}): shown with its code,
   // never added across currencies.
   function money(value, currency) {
     return number(value).toFixed(2) + " " + currency;
