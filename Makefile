@@ -109,8 +109,18 @@ wipe: $(VENV)/.installed ## Delete the local DynamoDB data (make dev starts empt
 admin-key: $(VENV)/.installed ## Create an admin key: make admin-key SCOPES=catalog:write,agents:read [NAME=ops] [STACK=name for AWS]
 	$(PY) -m scripts.admin_key --scopes "$(SCOPES)" --name "$(or $(NAME),admin)" $(if $(STACK),--stack $(STACK),--dynamodb-port $(DYNAMODB_PORT))
 
+# The TypeScript client's pinned packages (clients/typescript/package-lock.json), installed with
+# npm ci when the lock is newer than what is installed; its tests run under make test.
+TYPESCRIPT_CLIENT := clients/typescript/node_modules/.package-lock.json
+$(TYPESCRIPT_CLIENT): clients/typescript/package.json clients/typescript/package-lock.json
+	cd clients/typescript && npm ci --no-audit --no-fund
+	touch $@
+
+.PHONY: typescript-client
+typescript-client: $(TYPESCRIPT_CLIENT) ## Install the TypeScript client's pinned packages (npm ci in clients/typescript; test does it)
+
 .PHONY: test
-test: java $(VENV)/.installed $(SAM_VENV)/.installed $(DASHBOARD_LIBRARY) $(DYNAMODB_LOCAL) browser ## Run every test (unit, handlers, local API over HTTP, events, template)
+test: java $(VENV)/.installed $(SAM_VENV)/.installed $(DASHBOARD_LIBRARY) $(DYNAMODB_LOCAL) $(TYPESCRIPT_CLIENT) browser ## Run every test (unit, handlers, local API over HTTP, events, template, the TypeScript client under Node)
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 .PHONY: dynamodb-local

@@ -1,20 +1,54 @@
-"""/catalog/...: admin keys upsert and read products and merchants (scopes catalog:write, catalog:read)."""
+"""/catalog/...: admin keys upsert, list and read products and merchants (scopes catalog:write, catalog:read)."""
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from cashback.api import http
 from cashback.catalog import admin as catalog_admin
-from cashback.models import CatalogId, Deleted, MerchantBatch, Product, ProductBatch, UpsertResult
+from cashback.models import (
+    CatalogId,
+    Deleted,
+    MerchantBatch,
+    MerchantPage,
+    Product,
+    ProductBatch,
+    ProductPage,
+    UpsertResult,
+)
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
 http.configure(app)
 
 NO_SCOPE = {403: "FORBIDDEN (no catalog:write scope)"}
+NO_READ_SCOPE = {403: "FORBIDDEN (no catalog:read or catalog:write scope)", 400: "INVALID_CURSOR"}
+PageSize = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=1024)]
+
+
+@app.get(
+    "/catalog/merchants",
+    summary="List merchants, by id, a page at a time",
+    tags=["Catalog"],
+    responses=http.responses(errors=NO_READ_SCOPE),
+    security=http.ADMIN_KEY,
+)
+def list_merchants(limit: PageSize = 50, cursor: Cursor = None) -> MerchantPage:
+    return catalog_admin.list_merchants(limit, cursor, http.caller(app))
+
+
+@app.get(
+    "/catalog/products",
+    summary="List products (offers), by product id, a page at a time",
+    tags=["Catalog"],
+    responses=http.responses(errors=NO_READ_SCOPE),
+    security=http.ADMIN_KEY,
+)
+def list_products(limit: PageSize = 50, cursor: Cursor = None) -> ProductPage:
+    return catalog_admin.list_products(limit, cursor, http.caller(app))
 
 
 @app.put(

@@ -120,3 +120,87 @@ def test_unknown_product_is_404(merchants: None) -> None:
     response = call("GET", **product_path("p_nothing"), authorizer=READER)
     assert response["statusCode"] == 404
     assert body_of(response)["error"]["code"] == "PRODUCT_NOT_FOUND"
+
+
+# ---------------------------------------------------------------- listing (catalog:read)
+
+
+def list_all(path: str, field: str, authorizer: dict = READER, limit: int = 2) -> tuple[list[str], int]:
+    """Every id of a listing, following next_cursor; and how many pages it took."""
+    ids: list[str] = []
+    query = {"limit": str(limit)}
+    pages = 0
+    while True:
+        response = admin_fn.lambda_handler(api_event("GET", path, query=query, authorizer=authorizer), LambdaContext())
+        assert response["statusCode"] == 200, response["body"]
+        page = body_of(response)
+        assert len(page[field]) <= limit
+        ids += [row["product_id" if field == "products" else "merchant_id"] for row in page[field]]
+        pages += 1
+        if page["next_cursor"] is None:
+            return ids, pages
+        query = {"limit": str(limit), "cursor": page["next_cursor"]}
+
+
+def test_an_admin_lists_every_merchant_once_in_id_order(merchants: None) -> None:
+    ids, pages = list_all("/catalog/merchants", "merchants", limit=1)
+
+    assert ids == sorted(m.merchant_id for m in MERCHANTS)
+    assert pages >= len(MERCHANTS)
+
+
+def test_an_admin_lists_every_product_once_in_id_order_and_not_deleted_ones(merchants: None) -> None:
+    put_products(*(offer(f"p_list_{i}", "m_beta", f"Thing {i}", "10.00", "1.00") for i in range(5)))
+    assert call("DELETE", **product_path("p_list_3"), authorizer=WRITER)["statusCode"] == 200
+
+    ids, _ = list_all("/catalog/products", "products")
+
+    assert ids == ["p_list_0", "p_list_1", "p_list_2", "p_list_4"]
+
+
+def test_a_listed_product_is_the_product_as_read(merchants: None) -> None:
+    put_products(offer("p_listed", "m_beta", "Listed Thing", "10.00", "1.00"))
+
+    listed = body_of(call("GET", "/catalog/products", READER))["products"]
+
+    assert listed == [body_of(call("GET", **product_path("p_listed"), authorizer=READER))]
+
+
+def test_a_merchant_cursor_is_refused_by_the_product_listing(merchants: None) -> None:
+    first = admin_fn.lambda_handler(
+        api_event("GET", "/catalog/merchants", query={"limit": "1"}, authorizer=READER), LambdaContext()
+    )
+    cursor = body_of(first)["next_cursor"]
+
+    response = admin_fn.lambda_handler(
+        api_event("GET", "/catalog/products", query={"cursor": cursor}, authorizer=READER), LambdaContext()
+    )
+
+    assert response["statusCode"] == 400
+    assert body_of(response)["error"]["code"] == "INVALID_CURSOR"
+
+
+@pytest.mark.parametrize("cursor", ["not-a-cursor!", "eyJ4IjoxfQ"])
+def test_a_cursor_the_api_did_not_issue_is_400_invalid_cursor(merchants: None, cursor: str) -> None:
+    response = admin_fn.lambda_handler(
+        api_event("GET", "/catalog/merchants", query={"cursor": cursor}, authorizer=READER), LambdaContext()
+    )
+
+    assert response["statusCode"] == 400
+    assert body_of(response)["error"]["code"] == "INVALID_CURSOR"
+
+
+@pytest.mark.parametrize("path", ["/catalog/merchants", "/catalog/products"])
+def test_listing_needs_a_catalog_scope(merchants: None, path: str) -> None:
+    for authorizer in (admin_authorizer("adm_agents", "agents:read"), agent_authorizer("agt_SHOPPERshopperSHOPPER0")):
+        response = call("GET", path, authorizer)
+        assert response["statusCode"] == 403
+        assert body_of(response)["error"]["code"] == "FORBIDDEN"
+
+
+def test_a_page_size_over_100_is_400(merchants: None) -> None:
+    response = admin_fn.lambda_handler(
+        api_event("GET", "/catalog/products", query={"limit": "101"}, authorizer=READER), LambdaContext()
+    )
+
+    assert response["statusCode"] == 400

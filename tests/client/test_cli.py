@@ -9,12 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from cashback_client.cli import main
 from localrun.stack import LocalApi
 from tests.client.conftest import COMMISSION, RUNNING_SHOES, Shopper
-from tests.helpers import free_port
+from tests.helpers import free_port, make_admin_key
 from tests.small_catalog import HEADPHONES
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -169,3 +170,49 @@ def test_the_installed_command_prints_the_table(local_api: LocalApi, shopper: Sh
     lines = done.stdout.splitlines()
     assert lines[0].split()[:2] == ["#", "Title"]
     assert RUNNING_SHOES[0] in lines[2] and RUNNING_SHOES[1] in lines[3]
+
+
+def test_directory_feedback_and_reputation_commands(
+    local_api: LocalApi, shopper: Shopper, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api = ["--api-url", local_api.base_url]
+    subject = httpx.post(f"{local_api.base_url}/agents", json={"agent_name": "cli-reviewed-agent"}, timeout=30).json()
+    public = httpx.patch(
+        f"{local_api.base_url}/agents/{subject['agent_id']}",
+        json={"public": True, "description": "reviewed from the cli"},
+        headers={"Authorization": f"Bearer {subject['token']}"},
+        timeout=30,
+    )
+    assert public.status_code == 200, public.text
+
+    assert main([*api, "directory", "--query", "cli-reviewed-agent"]) == 0
+    assert subject["agent_id"] in capsys.readouterr().out
+
+    given = main(cashback(local_api, shopper, "feedback", subject["agent_id"], "90", "--tag", "successRate"))
+    out = capsys.readouterr().out
+    assert given == 0
+    assert re.search(r"^score\s+90$", out, re.MULTILINE), out
+
+    assert main([*api, "reputation", subject["agent_id"]]) == 0
+    out = capsys.readouterr().out
+    assert "cli-reviewed-agent" in out
+    assert shopper.agent_id in out  # the feedback's author, in the feedback table
+
+    assert main(cashback(local_api, shopper, "revoke-feedback", subject["agent_id"])) == 0
+    assert "withdrawn" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("command", "first_column"), [("merchants", "Merchant id"), ("products", "Product id")])
+def test_an_admin_lists_the_catalog_page_by_page(
+    local_api: LocalApi, catalog: None, capsys: pytest.CaptureFixture[str], command: str, first_column: str
+) -> None:
+    key = make_admin_key(local_api, "catalog:read")
+
+    assert main(["--api-url", local_api.base_url, "--token", key, command, "--limit", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(first_column)
+    cursor = re.search(r"^next page: --cursor (\S+)$", out, re.MULTILINE)
+    assert cursor, out
+
+    assert main(["--api-url", local_api.base_url, "--token", key, command, "--limit", "1", "--cursor", cursor[1]]) == 0
+    assert capsys.readouterr().out.splitlines()[2] != out.splitlines()[2]  # the next row

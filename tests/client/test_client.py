@@ -17,9 +17,9 @@ from cashback_client import (
     UnauthorizedError,
     models,
 )
-from localrun.stack import LocalApi
+from localrun.stack import DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.client.conftest import COMMISSION, RUNNING_SHOES, Shopper
-from tests.helpers import free_port
+from tests.helpers import free_port, make_admin_key
 from tests.small_catalog import HEADPHONES
 
 Connect = Callable[..., CashbackClient]
@@ -256,3 +256,41 @@ def test_self_feedback_is_a_forbidden_error_with_its_code(connect: Connect) -> N
         agent.give_feedback(registered.agent_id, 100)
 
     assert raised.value.code == "SELF_FEEDBACK" and raised.value.request_id
+
+
+def test_an_admin_key_lists_reads_and_deletes_catalog_products(
+    connect: Connect, local_api: LocalApi, catalog: None
+) -> None:
+    api = connect(make_admin_key(local_api, "catalog:read,catalog:write"))
+    offer = {"product_id": "p_client_listed", "product_key": "client listed", "title": "Client Listed Thing",
+             "brand": "Listing", "category": "home", "merchant_id": "m_beta", "price": "10.00", "currency": "USD",
+             "url": "https://www.beta.example/p/client", "cashback_rate": "2.00"}  # fmt: skip
+
+    assert api.put_products([offer]).ids == ["p_client_listed"]
+    first = api.list_products(limit=1)
+    second = api.list_products(limit=1, cursor=first.next_cursor)
+    merchants = api.list_merchants(limit=100).merchants
+
+    assert second.products[0].product_id > first.products[0].product_id
+    assert "m_beta" in [m.merchant_id for m in merchants]
+    assert api.get_product("p_client_listed").price == Decimal("10.00")
+    assert api.delete_product("p_client_listed").deleted == "p_client_listed"
+    with pytest.raises(NotFoundError):
+        api.get_product("p_client_listed")
+
+
+def test_follow_and_a_signed_conversion_go_through_the_client(connect: Connect, shopper: Shopper) -> None:
+    api = connect(shopper.token, agent_id=shopper.agent_id)
+    link = api.search("pegasus running shoes").results[0].affiliate_link
+    event = {"conversion_id": f"net-client-follow-{link[-8:]}", "click_id": link.rsplit("/", 1)[1],
+             "status": "pending", "order_amount": "139.99", "currency": "USD", "commission_amount": "5.00",
+             "occurred_at": "2026-11-25T10:00:00Z"}  # fmt: skip
+
+    redirect = api.follow(link.rsplit("/", 1)[1])
+    receipt = connect().record_conversion(event, DEFAULT_WEBHOOK_SECRET)
+
+    assert redirect.status == 302
+    assert redirect.location.startswith("https://")
+    assert receipt.applied is True
+    with pytest.raises(UnauthorizedError):
+        connect().record_conversion({**event, "conversion_id": "net-client-bad"}, "not-the-secret")

@@ -49,6 +49,7 @@ EXPECTED = {
     "redirect/unknown-click.json": 404,
     "catalog_admin/put-products.json": 200,
     "catalog_admin/get-product.json": 200,
+    "catalog_admin/list-products.json": 200,
     "conversions/signed.json": 200,
     "conversions/bad-signature.json": 401,
     "list_conversions/list.json": 200,

@@ -8,7 +8,10 @@ the responses. The two clients differ only in how they carry those steps out (`h
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,7 +19,7 @@ from typing import Any, Generic, TypedDict, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
 from cashback_client import errors, models
 from cashback_client.ratelimit import RateLimit, retry_after
@@ -102,6 +105,28 @@ def _json_default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+class JsonObject(RootModel[dict[str, Any]]):
+    """A JSON object the API documents as such (the ERC-8004 feedback file)."""
+
+
+class Redirect(BaseModel):
+    """GET /r/{click_id}: where the API sends the shopper (its `Location`), not followed."""
+
+    status: int
+    location: str
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> Redirect:
+        return cls(status=response.status_code, location=response.headers.get("Location", ""))
+
+
+def signature(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    """`X-Cashback-Signature` of a webhook body: `t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`."""
+    t = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={t},v1={digest}"
+
+
 @dataclass(frozen=True)
 class Call(Generic[T]):
     """One API operation: how to ask, and which documented model the answer is."""
@@ -113,6 +138,10 @@ class Call(Generic[T]):
     body: Any = None
     authenticated: bool = True
     after: Callable[[T], None] | None = None
+    sign_with: str | None = None
+    """a webhook secret: the body is signed (X-Cashback-Signature) instead of a bearer token sent"""
+    from_response: Callable[[httpx.Response], T] | None = None
+    """reads a success without a JSON body (a redirect)"""
 
 
 @dataclass
@@ -256,16 +285,62 @@ class Core:
         path = f"/agents/{self.agent(agent_id)}/reputation"
         return Call("GET", path, models.Reputation, params=params, authenticated=False)
 
+    def get_feedback_file(self, agent_id: str, author_id: str) -> Call[JsonObject]:
+        path = f"/agents/{quote(agent_id, safe='')}/feedback/{quote(author_id, safe='')}"
+        return Call("GET", path, JsonObject, authenticated=False)
+
+    def reply_to_feedback(self, author_id: str, body: Mapping[str, Any], agent_id: str | None) -> Call[models.Feedback]:
+        path = f"/agents/{self.agent(agent_id)}/feedback/{quote(author_id, safe='')}/response"
+        return Call("POST", path, models.Feedback, body=_present(body))
+
+    def erc8004_export(self, agent_id: str | None, limit: int | None, cursor: str | None) -> Call[models.Erc8004Export]:
+        params = _present({"limit": limit, "cursor": cursor})
+        path = f"/agents/{self.agent(agent_id)}/reputation/erc8004"
+        return Call("GET", path, models.Erc8004Export, params=params, authenticated=False)
+
+    def follow(self, click_id: str) -> Call[Redirect]:
+        path = f"/r/{quote(click_id, safe='')}"
+        return Call("GET", path, Redirect, authenticated=False, from_response=Redirect.from_response)
+
+    def record_conversion(self, event: Mapping[str, Any], secret: str) -> Call[models.ConversionReceipt]:
+        return Call("POST", "/conversions", models.ConversionReceipt, body=dict(event), sign_with=secret)
+
+    # admin (the client's token is an admin key with the catalog scopes)
+
+    def list_merchants(self, limit: int | None, cursor: str | None) -> Call[models.MerchantPage]:
+        params = _present({"limit": limit, "cursor": cursor})
+        return Call("GET", "/catalog/merchants", models.MerchantPage, params=params)
+
+    def list_products(self, limit: int | None, cursor: str | None) -> Call[models.ProductPage]:
+        params = _present({"limit": limit, "cursor": cursor})
+        return Call("GET", "/catalog/products", models.ProductPage, params=params)
+
+    def put_merchants(self, merchants: Sequence[Mapping[str, Any] | BaseModel]) -> Call[models.UpsertResult]:
+        body = {"merchants": [_fields(m) for m in merchants]}
+        return Call("PUT", "/catalog/merchants", models.UpsertResult, body=body)
+
+    def put_products(self, products: Sequence[Mapping[str, Any] | BaseModel]) -> Call[models.UpsertResult]:
+        body = {"products": [_fields(p) for p in products]}
+        return Call("PUT", "/catalog/products", models.UpsertResult, body=body)
+
+    def get_product(self, product_id: str) -> Call[models.ProductOutput]:
+        return Call("GET", f"/catalog/products/{quote(product_id, safe='')}", models.ProductOutput)
+
+    def delete_product(self, product_id: str) -> Call[models.Deleted]:
+        return Call("DELETE", f"/catalog/products/{quote(product_id, safe='')}", models.Deleted)
+
     # ------------------------------------------------------------ one call, start to finish
 
     def build(self, http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
         headers = dict(self.headers)
-        if call.authenticated and self.token:
+        if call.authenticated and self.token and call.sign_with is None:
             headers["Authorization"] = f"Bearer {self.token}"
         content = None
         if call.body is not None:
             headers["Content-Type"] = "application/json"
             content = json.dumps(call.body, default=_json_default, separators=(",", ":")).encode()
+        if call.sign_with is not None:
+            headers["X-Cashback-Signature"] = signature(call.sign_with, content or b"")
         return http.build_request(
             call.method, self.base_url + call.path, params=call.params, headers=headers, content=content
         )
@@ -295,6 +370,8 @@ class Core:
         self.last_request_id = response.headers.get("X-Request-Id")
         if response.status_code >= 400:
             raise errors.from_response(response, rate_limit)
+        if call.from_response is not None:
+            return call.from_response(response)
         try:
             result = call.model.model_validate_json(response.content)
         except ValidationError as exc:
@@ -317,6 +394,10 @@ def connection_failed(exc: httpx.TransportError, request: httpx.Request) -> erro
     return errors.ConnectionFailedError(
         None, kind, f"{request.method} {target}{request.url.path}: {exc or type(exc).__name__}"
     )
+
+
+def _fields(value: Mapping[str, Any] | BaseModel) -> dict[str, Any]:
+    return value.model_dump(mode="json", exclude_none=True) if isinstance(value, BaseModel) else dict(value)
 
 
 def _present(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,10 @@
     cashback search "running shoes" --max-price 150
     cashback compare "Nike Pegasus 41 Running Shoes"
     cashback stats
+    cashback directory --query shoes
+    cashback feedback agt_… 90 --tag successRate
+    cashback reputation agt_…
+    cashback --token cbk_admin_… products --limit 20     # an admin key with catalog:read
 
 Settings: --api-url / CASHBACK_API_URL (default http://127.0.0.1:3000), --token / CASHBACK_TOKEN,
 --agent-id / CASHBACK_AGENT_ID. Exit status: 0 done, 1 the API answered an error (its code,
@@ -29,8 +33,21 @@ from cashback_client.client import CashbackClient
 from cashback_client.errors import CashbackError, RateLimitedError
 from cashback_client.tables import amounts, clip, fraction, money, optional, pairs, percent, table
 
-NEEDS_TOKEN = {"agent", "rotate-token", "search", "batch-search", "compare", "stats", "analytics", "conversions"}
-NEEDS_AGENT = {"agent", "rotate-token", "stats", "analytics", "conversions"}
+NEEDS_TOKEN = {
+    "agent",
+    "rotate-token",
+    "search",
+    "batch-search",
+    "compare",
+    "stats",
+    "analytics",
+    "conversions",
+    "feedback",
+    "revoke-feedback",
+    "merchants",
+    "products",
+}
+NEEDS_AGENT = {"agent", "rotate-token", "stats", "analytics", "conversions", "reputation"}
 
 
 class UsageError(Exception):
@@ -131,7 +148,36 @@ def _parser() -> argparse.ArgumentParser:
 
     trending = command("trending", "most searched products, keywords and merchants")
     trending.add_argument("--days", type=int, help="1..30 (default 7)")
+
+    _directory_reputation_and_catalog(command)
     return parser
+
+
+def _directory_reputation_and_catalog(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    directory = command("directory", "the public directory of agents (no token needed)")
+    directory.add_argument("--query", help="words of the name or description")
+    directory.add_argument("--min-reputation", type=_decimal, help="0..100")
+    directory.add_argument("--sort", choices=[s.value for s in models.DirectorySort])
+    directory.add_argument("--limit", type=int, help="1..50 (default 20)")
+    directory.add_argument("--cursor")
+
+    feedback = command("feedback", "give (or replace) your one feedback about another agent")
+    feedback.add_argument("subject", metavar="AGENT_ID", help="the agent the feedback is about")
+    feedback.add_argument("score", type=int, help="0..100")
+    feedback.add_argument("--tag", action="append", default=[], dest="tags", help="e.g. successRate (repeatable)")
+    feedback.add_argument("--comment")
+    revoke = command("revoke-feedback", "withdraw your feedback about an agent")
+    revoke.add_argument("subject", metavar="AGENT_ID", help="the agent the feedback is about")
+
+    reputation = command("reputation", "an agent's reputation and feedback (no token needed; public agents)")
+    reputation.add_argument("agent", nargs="?", metavar="AGENT_ID", help="default: --agent-id")
+    reputation.add_argument("--limit", type=int)
+    reputation.add_argument("--cursor")
+
+    for name, what in (("merchants", "the catalog's merchants"), ("products", "the catalog's products (offers)")):
+        listing = command(name, f"{what} by id, a page at a time (an admin key with catalog:read as --token)")
+        listing.add_argument("--limit", type=int, help="1..100 (default 50)")
+        listing.add_argument("--cursor", help="the next page, as printed under the previous one")
 
 
 def _search_options(parser: argparse.ArgumentParser) -> None:
@@ -216,6 +262,14 @@ COMMANDS: dict[str, Callable[[CashbackClient, argparse.Namespace], BaseModel]] =
     "conversions": lambda api, args: api.conversions(args.agent, limit=args.limit, cursor=args.cursor),
     "leaderboard": lambda api, args: api.leaderboard(metric=args.metric, period=args.period, currency=args.currency),
     "trending": lambda api, args: api.trending(days=args.days),
+    "directory": lambda api, args: api.directory(
+        query=args.query, min_reputation=args.min_reputation, sort=args.sort, limit=args.limit, cursor=args.cursor
+    ),
+    "feedback": lambda api, args: api.give_feedback(args.subject, args.score, tags=args.tags, comment=args.comment),
+    "revoke-feedback": lambda api, args: api.revoke_feedback(args.subject),
+    "reputation": lambda api, args: api.reputation(args.agent, limit=args.limit, cursor=args.cursor),
+    "merchants": lambda api, args: api.list_merchants(limit=args.limit, cursor=args.cursor),
+    "products": lambda api, args: api.list_products(limit=args.limit, cursor=args.cursor),
 }
 
 
@@ -495,6 +549,81 @@ def _trending(result: models.Trending, args: argparse.Namespace) -> str:
     )
 
 
+def _next_page(lines: list[str], cursor: str | None) -> str:
+    if cursor:
+        lines += ["", f"next page: --cursor {cursor}"]
+    return "\n".join(lines)
+
+
+def _directory(result: models.DirectoryPage, args: argparse.Namespace) -> str:
+    if not result.agents:
+        return "No public agents match."
+    rows = [
+        [clip(a.agent_name, 32), a.agent_id, optional(a.reputation_score), str(a.confirmed_conversions), a.created_at]
+        for a in result.agents
+    ]
+    headers = ["Agent", "Agent id", "Reputation", "Conversions", "Listed since"]
+    return _next_page([table(headers, rows, right={2, 3})], result.next_cursor)
+
+
+def _feedback(result: models.Feedback, args: argparse.Namespace) -> str:
+    return pairs(
+        [
+            ("about", result.subject_id),
+            ("from", result.author_id),
+            ("score", result.score),
+            ("tags", ", ".join(result.tags) or None),
+            ("comment", result.comment),
+            ("updated", result.updated_at),
+        ]
+    )
+
+
+def _revoked(result: models.FeedbackRevoked, args: argparse.Namespace) -> str:
+    return f"Your feedback about {result.subject_id} is withdrawn."
+
+
+def _reputation(result: models.Reputation, args: argparse.Namespace) -> str:
+    summary = pairs(
+        [
+            ("agent", f"{result.agent_name} ({result.agent_id})"),
+            ("score", optional(result.score)),
+            ("feedback", f"{result.inputs.feedback_count}, average {optional(result.inputs.feedback_average)}"),
+            ("computed", result.computed_at),
+            ("tags", ", ".join(f"{t.tag} {t.count}" for t in result.tags) or None),
+        ]
+    )
+    if not result.feedback:
+        return summary + "\n\nNo feedback yet."
+    rows = [
+        [f.author_id, str(f.score), ", ".join(f.tags), clip(f.comment or "", 40), f.updated_at] for f in result.feedback
+    ]
+    lines = [summary, "", table(["From", "Score", "Tags", "Comment", "Updated"], rows, right={1})]
+    return _next_page(lines, result.next_cursor)
+
+
+def _merchants(result: models.MerchantPage, args: argparse.Namespace) -> str:
+    if not result.merchants:
+        return "No merchants."
+    rows = [
+        [m.merchant_id, clip(m.name, 32), m.domain, m.currency or "-", percent(m.default_cashback_rate)]
+        for m in result.merchants
+    ]
+    headers = ["Merchant id", "Name", "Domain", "Currency", "Cashback"]
+    return _next_page([table(headers, rows, right={4})], result.next_cursor)
+
+
+def _products(result: models.ProductPage, args: argparse.Namespace) -> str:
+    if not result.products:
+        return "No products."
+    rows = [
+        [p.product_id, clip(p.title, 40), p.category, money(p.price, p.currency), percent(p.cashback_rate)]
+        for p in result.products
+    ]
+    headers = ["Product id", "Title", "Category", "Price", "Cashback"]
+    return _next_page([table(headers, rows, right={3, 4})], result.next_cursor)
+
+
 RENDER: dict[str, Callable[..., str]] = {
     "health": _health,
     "register": _registered,
@@ -508,6 +637,12 @@ RENDER: dict[str, Callable[..., str]] = {
     "conversions": _conversions,
     "leaderboard": _leaderboard,
     "trending": _trending,
+    "directory": _directory,
+    "feedback": _feedback,
+    "revoke-feedback": _revoked,
+    "reputation": _reputation,
+    "merchants": _merchants,
+    "products": _products,
 }
 
 

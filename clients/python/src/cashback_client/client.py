@@ -24,6 +24,7 @@ from cashback_client._core import (
     BatchItem,
     Call,
     Core,
+    Redirect,
     Retry,
     RetryPolicy,
     SearchOptions,
@@ -33,6 +34,23 @@ from cashback_client._core import (
 from cashback_client.ratelimit import RateLimit
 
 T = TypeVar("T", bound=BaseModel)
+
+# Every operation of the OpenAPI document is a method of both clients, named after the API's handler
+# (the operationId's first part, e.g. `list_products` in `list_products_catalog_products_get`), or
+# as below where the client had a shorter name first. tests/client/test_coverage.py enforces it.
+METHOD_NAMES = {
+    "list_agents": "directory",
+    "register_agent": "register",
+    "update_agent": "update_profile",
+    "agent_analytics": "analytics",
+    "agent_stats": "stats",
+    "list_conversions": "conversions",
+    "get_reputation": "reputation",
+    "get_erc8004_export": "erc8004_export",
+    "get_feedback_file": "feedback_file",
+    "get_leaderboard": "leaderboard",
+    "get_trending": "trending",
+}
 
 
 class _Base:
@@ -209,6 +227,55 @@ class CashbackClient(_Base):
         """GET /agents/{agent_id}/reputation (anonymous; public agents only)."""
         return self._run(self._core.reputation(agent_id, limit, cursor))
 
+    def feedback_file(self, agent_id: str, author_id: str) -> dict[str, Any]:
+        """GET /agents/{agent_id}/feedback/{author_id}: the ERC-8004 feedback file (anonymous)."""
+        return self._run(self._core.get_feedback_file(agent_id, author_id)).root
+
+    def reply_to_feedback(
+        self, author_id: str, text: str, *, response_uri: str | None = None, agent_id: str | None = None
+    ) -> models.Feedback:
+        """POST /agents/{agent_id}/feedback/{author_id}/response: the subject answers a feedback about it."""
+        body = {"text": text, "response_uri": response_uri}
+        return self._run(self._core.reply_to_feedback(author_id, body, agent_id))
+
+    def erc8004_export(
+        self, agent_id: str | None = None, *, limit: int | None = None, cursor: str | None = None
+    ) -> models.Erc8004Export:
+        """GET /agents/{agent_id}/reputation/erc8004 (anonymous; public agents only)."""
+        return self._run(self._core.erc8004_export(agent_id, limit, cursor))
+
+    def follow(self, click_id: str) -> Redirect:
+        """GET /r/{click_id}: the merchant URL the shopper is sent to (the redirect is not followed)."""
+        return self._run(self._core.follow(click_id))
+
+    def record_conversion(self, event: Mapping[str, Any], secret: str) -> models.ConversionReceipt:
+        """POST /conversions as an affiliate network: the event signed with the webhook secret."""
+        return self._run(self._core.record_conversion(event, secret))
+
+    def list_merchants(self, *, limit: int | None = None, cursor: str | None = None) -> models.MerchantPage:
+        """GET /catalog/merchants (admin key, catalog:read): merchants by id, a page at a time."""
+        return self._run(self._core.list_merchants(limit, cursor))
+
+    def list_products(self, *, limit: int | None = None, cursor: str | None = None) -> models.ProductPage:
+        """GET /catalog/products (admin key, catalog:read): offers by product id, a page at a time."""
+        return self._run(self._core.list_products(limit, cursor))
+
+    def put_merchants(self, merchants: Sequence[Mapping[str, Any] | BaseModel]) -> models.UpsertResult:
+        """PUT /catalog/merchants (admin key, catalog:write): up to 25."""
+        return self._run(self._core.put_merchants(merchants))
+
+    def put_products(self, products: Sequence[Mapping[str, Any] | BaseModel]) -> models.UpsertResult:
+        """PUT /catalog/products (admin key, catalog:write): up to 25."""
+        return self._run(self._core.put_products(products))
+
+    def get_product(self, product_id: str) -> models.ProductOutput:
+        """GET /catalog/products/{product_id} (admin key, catalog:read)."""
+        return self._run(self._core.get_product(product_id))
+
+    def delete_product(self, product_id: str) -> models.Deleted:
+        """DELETE /catalog/products/{product_id} (admin key, catalog:write)."""
+        return self._run(self._core.delete_product(product_id))
+
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
@@ -357,6 +424,55 @@ class AsyncCashbackClient(_Base):
         """GET /agents/{agent_id}/reputation (anonymous; public agents only)."""
         return await self._run(self._core.reputation(agent_id, limit, cursor))
 
+    async def feedback_file(self, agent_id: str, author_id: str) -> dict[str, Any]:
+        """GET /agents/{agent_id}/feedback/{author_id}: the ERC-8004 feedback file (anonymous)."""
+        return (await self._run(self._core.get_feedback_file(agent_id, author_id))).root
+
+    async def reply_to_feedback(
+        self, author_id: str, text: str, *, response_uri: str | None = None, agent_id: str | None = None
+    ) -> models.Feedback:
+        """POST /agents/{agent_id}/feedback/{author_id}/response: the subject answers a feedback about it."""
+        body = {"text": text, "response_uri": response_uri}
+        return await self._run(self._core.reply_to_feedback(author_id, body, agent_id))
+
+    async def erc8004_export(
+        self, agent_id: str | None = None, *, limit: int | None = None, cursor: str | None = None
+    ) -> models.Erc8004Export:
+        """GET /agents/{agent_id}/reputation/erc8004 (anonymous; public agents only)."""
+        return await self._run(self._core.erc8004_export(agent_id, limit, cursor))
+
+    async def follow(self, click_id: str) -> Redirect:
+        """GET /r/{click_id}: the merchant URL the shopper is sent to (the redirect is not followed)."""
+        return await self._run(self._core.follow(click_id))
+
+    async def record_conversion(self, event: Mapping[str, Any], secret: str) -> models.ConversionReceipt:
+        """POST /conversions as an affiliate network: the event signed with the webhook secret."""
+        return await self._run(self._core.record_conversion(event, secret))
+
+    async def list_merchants(self, *, limit: int | None = None, cursor: str | None = None) -> models.MerchantPage:
+        """GET /catalog/merchants (admin key, catalog:read): merchants by id, a page at a time."""
+        return await self._run(self._core.list_merchants(limit, cursor))
+
+    async def list_products(self, *, limit: int | None = None, cursor: str | None = None) -> models.ProductPage:
+        """GET /catalog/products (admin key, catalog:read): offers by product id, a page at a time."""
+        return await self._run(self._core.list_products(limit, cursor))
+
+    async def put_merchants(self, merchants: Sequence[Mapping[str, Any] | BaseModel]) -> models.UpsertResult:
+        """PUT /catalog/merchants (admin key, catalog:write): up to 25."""
+        return await self._run(self._core.put_merchants(merchants))
+
+    async def put_products(self, products: Sequence[Mapping[str, Any] | BaseModel]) -> models.UpsertResult:
+        """PUT /catalog/products (admin key, catalog:write): up to 25."""
+        return await self._run(self._core.put_products(products))
+
+    async def get_product(self, product_id: str) -> models.ProductOutput:
+        """GET /catalog/products/{product_id} (admin key, catalog:read)."""
+        return await self._run(self._core.get_product(product_id))
+
+    async def delete_product(self, product_id: str) -> models.Deleted:
+        """DELETE /catalog/products/{product_id} (admin key, catalog:write)."""
+        return await self._run(self._core.delete_product(product_id))
+
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()
@@ -370,4 +486,4 @@ class AsyncCashbackClient(_Base):
         await self.aclose()
 
 
-__all__ = ["AsyncCashbackClient", "CashbackClient", "Retry", "RetryPolicy", "SearchOptions"]
+__all__ = ["METHOD_NAMES", "AsyncCashbackClient", "CashbackClient", "Redirect", "Retry", "RetryPolicy", "SearchOptions"]

@@ -144,7 +144,7 @@ DefaultCashbackRate = TypeAliasType(
 CategoryRates = TypeAliasType("CategoryRates", Annotated[float, Field(examples=["3.25"], ge=0.0, le=100.0)])
 
 
-class Merchant(BaseModel):
+class MerchantInput(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
@@ -160,11 +160,36 @@ class Merchant(BaseModel):
     category_rates: Annotated[dict[str, CategoryRates | Decimal] | None, Field(title="Category Rates")] = None
 
 
+class MerchantOutput(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    merchant_id: Annotated[str, Field(pattern="^[A-Za-z0-9_-]{3,64}$", title="Merchant Id")]
+    name: Annotated[str, Field(max_length=120, min_length=1, title="Name")]
+    domain: Annotated[str, Field(max_length=253, pattern="^[a-z0-9.-]+\\.[a-z]{2,}$", title="Domain")]
+    subid_param: Annotated[str | None, Field(pattern="^[A-Za-z0-9_]{1,32}$", title="Subid Param")] = "subid"
+    currency: Annotated[str | None, Field(examples=["USD"], pattern="^[A-Z]{3}$", title="Currency")] = "USD"
+    default_cashback_rate: Annotated[Decimal, Field(examples=["3.25"], title="Default Cashback Rate")]
+    category_rates: Annotated[dict[str, Decimal] | None, Field(title="Category Rates")] = None
+
+
 class MerchantBatch(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    merchants: Annotated[list[Merchant], Field(max_length=25, min_length=1, title="Merchants")]
+    merchants: Annotated[list[MerchantInput], Field(max_length=25, min_length=1, title="Merchants")]
+
+
+class MerchantPage(BaseModel):
+    """
+    One page of the catalog's merchants, by merchant id.
+    """
+
+    merchants: Annotated[list[MerchantOutput], Field(title="Merchants")]
+    next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+    """
+    pass as cursor for the next page; null at the end
+    """
 
 
 Gtin = TypeAliasType("Gtin", Annotated[str, Field(pattern="^\\d{8}(\\d{4,6})?$", title="Gtin")])
@@ -255,6 +280,18 @@ class ProductBatch(BaseModel):
         extra="forbid",
     )
     products: Annotated[list[ProductInput], Field(max_length=25, min_length=1, title="Products")]
+
+
+class ProductPage(BaseModel):
+    """
+    One page of the catalog's offers, by product id.
+    """
+
+    products: Annotated[list[ProductOutput], Field(title="Products")]
+    next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+    """
+    pass as cursor for the next page; null at the end
+    """
 
 
 class UpsertResult(BaseModel):

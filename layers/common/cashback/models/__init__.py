@@ -45,10 +45,12 @@ from cashback.models.catalog import (
     Deleted,
     Merchant,
     MerchantBatch,
+    MerchantPage,
     Percent,
     Price,
     Product,
     ProductBatch,
+    ProductPage,
     UpsertResult,
 )
 from cashback.models.common import (
@@ -164,6 +166,7 @@ __all__ = [
     "LeaderboardRow",
     "Merchant",
     "MerchantBatch",
+    "MerchantPage",
     "Money",
     "OwnStatsRequest",
     "Percent",
@@ -172,6 +175,7 @@ __all__ = [
     "PriceRange",
     "Product",
     "ProductBatch",
+    "ProductPage",
     "PublicProfile",
     "PublicText",
     "RankedCount",

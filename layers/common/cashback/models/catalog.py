@@ -84,3 +84,17 @@ class UpsertResult(BaseModel):
 
 class Deleted(BaseModel):
     deleted: str
+
+
+class MerchantPage(BaseModel):
+    """One page of the catalog's merchants, by merchant id."""
+
+    merchants: list[Merchant]
+    next_cursor: str | None = Field(description="pass as cursor for the next page; null at the end")
+
+
+class ProductPage(BaseModel):
+    """One page of the catalog's offers, by product id."""
+
+    products: list[Product]
+    next_cursor: str | None = Field(description="pass as cursor for the next page; null at the end")

@@ -8,6 +8,10 @@ Item layout (pk / sk → attributes):
 - `MATCH#<match_key>` / `<product_id>` → the same projection, grouping one product's offers
   across merchants for compare.
 An offer and its index entries change in one transaction, so the index never drifts.
+
+Index `CatalogByKind` (sparse): merchants and offers carry `kind` (`MERCHANT` or `PRODUCT`) and
+`kind_id` (their id), so an admin lists either in id order with one bounded Query a page, never a
+Scan over the keyword index. One partition per kind: an admin listing, not a hot path.
 """
 
 from __future__ import annotations
@@ -20,9 +24,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cashback.errors import Conflict
 from cashback.settings import get_settings
 from cashback.store import dynamo
-from cashback.store.dynamo import dump, dynamodb, key, unavailable
+from cashback.store.dynamo import dump, dynamodb, key, load, unavailable
 
 IndexEntry = tuple[str, str, dict[str, Any]]  # pk, sk, projection
+LISTING_INDEX = "CatalogByKind"
+MERCHANT_KIND = "MERCHANT"
+PRODUCT_KIND = "PRODUCT"
 
 
 def keyword_entry(token: str, sort_key: str, projection: dict[str, Any]) -> IndexEntry:
@@ -53,6 +60,11 @@ def _product_key(product_id: str) -> dict[str, Any]:
     return key(f"PRODUCT#{product_id}", "PRODUCT")
 
 
+def _product_kind(product: Mapping[str, Any]) -> dict[str, str]:
+    """What puts an offer in the listing index."""
+    return {"kind": PRODUCT_KIND, "kind_id": product["product_id"]}
+
+
 def _call(operation: str, **kwargs: Any) -> dict[str, Any]:
     try:
         result: dict[str, Any] = getattr(dynamodb(), operation)(**kwargs)
@@ -69,7 +81,40 @@ def _call(operation: str, **kwargs: Any) -> dict[str, Any]:
 
 
 def put_merchants(merchants: Iterable[Mapping[str, Any]]) -> None:
-    batch_write([{"pk": f"MERCHANT#{m['merchant_id']}", "sk": "MERCHANT", **m} for m in merchants])
+    batch_write([{**_merchant_key(m["merchant_id"]), **m} for m in merchants])
+
+
+def _merchant_key(merchant_id: str) -> dict[str, str]:
+    return {"pk": f"MERCHANT#{merchant_id}", "sk": "MERCHANT", "kind": MERCHANT_KIND, "kind_id": merchant_id}
+
+
+def list_merchants(limit: int, after: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """Up to `limit` merchants in id order after the merchant id `after`; and the last id read
+    when more remain, else None."""
+    start = _merchant_key(after) if after else None
+    return _list_kind(MERCHANT_KIND, limit, start)
+
+
+def list_products(limit: int, after: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """Up to `limit` offers in product id order after the product id `after`; and the last id
+    read when more remain, else None."""
+    start = {"pk": f"PRODUCT#{after}", "sk": "PRODUCT", "kind": PRODUCT_KIND, "kind_id": after} if after else None
+    return _list_kind(PRODUCT_KIND, limit, start)
+
+
+def _list_kind(kind: str, limit: int, start: dict[str, str] | None) -> tuple[list[dict[str, Any]], str | None]:
+    response = _call(
+        "query",
+        TableName=_table(),
+        IndexName=LISTING_INDEX,
+        KeyConditionExpression="#kind = :kind",
+        ExpressionAttributeNames={"#kind": "kind"},
+        ExpressionAttributeValues=dump({":kind": kind}),
+        Limit=limit,
+        **({"ExclusiveStartKey": dump(start)} if start else {}),
+    )
+    last = response.get("LastEvaluatedKey")
+    return [load(i) for i in response["Items"]], load(last)["kind_id"] if last else None
 
 
 def get_merchants(merchant_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -98,7 +143,7 @@ def write_product(product: Mapping[str, Any], entries: list[IndexEntry], previou
         if previous
         else {"ConditionExpression": "attribute_not_exists(pk)"}
     )
-    item = {**_product_key(product["product_id"]), **dump({**product, "revision": revision})}
+    item = {**_product_key(product["product_id"]), **dump({**product, **_product_kind(product), "revision": revision})}
     item["index_keys"] = {"L": [{"S": k} for k in sorted(new_keys)]}
     actions: list[dict[str, Any]] = [{"Put": {"TableName": _table(), "Item": item, **condition}}]
     actions += [{"Delete": {"TableName": _table(), "Key": key(*k.split("|", 1))}} for k in sorted(old_keys - new_keys)]
@@ -136,6 +181,7 @@ def bulk_load(
                 "pk": f"PRODUCT#{product['product_id']}",
                 "sk": "PRODUCT",
                 **product,
+                **_product_kind(product),
                 "revision": 1,
                 "index_keys": index_keys,
             }
