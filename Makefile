@@ -199,4 +199,5 @@ deploy: build ## Deploy the dev stack (make deploy CONFIG_ENV=prod for prod)
 
 .PHONY: clean
 clean: ## Remove build output and caches (keeps local data; see make wipe)
-	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache test-output functions/dashboard/node_modules functions/dashboard/vendor
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache test-output functions/dashboard/node_modules functions/dashboard/vendor \
+		clients/typescript/node_modules
