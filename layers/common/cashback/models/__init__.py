@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from cashback.models.agents import (
     PUBLIC_FIELD_DESCRIPTION,
+    AdminKey,
+    AdminKeyId,
+    AdminKeyPage,
+    AgentDeleted,
     AgentName,
     AgentProfile,
+    ChangePlanRequest,
     Description,
     Erc8004Identity,
     Plan,
@@ -18,6 +23,8 @@ from cashback.models.agents import (
     RegisteredAgent,
     RotatedToken,
     UpdateAgentRequest,
+    WalletChange,
+    WalletHistory,
 )
 from cashback.models.analytics import (
     AgentAnalytics,
@@ -112,7 +119,11 @@ from cashback.models.wallets import (
 
 __all__ = [
     "PUBLIC_FIELD_DESCRIPTION",
+    "AdminKey",
+    "AdminKeyId",
+    "AdminKeyPage",
     "AgentAnalytics",
+    "AgentDeleted",
     "AgentId",
     "AgentName",
     "AgentProfile",
@@ -123,6 +134,7 @@ __all__ = [
     "CatalogId",
     "Category",
     "Chain",
+    "ChangePlanRequest",
     "CompareRequest",
     "CompareResponse",
     "CompareRow",
@@ -196,6 +208,8 @@ __all__ = [
     "TrendingRequest",
     "UpdateAgentRequest",
     "UpsertResult",
+    "WalletChange",
+    "WalletHistory",
     "base58_decode",
     "wallet_chain",
 ]
