@@ -68,6 +68,8 @@ from cashback.models.common import (
     HttpsUrl,
     JsonSafeInt,
     PublicText,
+    RollupHealth,
+    UpstreamHealth,
 )
 from cashback.models.conversions import (
     Conversion,
@@ -208,6 +210,8 @@ __all__ = [
     "TrendingRequest",
     "UpdateAgentRequest",
     "UpsertResult",
+    "RollupHealth",
+    "UpstreamHealth",
     "WalletChange",
     "WalletHistory",
     "base58_decode",

@@ -11,7 +11,7 @@ Item layout (pk / sk → attributes):
   The authorizer resolves a bearer secret with one GetItem on this key.
 - `ADMINKEYS` / `KEY#<key_id>` → what an operator may see of an admin key: name, scopes,
   created_at, expires_at, last_used_at, revoked_at, and the hash that finds its credential.
-- `HEALTH` / `HEALTH` → never written; the health check reads it.
+- `HEALTH` / `HEALTH` → never written; the health check reads it (`store.health`).
 """
 
 from __future__ import annotations
@@ -38,14 +38,6 @@ from cashback.store.dynamo import (
     transact,
     unavailable,
 )
-
-
-def ping() -> None:
-    """One cheap read proving the agents table answers."""
-    try:
-        dynamodb().get_item(TableName=get_settings().agents_table, Key=key("HEALTH", "HEALTH"))
-    except (ClientError, BotoCoreError) as exc:
-        raise unavailable(exc) from exc
 
 
 # ---------------------------------------------------------------- agents and credentials
