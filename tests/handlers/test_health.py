@@ -10,10 +10,9 @@ from cashback.catalog.upstream import FAILURES_TO_OPEN, upstream_catalog
 from cashback.settings import get_settings
 from cashback.store import analytics as analytics_store
 from cashback.store import dynamo
-from tests.helpers import free_port
 from tests.apigw import LambdaContext, api_event, body_of, header
 from tests.handlers.conftest import error_code, health_fn
-
+from tests.helpers import free_port
 
 TABLES = ("agents_table", "rate_limit_table", "catalog_table", "activity_table", "reputation_table", "analytics_table")
 

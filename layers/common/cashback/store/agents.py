@@ -39,7 +39,6 @@ from cashback.store.dynamo import (
     unavailable,
 )
 
-
 # ---------------------------------------------------------------- agents and credentials
 
 
