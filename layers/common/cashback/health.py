@@ -18,9 +18,7 @@ from cashback.errors import ApiError
 from cashback.models import HealthStatus, RollupHealth, UpstreamHealth
 from cashback.models.common import CheckResult
 from cashback.settings import get_settings
-from cashback.store import analytics as analytics_store
 from cashback.store import health as health_store
-from cashback.store.dynamo import StoreUnavailable
 
 # The rollup runs every 5 minutes and leaves the last minutes alone (rollup.CLOSE_GRACE_SECONDS):
 # a watermark older than this means runs are failing or falling behind.
@@ -29,18 +27,9 @@ ROLLUP_STALE_SECONDS = 15 * 60
 
 def check() -> HealthStatus:
     settings = get_settings()
-    failures = {name: reason for name in health_store.PROBED if (reason := health_store.probe(name))}
-    try:
-        state = analytics_store.get_state()
-    except StoreUnavailable as exc:
-        state, failures["analytics_table"] = None, str(exc.details.get("reason") or "unavailable")
-    if failures:
-        raise StoreUnavailable(
-            details={"reason": next(iter(failures.values())), "unavailable": sorted(failures)},
-        )
+    state = health_store.check_tables()
     now = int(time.time())
-    tables: list[str] = [*health_store.PROBED, "analytics_table"]
-    checks: dict[str, CheckResult] = {"dynamodb": "ok", **dict.fromkeys(tables, "ok")}
+    checks: dict[str, CheckResult] = {"dynamodb": "ok", **dict.fromkeys(health_store.TABLES, "ok")}
     rollup = RollupHealth()
     if state and state.get("watermark"):
         watermark = str(state["watermark"])
