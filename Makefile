@@ -106,8 +106,8 @@ wipe: $(VENV)/.installed ## Delete the local DynamoDB data (make dev starts empt
 	$(PY) -m localrun wipe --data-dir $(DATA_DIR)
 
 .PHONY: admin-key
-admin-key: $(VENV)/.installed ## Create an admin key: make admin-key SCOPES=catalog:write,agents:read [NAME=ops] [STACK=name for AWS]
-	$(PY) -m scripts.admin_key --scopes "$(SCOPES)" --name "$(or $(NAME),admin)" $(if $(STACK),--stack $(STACK),--dynamodb-port $(DYNAMODB_PORT))
+admin-key: $(VENV)/.installed ## Create an admin key: make admin-key SCOPES=catalog:write,agents:read [NAME=ops] [EXPIRES=30d] [STACK=name for AWS]
+	$(PY) -m scripts.admin_key --scopes "$(SCOPES)" --name "$(or $(NAME),admin)" $(if $(EXPIRES),--expires "$(EXPIRES)") $(if $(STACK),--stack $(STACK),--dynamodb-port $(DYNAMODB_PORT))
 
 # The TypeScript client's pinned packages (clients/typescript/package-lock.json), installed with
 # npm ci when the lock is newer than what is installed; its tests run under make test.

@@ -1,4 +1,4 @@
-"""GET /health: DynamoDB reachability and the deployed version."""
+"""GET /health, for monitors: every table, the rollup's lag, the upstream breaker (when on), the version."""
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
@@ -16,7 +16,9 @@ http.configure(app)
     "/health",
     summary="Health of the API and its dependencies",
     tags=["Operations"],
-    responses=http.responses("All dependencies answer", authorized=False),
+    description="Every table answers (else 503 DYNAMODB_UNAVAILABLE naming them), the rollup's lag behind its "
+    "watermark, the upstream catalog's breaker when that source is on. Limited per IP apart from the public routes.",
+    responses=http.responses("The API serves (status ok, or degraded with the reason in checks)", authorized=False),
 )
 def health() -> HealthStatus:
     return health_check.check()
@@ -25,6 +27,6 @@ def health() -> HealthStatus:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
-@http.api_endpoint(anonymous_policy="public")
+@http.api_endpoint(anonymous_policy="health")
 def lambda_handler(event, context):
     return app.resolve(event, context)

@@ -50,7 +50,8 @@ def test_register_returns_the_token_and_the_profile_reads_back(connect: Connect)
 def test_health_is_ok(connect: Connect) -> None:
     health = connect().health()
     assert health.status == "ok"
-    assert health.checks == {"dynamodb": "ok"}
+    assert health.checks["dynamodb"] == "ok"
+    assert health.timestamp
 
 
 def test_search_filters_and_sorts_with_money_as_decimal(agent: CashbackClient, local_api: LocalApi) -> None:

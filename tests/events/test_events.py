@@ -67,6 +67,12 @@ EXPECTED = {
     "reputation/reputation.json": 200,
     "reputation/erc8004.json": 200,
     "rollup/scheduled.json": "Rolled up",
+    "update_agent/change-wallet.json": 200,
+    "wallet_history/own-history.json": 200,
+    "agent_admin/change-plan.json": 200,
+    "agent_admin/suspend.json": 200,
+    "agent_admin/suspend-without-scope.json": 403,
+    "admin_keys/list.json": 200,
 }
 # What the error events answer, beyond their status.
 ERROR_CODES = {
@@ -79,6 +85,7 @@ ERROR_CODES = {
     "dashboard/unknown-asset.json": "ROUTE_NOT_FOUND",
     "directory/bad-cursor.json": "INVALID_CURSOR",
     "feedback/self-feedback.json": "SELF_FEEDBACK",
+    "agent_admin/suspend-without-scope.json": "FORBIDDEN",
 }
 EXAMPLE_CLICK_ID = "clk_EXAMPLEclickEXAMPLEcli"
 

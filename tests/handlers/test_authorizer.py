@@ -74,3 +74,16 @@ def test_unknown_or_malformed_credentials_are_unauthorized(aws: None, authorizat
     header = authorization.format(token=agent["token"], token_hash=hash_secret(agent["token"]))
     with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorize(header)
+
+
+def test_an_expired_admin_key_is_refused(aws: None) -> None:
+    key, key_id = new_admin_key()
+    agent_store.create_admin_key(key_id, hash_secret(key), "ops", ["agents:read"], expires_at="2020-01-01T00:00:00Z")
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorize(f"Bearer {key}")
+
+
+def test_an_admin_key_carries_its_expiry_to_every_function(aws: None) -> None:
+    key, key_id = new_admin_key()
+    agent_store.create_admin_key(key_id, hash_secret(key), "ops", ["agents:read"], expires_at="2999-01-01T00:00:00Z")
+    assert authorize(f"Bearer {key}")["context"]["expires_at"] == "2999-01-01T00:00:00Z"

@@ -11,7 +11,13 @@ def test_health_answers_ok_with_version(client: httpx.Client) -> None:
     response = client.get("/health")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
-    assert response.json()["checks"] == {"dynamodb": "ok"}
+    tables = ("agents_table", "rate_limit_table", "catalog_table", "activity_table", "reputation_table")
+    # Every table answers under the health function's own role, as IAM enforces it.
+    assert {name: response.json()["checks"][name] for name in (*tables, "analytics_table")} == dict.fromkeys(
+        (*tables, "analytics_table"), "ok"
+    )
+    assert response.json()["timestamp"].endswith("Z")
+    assert '"minute";q=300' in response.headers["RateLimit-Policy"]  # its own limit, not the public one
     assert response.headers["X-Request-Id"]
 
 

@@ -108,7 +108,8 @@ def test_only_the_agent_itself_may_change_its_profile(aws: None, authorizer) -> 
         ({"public": None}, "INVALID_VALUE"),
         ({"public": "true"}, "INVALID_TYPE"),
         ({"homepage_url": "http://plain.example"}, "INVALID_VALUE"),
-        ({"wallet_address": "0x52908400098527886E0F7030069857D2E4169EE7"}, "UNKNOWN_FIELD"),
+        ({"wallet_address": "0x5290"}, "INVALID_VALUE"),
+        ({"crypto_preference": "DOGE"}, "INVALID_VALUE"),
         ({"plan": "premium"}, "UNKNOWN_FIELD"),
     ],
 )

@@ -1,4 +1,11 @@
-"""Agent registration, profiles, token rotation and bearer-secret resolution."""
+"""Agent registration, profiles, token rotation and bearer-secret resolution; and what operators
+do to an agent: change its plan, suspend, reinstate and delete it (scope agents:write).
+
+Plan and standing live on the profile and on the token's credential, written together, so the
+authorizer reads them with the token in its one GetItem. API Gateway caches the authorizer's
+answer per token, so every such change flushes the stage's authorizer cache, as rotation does:
+the next request is decided afresh, with the new plan's limits or the suspension.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +15,31 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cashback import clock, directory
+from cashback import clock, cursor, directory
 from cashback.auth import (
     Caller,
     PrincipalKind,
     Scope,
+    Standing,
     hash_secret,
     new_agent_id,
     new_agent_token,
     parse_scopes,
 )
-from cashback.errors import Unauthorized
-from cashback.models import AgentProfile, Plan, RegisterAgentRequest, RegisteredAgent, RotatedToken, UpdateAgentRequest
+from cashback.errors import AgentNotFound, InvalidRequest, Unauthorized
+from cashback.models import (
+    AgentDeleted,
+    AgentProfile,
+    ChangePlanRequest,
+    Plan,
+    RegisterAgentRequest,
+    RegisteredAgent,
+    RotatedToken,
+    UpdateAgentRequest,
+    WalletChange,
+    WalletHistory,
+)
+from cashback.models.wallets import check_currency_fits
 from cashback.observability import MetricUnit, logger, metrics
 from cashback.retry import LostRace, retry_on_race
 from cashback.settings import AWS_CLIENT_CONFIG
@@ -27,7 +47,8 @@ from cashback.store import agents as agent_store
 from cashback.store import reputation as reputation_store
 
 # What PATCH /agents/{agent_id} may change; the rest of the profile is fixed at registration.
-EDITABLE = ("agent_name", "description", "homepage_url", "mcp_endpoint_url", "erc8004", "public")
+WALLET = ("wallet_address", "crypto_preference")
+EDITABLE = ("agent_name", "description", "homepage_url", "mcp_endpoint_url", "erc8004", "public", *WALLET)
 
 
 def register(request: RegisterAgentRequest) -> RegisteredAgent:
@@ -52,22 +73,125 @@ def profile(agent_id: str, caller: Caller) -> AgentProfile:
 
 
 def update_profile(agent_id: str, caller: Caller, request: UpdateAgentRequest) -> AgentProfile:
-    """Change the agent's name and public profile; the directory entry follows in the same
-    transaction (opting out takes the agent and what it published out of the directory)."""
+    """Change the agent's name, public profile and wallet; the directory entry follows in the same
+    transaction (opting out takes the agent and what it published out of the directory), and so
+    does a wallet change's entry in the audit trail payouts follow."""
     caller.require_agent(agent_id)
 
     def attempt() -> AgentProfile:
         stored = agent_store.get_agent(agent_id, consistent=True)
         updated = AgentProfile.model_validate({**stored, **request.changes()})
+        try:  # the wallet kept and the currency sent (or the other way round) must still fit
+            check_currency_fits(updated.wallet_address, updated.crypto_preference)
+        except ValueError as exc:
+            raise InvalidRequest("INVALID_VALUE", str(exc), {"fields": list(WALLET)}) from exc
         fields = updated.model_dump(mode="json", include=set(EDITABLE))
         entry = directory.entry_of(updated) if updated.public else None
         listing = reputation_store.listing_update(agent_id, entry, directory.PUBLISHED)
-        if agent_store.update_agent_profile(agent_id, fields, stored.get("profile_revision"), listing):
+        change = _wallet_change(stored, fields)
+        if agent_store.update_agent_profile(agent_id, fields, stored.get("profile_revision"), listing, change):
             logger.info("agent profile updated", extra={"agent_id": agent_id, "public": updated.public})
             return updated
         raise LostRace
 
     return retry_on_race(attempt, "The profile is changing concurrently; retry.")
+
+
+def _wallet_change(stored: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any] | None:
+    """The audit entry of a wallet change, or None when wallet and currency stay as they were."""
+    if all(stored.get(name) == fields.get(name) for name in WALLET):
+        return None
+    change = {"changed_at": clock.now_iso(), **{name: fields.get(name) for name in WALLET}}
+    change.update({f"previous_{name}": stored.get(name) for name in WALLET})
+    return {name: value for name, value in change.items() if value is not None}
+
+
+WALLET_HISTORY_CURSOR = "The cursor is not one this agent's wallet history issued."
+
+
+def wallet_history(agent_id: str, caller: Caller, limit: int, page_cursor: str | None) -> WalletHistory:
+    """The agent's wallet changes, newest first: the agent itself, or an admin key with agents:read."""
+    caller.require_agent_or_scope(agent_id, Scope.AGENTS_READ)
+    agent_store.get_agent(agent_id)
+    after = cursor.decode(page_cursor, WALLET_HISTORY_CURSOR) if page_cursor else None
+    if after is not None and not after.startswith(agent_store.WALLET_PREFIX):
+        raise cursor.invalid(WALLET_HISTORY_CURSOR)
+    items, last = agent_store.wallet_history(agent_id, limit, after)
+    return WalletHistory(
+        agent_id=agent_id,
+        changes=[WalletChange.model_validate(item) for item in items],
+        cursor=cursor.encode(last) if last else None,
+    )
+
+
+# ---------------------------------------------------------------- operators
+
+
+def change_plan(agent_id: str, caller: Caller, request: ChangePlanRequest, api_id: str, stage: str) -> AgentProfile:
+    """Move the agent to another plan; its next request is held to the new plan's limits."""
+    caller.require_scope(Scope.AGENTS_WRITE)
+    changed = _set_standing(agent_id, {"plan": request.plan.value}, api_id, stage)
+    logger.info("agent plan changed", extra={"agent_id": agent_id, "plan": request.plan.value})
+    return changed
+
+
+def suspend(agent_id: str, caller: Caller, api_id: str, stage: str) -> AgentProfile:
+    """Refuse the agent's token (403 AGENT_SUSPENDED) from its next request on. Its affiliate links
+    keep redirecting and its conversions keep counting: neither reads its standing."""
+    caller.require_scope(Scope.AGENTS_WRITE)
+    suspended = _set_standing(agent_id, {"standing": Standing.SUSPENDED.value}, api_id, stage)
+    logger.info("agent suspended", extra={"agent_id": agent_id})
+    metrics.add_metric(name="AgentSuspended", unit=MetricUnit.Count, value=1)
+    return suspended
+
+
+def reinstate(agent_id: str, caller: Caller, api_id: str, stage: str) -> AgentProfile:
+    """Accept the agent's token again, from its next request on."""
+    caller.require_scope(Scope.AGENTS_WRITE)
+    reinstated = _set_standing(agent_id, {"standing": Standing.ACTIVE.value}, api_id, stage)
+    logger.info("agent reinstated", extra={"agent_id": agent_id})
+    return reinstated
+
+
+def _set_standing(agent_id: str, fields: dict[str, str], api_id: str, stage: str) -> AgentProfile:
+    def attempt() -> AgentProfile:
+        stored = agent_store.get_agent(agent_id, consistent=True)
+        if agent_store.set_standing(agent_id, stored["token_hash"], stored.get("profile_revision"), fields):
+            return AgentProfile.model_validate({**stored, **fields})
+        raise LostRace
+
+    changed = retry_on_race(attempt, "The agent is changing concurrently; retry.")
+    flush_authorizer_cache(api_id, stage)
+    return changed
+
+
+def delete(agent_id: str, caller: Caller, api_id: str, stage: str) -> AgentDeleted:
+    """Erase the agent's personal data: its profile (name, wallet, public profile), its credential,
+    its directory entry and its wallet history. What money moved stays: conversions, totals and
+    analytics keep the agent id, which is now a tombstone naming no one. Idempotent: deleting a
+    deleted agent answers the same."""
+    caller.require_scope(Scope.AGENTS_WRITE)
+
+    def attempt() -> AgentDeleted:
+        stored = agent_store.get_agent_or_tombstone(agent_id, consistent=True)
+        if stored is None:
+            raise AgentNotFound()
+        if stored.get("standing") == Standing.DELETED.value:
+            return AgentDeleted(agent_id=agent_id, deleted_at=str(stored["deleted_at"]))
+        deleted_at = clock.now_iso()
+        listing = reputation_store.listing_update(agent_id, None, directory.PUBLISHED)
+        if agent_store.delete_agent(
+            agent_id, stored["token_hash"], stored.get("profile_revision"), listing, deleted_at
+        ):
+            return AgentDeleted(agent_id=agent_id, deleted_at=deleted_at)
+        raise LostRace
+
+    deleted = retry_on_race(attempt, "The agent is changing concurrently; retry.")
+    agent_store.erase_wallet_history(agent_id)
+    flush_authorizer_cache(api_id, stage)
+    logger.info("agent deleted", extra={"agent_id": agent_id})
+    metrics.add_metric(name="AgentDeleted", unit=MetricUnit.Count, value=1)
+    return deleted
 
 
 def rotate_token(agent_id: str, caller: Caller, presented_token: str | None, api_id: str, stage: str) -> RotatedToken:
@@ -85,22 +209,32 @@ def rotate_token(agent_id: str, caller: Caller, presented_token: str | None, api
     agent_store.rotate_agent_token(
         agent_id, caller.plan or Plan.STANDARD.value, hash_secret(presented_token), hash_secret(new_token), rotated_at
     )
-    _flush_authorizer_cache(api_id, stage)
+    flush_authorizer_cache(api_id, stage)
     logger.info("agent token rotated", extra={"agent_id": agent_id})
     return RotatedToken(agent_id=agent_id, token=new_token, rotated_at=rotated_at)
 
 
 def caller_for_secret(secret: str) -> Caller | None:
-    """The principal a bearer secret authenticates, or None if it is unknown or revoked."""
+    """The principal a bearer secret authenticates, or None if it is unknown, revoked or expired.
+    A suspended agent is authenticated, marked suspended: every function refuses it with 403
+    AGENT_SUSPENDED, which says more than a 401. An admin key's use is recorded (last_used_at)."""
     credential = agent_store.get_credential(hash_secret(secret))
     if credential is None:
         return None
     kind = PrincipalKind(credential["kind"])
+    expires_at = credential.get("expires_at")
+    now = clock.now_iso()
+    if expires_at and expires_at <= now:
+        return None
+    if kind is PrincipalKind.ADMIN:
+        agent_store.touch_admin_key(credential["principal_id"], now)
     return Caller(
         kind=kind,
         principal_id=credential["principal_id"],
         plan=credential.get("plan"),
         scopes=parse_scopes(credential.get("scopes", "")) if kind is PrincipalKind.ADMIN else frozenset(),
+        suspended=credential.get("standing") == Standing.SUSPENDED.value,
+        expires_at=expires_at,
     )
 
 
@@ -109,7 +243,8 @@ def _apigateway() -> Any:
     return boto3.client("apigateway", config=AWS_CLIENT_CONFIG)
 
 
-def _flush_authorizer_cache(api_id: str, stage: str) -> None:
+def flush_authorizer_cache(api_id: str, stage: str) -> None:
+    """Make API Gateway decide every token afresh: after a credential, or what it carries, changed."""
     try:
         _apigateway().flush_stage_authorizers_cache(restApiId=api_id, stageName=stage)
     except (ClientError, BotoCoreError):

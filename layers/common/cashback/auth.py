@@ -28,10 +28,25 @@ AUTHOR_ID_PATTERN = r"^(agt_[A-Za-z0-9_-]{22}|adm_[A-Za-z0-9_-]{12})$"
 
 class Scope(StrEnum):
     AGENTS_READ = "agents:read"
+    AGENTS_WRITE = "agents:write"
+    KEYS_READ = "keys:read"
+    KEYS_WRITE = "keys:write"
     CATALOG_WRITE = "catalog:write"
     CATALOG_READ = "catalog:read"
     ANALYTICS_READ = "analytics:read"
     FEEDBACK_WRITE = "feedback:write"
+
+
+ADMIN_KEY_ID_PATTERN = r"^adm_[A-Za-z0-9_-]{12}$"
+
+
+class Standing(StrEnum):
+    """An agent's standing: a suspended agent's token is refused (403 AGENT_SUSPENDED) while its
+    links keep redirecting and its conversions keep counting; a deleted agent is a tombstone."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    DELETED = "deleted"
 
 
 class PrincipalKind(StrEnum):
@@ -84,6 +99,10 @@ class Caller:
     principal_id: str | None = None
     plan: str | None = None
     scopes: frozenset[Scope] = frozenset()
+    suspended: bool = False
+    # An admin key's expiry (UTC ISO 8601), checked on every request, not only when the
+    # authorizer's cached decision is made.
+    expires_at: str | None = None
 
     @classmethod
     def of_agent(cls, agent_id: str, plan: str | None = None) -> Caller:
@@ -129,11 +148,16 @@ class Caller:
 
     def authorizer_context(self) -> dict[str, str]:
         """What the authorizer hands API Gateway, which passes it to every function."""
-        return {
+        context = {
             "kind": self.kind.value if self.kind else "",
             "plan": self.plan or "",
             "scopes": ",".join(sorted(self.scopes)),
         }
+        if self.suspended:
+            context["standing"] = Standing.SUSPENDED.value
+        if self.expires_at:
+            context["expires_at"] = self.expires_at
+        return context
 
     @classmethod
     def from_authorizer_context(cls, context: dict[str, object] | None) -> Caller:
@@ -145,6 +169,8 @@ class Caller:
             principal_id=str(context["principalId"]),
             plan=str(context.get("plan") or "") or None,
             scopes=frozenset(Scope(s) for s in str(context.get("scopes") or "").split(",") if s in _SCOPES),
+            suspended=str(context.get("standing") or "") == Standing.SUSPENDED.value,
+            expires_at=str(context.get("expires_at") or "") or None,
         )
 
 

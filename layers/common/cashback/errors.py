@@ -57,6 +57,18 @@ class Forbidden(ApiError):
     default_message = "This token may not access this resource."
 
 
+class AgentSuspended(ApiError):
+    status = 403
+    code = "AGENT_SUSPENDED"
+    default_message = "This agent is suspended; its links keep working, its token does not. Contact the operator."
+
+
+class AdminKeyNotFound(ApiError):
+    status = 404
+    code = "ADMIN_KEY_NOT_FOUND"
+    default_message = "No admin key has this id."
+
+
 class AgentNotFound(ApiError):
     status = 404
     code = "AGENT_NOT_FOUND"

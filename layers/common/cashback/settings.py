@@ -67,6 +67,8 @@ DEFAULT_POLICIES: dict[str, Policy] = {
     # Per source IP on the directory (a filtered page may read several index pages) and reputation reads.
     "directory": _policy("directory", (60, 60), (3600, 1_000)),
     "reputation": _policy("reputation", (60, 120), (3600, 2_000)),
+    # Per source IP on GET /health, apart from "public": monitors poll it from few addresses.
+    "health": _policy("health", (60, 300), (3600, 10_000)),
     # Per caller (agent or admin key) on feedback writes, apart from its plan's limit.
     "feedback": _policy("feedback", (60, 10), (3600, 100)),
 }

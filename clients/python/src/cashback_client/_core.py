@@ -328,6 +328,30 @@ class Core:
 
     def delete_product(self, product_id: str) -> Call[models.Deleted]:
         return Call("DELETE", f"/catalog/products/{quote(product_id, safe='')}", models.Deleted)
+    def wallet_history(self, agent_id: str | None, limit: int | None, cursor: str | None) -> Call[models.WalletHistory]:
+        params = _present({"limit": limit, "cursor": cursor})
+        return Call("GET", f"/agents/{self.agent(agent_id)}/wallet-history", models.WalletHistory, params=params)
+
+    # operators (admin keys with agents:write, keys:read, keys:write)
+
+    def change_plan(self, agent_id: str, plan: models.Plan | str) -> Call[models.AgentProfile]:
+        path = f"/agents/{quote(agent_id, safe='')}/plan"
+        return Call("PUT", path, models.AgentProfile, body={"plan": str(getattr(plan, "value", plan))})
+
+    def suspend_agent(self, agent_id: str) -> Call[models.AgentProfile]:
+        return Call("POST", f"/agents/{quote(agent_id, safe='')}/suspend", models.AgentProfile)
+
+    def reinstate_agent(self, agent_id: str) -> Call[models.AgentProfile]:
+        return Call("POST", f"/agents/{quote(agent_id, safe='')}/reinstate", models.AgentProfile)
+
+    def delete_agent(self, agent_id: str) -> Call[models.AgentDeleted]:
+        return Call("DELETE", f"/agents/{quote(agent_id, safe='')}", models.AgentDeleted)
+
+    def admin_keys(self, limit: int | None, cursor: str | None) -> Call[models.AdminKeyPage]:
+        return Call("GET", "/admin/keys", models.AdminKeyPage, params=_present({"limit": limit, "cursor": cursor}))
+
+    def revoke_admin_key(self, key_id: str) -> Call[models.AdminKey]:
+        return Call("DELETE", f"/admin/keys/{quote(key_id, safe='')}", models.AdminKey)
 
     # ------------------------------------------------------------ one call, start to finish
 

@@ -33,6 +33,10 @@ from cashback_client.client import CashbackClient
 from cashback_client.errors import CashbackError, RateLimitedError
 from cashback_client.tables import amounts, clip, fraction, money, optional, pairs, percent, table
 
+from cashback_client.tables import clip, fraction, money, optional, pairs, percent, table
+
+# Operators' commands take an admin key as the token (--token or CASHBACK_TOKEN).
+OPERATOR_COMMANDS = {"plan", "suspend", "reinstate", "delete-agent", "admin-keys", "revoke-admin-key"}
 NEEDS_TOKEN = {
     "agent",
     "rotate-token",
@@ -48,6 +52,11 @@ NEEDS_TOKEN = {
     "products",
 }
 NEEDS_AGENT = {"agent", "rotate-token", "stats", "analytics", "conversions", "reputation"}
+    "wallet",
+    "wallet-history",
+    *OPERATOR_COMMANDS,
+}
+NEEDS_AGENT = {"agent", "rotate-token", "stats", "analytics", "conversions", "wallet", "wallet-history"}
 
 
 class UsageError(Exception):
@@ -178,6 +187,34 @@ def _directory_reputation_and_catalog(command: Callable[[str, str], argparse.Arg
         listing = command(name, f"{what} by id, a page at a time (an admin key with catalog:read as --token)")
         listing.add_argument("--limit", type=int, help="1..100 (default 50)")
         listing.add_argument("--cursor", help="the next page, as printed under the previous one")
+    _wallet_and_operator_commands(command)
+    return parser
+
+
+def _wallet_and_operator_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    wallet = command("wallet", "change the agent's payout wallet and/or currency (kept in wallet-history)")
+    wallet.add_argument("agent", nargs="?", metavar="AGENT_ID", help="default: --agent-id")
+    wallet.add_argument("--wallet", help="EVM (0x + 40 hex) or Solana (base58) address")
+    wallet.add_argument("--crypto", choices=[c.value for c in models.CryptoPreference], help="payout currency")
+    history = command("wallet-history", "every change of the agent's wallet, newest first")
+    history.add_argument("agent", nargs="?", metavar="AGENT_ID", help="default: --agent-id")
+    history.add_argument("--limit", type=int)
+    history.add_argument("--cursor")
+
+    plan = command("plan", "operators: move an agent to another plan (admin key with agents:write)")
+    plan.add_argument("agent", metavar="AGENT_ID")
+    plan.add_argument("plan", choices=[p.value for p in models.Plan])
+    for name, help_text in (
+        ("suspend", "operators: suspend an agent; its token gets 403 AGENT_SUSPENDED (agents:write)"),
+        ("reinstate", "operators: reinstate a suspended agent (agents:write)"),
+        ("delete-agent", "operators: erase an agent's personal data; money records stay (agents:write)"),
+    ):
+        command(name, help_text).add_argument("agent", metavar="AGENT_ID")
+    keys = command("admin-keys", "operators: list admin keys, never their secrets (keys:read)")
+    keys.add_argument("--limit", type=int)
+    keys.add_argument("--cursor")
+    revoke = command("revoke-admin-key", "operators: revoke an admin key at once (keys:write)")
+    revoke.add_argument("key", metavar="KEY_ID", help="adm_…, as admin-keys lists it")
 
 
 def _search_options(parser: argparse.ArgumentParser) -> None:
@@ -270,7 +307,22 @@ COMMANDS: dict[str, Callable[[CashbackClient, argparse.Namespace], BaseModel]] =
     "reputation": lambda api, args: api.reputation(args.agent, limit=args.limit, cursor=args.cursor),
     "merchants": lambda api, args: api.list_merchants(limit=args.limit, cursor=args.cursor),
     "products": lambda api, args: api.list_products(limit=args.limit, cursor=args.cursor),
+    "wallet": lambda api, args: api.update_profile(_wallet_changes(args), args.agent),
+    "wallet-history": lambda api, args: api.wallet_history(args.agent, limit=args.limit, cursor=args.cursor),
+    "plan": lambda api, args: api.change_plan(args.agent, args.plan),
+    "suspend": lambda api, args: api.suspend_agent(args.agent),
+    "reinstate": lambda api, args: api.reinstate_agent(args.agent),
+    "delete-agent": lambda api, args: api.delete_agent(args.agent),
+    "admin-keys": lambda api, args: api.admin_keys(limit=args.limit, cursor=args.cursor),
+    "revoke-admin-key": lambda api, args: api.revoke_admin_key(args.key),
 }
+
+
+def _wallet_changes(args: argparse.Namespace) -> dict[str, object]:
+    changes = {"wallet_address": args.wallet, "crypto_preference": args.crypto}
+    if not any(changes.values()):
+        raise UsageError("give --wallet, --crypto or both")
+    return {k: v for k, v in changes.items() if v is not None}
 
 
 # ---------------------------------------------------------------- commands: print the answer
@@ -286,6 +338,7 @@ def _profile(result: models.AgentProfile | models.RegisteredAgent) -> list[tuple
         ("agent_id", result.agent_id),
         ("agent_name", result.agent_name),
         ("plan", result.plan.value),
+        ("standing", result.standing.value if result.standing else None),
         ("wallet_address", result.wallet_address),
         ("crypto_preference", result.crypto_preference.value if result.crypto_preference else None),
         ("created_at", result.created_at),
@@ -622,9 +675,66 @@ def _products(result: models.ProductPage, args: argparse.Namespace) -> str:
     ]
     headers = ["Product id", "Title", "Category", "Price", "Cashback"]
     return _next_page([table(headers, rows, right={3, 4})], result.next_cursor)
+def _wallet_history(result: models.WalletHistory, args: argparse.Namespace) -> str:
+    if not result.changes:
+        return "No wallet changes yet."
+    rows = [
+        [
+            c.changed_at,
+            optional(c.wallet_address),
+            optional(c.crypto_preference.value if c.crypto_preference else None),
+            optional(c.previous_wallet_address),
+            optional(c.previous_crypto_preference.value if c.previous_crypto_preference else None),
+        ]
+        for c in result.changes
+    ]
+    lines = [table(["Changed", "Wallet", "Currency", "Previous wallet", "Previous currency"], rows)]
+    if result.cursor:
+        lines += ["", f"next page: --cursor {result.cursor}"]
+    return "\n".join(lines)
+
+
+def _deleted(result: models.AgentDeleted, args: argparse.Namespace) -> str:
+    return pairs([("agent_id", result.agent_id), ("standing", result.standing), ("deleted_at", result.deleted_at)])
+
+
+def _admin_key_row(key: models.AdminKey) -> list[str]:
+    return [
+        key.key_id,
+        clip(key.name, 24),
+        ",".join(s.value for s in key.scopes),
+        key.created_at,
+        optional(key.expires_at),
+        optional(key.last_used_at),
+        optional(key.revoked_at),
+    ]
+
+
+ADMIN_KEY_HEADERS = ["Key id", "Name", "Scopes", "Created", "Expires", "Last used", "Revoked"]
+
+
+def _admin_keys(result: models.AdminKeyPage, args: argparse.Namespace) -> str:
+    if not result.keys:
+        return "No admin keys listed."
+    lines = [table(ADMIN_KEY_HEADERS, [_admin_key_row(k) for k in result.keys])]
+    if result.cursor:
+        lines += ["", f"next page: --cursor {result.cursor}"]
+    return "\n".join(lines)
+
+
+def _revoked_key(result: models.AdminKey, args: argparse.Namespace) -> str:
+    return table(ADMIN_KEY_HEADERS, [_admin_key_row(result)])
 
 
 RENDER: dict[str, Callable[..., str]] = {
+    "wallet": _agent,
+    "wallet-history": _wallet_history,
+    "plan": _agent,
+    "suspend": _agent,
+    "reinstate": _agent,
+    "delete-agent": _deleted,
+    "admin-keys": _admin_keys,
+    "revoke-admin-key": _revoked_key,
     "health": _health,
     "register": _registered,
     "agent": _agent,

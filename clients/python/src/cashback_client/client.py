@@ -275,6 +275,35 @@ class CashbackClient(_Base):
     def delete_product(self, product_id: str) -> models.Deleted:
         """DELETE /catalog/products/{product_id} (admin key, catalog:write)."""
         return self._run(self._core.delete_product(product_id))
+    def wallet_history(
+        self, agent_id: str | None = None, *, limit: int | None = None, cursor: str | None = None
+    ) -> models.WalletHistory:
+        """GET /agents/{agent_id}/wallet-history: every wallet change, newest first."""
+        return self._run(self._core.wallet_history(agent_id, limit, cursor))
+
+    def change_plan(self, agent_id: str, plan: models.Plan | str) -> models.AgentProfile:
+        """PUT /agents/{agent_id}/plan (admin key with agents:write); applies from the agent's next request."""
+        return self._run(self._core.change_plan(agent_id, plan))
+
+    def suspend_agent(self, agent_id: str) -> models.AgentProfile:
+        """POST /agents/{agent_id}/suspend (agents:write): its token gets 403 AGENT_SUSPENDED at once."""
+        return self._run(self._core.suspend_agent(agent_id))
+
+    def reinstate_agent(self, agent_id: str) -> models.AgentProfile:
+        """POST /agents/{agent_id}/reinstate (agents:write)."""
+        return self._run(self._core.reinstate_agent(agent_id))
+
+    def delete_agent(self, agent_id: str) -> models.AgentDeleted:
+        """DELETE /agents/{agent_id} (agents:write): erases its personal data; money records stay."""
+        return self._run(self._core.delete_agent(agent_id))
+
+    def admin_keys(self, *, limit: int | None = None, cursor: str | None = None) -> models.AdminKeyPage:
+        """GET /admin/keys (keys:read or keys:write): never the keys themselves."""
+        return self._run(self._core.admin_keys(limit, cursor))
+
+    def revoke_admin_key(self, key_id: str) -> models.AdminKey:
+        """DELETE /admin/keys/{key_id} (keys:write): refused from the next request on."""
+        return self._run(self._core.revoke_admin_key(key_id))
 
     def close(self) -> None:
         if self._owns_http:
@@ -472,6 +501,35 @@ class AsyncCashbackClient(_Base):
     async def delete_product(self, product_id: str) -> models.Deleted:
         """DELETE /catalog/products/{product_id} (admin key, catalog:write)."""
         return await self._run(self._core.delete_product(product_id))
+    async def wallet_history(
+        self, agent_id: str | None = None, *, limit: int | None = None, cursor: str | None = None
+    ) -> models.WalletHistory:
+        """GET /agents/{agent_id}/wallet-history: every wallet change, newest first."""
+        return await self._run(self._core.wallet_history(agent_id, limit, cursor))
+
+    async def change_plan(self, agent_id: str, plan: models.Plan | str) -> models.AgentProfile:
+        """PUT /agents/{agent_id}/plan (admin key with agents:write); applies from the agent's next request."""
+        return await self._run(self._core.change_plan(agent_id, plan))
+
+    async def suspend_agent(self, agent_id: str) -> models.AgentProfile:
+        """POST /agents/{agent_id}/suspend (agents:write): its token gets 403 AGENT_SUSPENDED at once."""
+        return await self._run(self._core.suspend_agent(agent_id))
+
+    async def reinstate_agent(self, agent_id: str) -> models.AgentProfile:
+        """POST /agents/{agent_id}/reinstate (agents:write)."""
+        return await self._run(self._core.reinstate_agent(agent_id))
+
+    async def delete_agent(self, agent_id: str) -> models.AgentDeleted:
+        """DELETE /agents/{agent_id} (agents:write): erases its personal data; money records stay."""
+        return await self._run(self._core.delete_agent(agent_id))
+
+    async def admin_keys(self, *, limit: int | None = None, cursor: str | None = None) -> models.AdminKeyPage:
+        """GET /admin/keys (keys:read or keys:write): never the keys themselves."""
+        return await self._run(self._core.admin_keys(limit, cursor))
+
+    async def revoke_admin_key(self, key_id: str) -> models.AdminKey:
+        """DELETE /admin/keys/{key_id} (keys:write): refused from the next request on."""
+        return await self._run(self._core.revoke_admin_key(key_id))
 
     async def aclose(self) -> None:
         if self._owns_http:

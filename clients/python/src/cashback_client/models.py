@@ -11,6 +11,100 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from typing_extensions import TypeAliasType
 
 
+class ErrorDetail(BaseModel):
+    code: Annotated[str, Field(examples=["RATE_LIMITED"], title="Code")]
+    message: Annotated[str, Field(title="Message")]
+    details: Annotated[dict[str, Any] | None, Field(title="Details")] = None
+    request_id: Annotated[str, Field(title="Request Id")]
+
+
+class Scope(StrEnum):
+    AGENTS_READ = "agents:read"
+    AGENTS_WRITE = "agents:write"
+    KEYS_READ = "keys:read"
+    KEYS_WRITE = "keys:write"
+    CATALOG_WRITE = "catalog:write"
+    CATALOG_READ = "catalog:read"
+    ANALYTICS_READ = "analytics:read"
+    FEEDBACK_WRITE = "feedback:write"
+
+
+class AgentDeleted(BaseModel):
+    agent_id: Annotated[
+        str,
+        Field(
+            examples=["agt_3q2-7vJcN0bS9yW1xZ8kQA"],
+            pattern="^agt_[A-Za-z0-9_-]{22}$",
+            title="Agent Id",
+        ),
+    ]
+    """
+    now a tombstone id: its money records are kept under it
+    """
+    standing: Annotated[Literal["deleted"], Field(title="Standing")] = "deleted"
+    deleted_at: Annotated[str, Field(title="Deleted At")]
+    """
+    UTC ISO 8601
+    """
+
+
+Description = TypeAliasType("Description", Annotated[str, Field(max_length=500, title="Description")])
+
+
+HomepageUrl = TypeAliasType("HomepageUrl", Annotated[str, Field(max_length=2048, title="Homepage Url")])
+
+
+McpEndpointUrl = TypeAliasType("McpEndpointUrl", Annotated[str, Field(max_length=2048, title="Mcp Endpoint Url")])
+
+
+class Standing(StrEnum):
+    """
+    a suspended agent's token gets 403 AGENT_SUSPENDED
+    """
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class CryptoPreference(StrEnum):
+    """
+    Currencies an agent may be paid in. ETH needs an EVM wallet, SOL a Solana one.
+    """
+
+    USDC = "USDC"
+    USDT = "USDT"
+    ETH = "ETH"
+    SOL = "SOL"
+
+
+class Erc8004Identity(BaseModel):
+    """
+    The agent's ERC-8004 identity: its token in an Identity Registry on an EVM chain.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    chain_id: Annotated[int, Field(examples=[8453], ge=1, le=9007199254740991, title="Chain Id")]
+    identity_registry: Annotated[
+        str,
+        Field(
+            examples=["0x8004A169FB4a3325136EB29fA0ceB6D2e539a432"],
+            pattern="^0x[0-9a-fA-F]{40}$",
+            title="Identity Registry",
+        ),
+    ]
+    agent_token_id: Annotated[int, Field(ge=0, le=9007199254740991, title="Agent Token Id")]
+    """
+    the agent's token id (agentId) in that registry
+    """
+
+
+class Plan(StrEnum):
+    STANDARD = "standard"
+    PREMIUM = "premium"
+
+
 class DailyActivity(BaseModel):
     date: Annotated[str, Field(title="Date")]
     searches: Annotated[int, Field(title="Searches")]
@@ -20,13 +114,6 @@ class DailyActivity(BaseModel):
         dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")], Decimal],
         Field(examples=[{"EUR": "3.00", "USD": "12.50"}], title="Revenue"),
     ]
-
-
-class ErrorDetail(BaseModel):
-    code: Annotated[str, Field(examples=["RATE_LIMITED"], title="Code")]
-    message: Annotated[str, Field(title="Message")]
-    details: Annotated[dict[str, Any] | None, Field(title="Details")] = None
-    request_id: Annotated[str, Field(title="Request Id")]
 
 
 class RankedCount(BaseModel):
@@ -358,33 +445,38 @@ class ConversionStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+class DirectoryEntry(BaseModel):
+    """
+    An agent as the public directory shows it: only what the agent published, never tokens,
+    wallets or private stats.
+    """
+
+    agent_id: Annotated[str, Field(title="Agent Id")]
+    agent_name: Annotated[str, Field(title="Agent Name")]
+    description: Annotated[str | None, Field(title="Description")] = None
+    homepage_url: Annotated[str | None, Field(title="Homepage Url")] = None
+    mcp_endpoint_url: Annotated[str | None, Field(title="Mcp Endpoint Url")] = None
+    erc8004: Erc8004Identity | None = None
+    created_at: Annotated[str, Field(title="Created At")]
+    reputation_score: Annotated[Decimal | None, Field(title="Reputation Score")]
+    """
+    null until the agent has the minimum sample
+    """
+    confirmed_conversions: Annotated[int, Field(title="Confirmed Conversions")]
+
+
+class DirectoryPage(BaseModel):
+    agents: Annotated[list[DirectoryEntry], Field(title="Agents")]
+    next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+    """
+    pass as cursor for the next page; null at the end
+    """
+
+
 class DirectorySort(StrEnum):
     REPUTATION = "reputation"
     CONVERSIONS = "conversions"
     NEWEST = "newest"
-
-
-class Erc8004Identity(BaseModel):
-    """
-    The agent's ERC-8004 identity: its token in an Identity Registry on an EVM chain.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    chain_id: Annotated[int, Field(examples=[8453], ge=1, le=9007199254740991, title="Chain Id")]
-    identity_registry: Annotated[
-        str,
-        Field(
-            examples=["0x8004A169FB4a3325136EB29fA0ceB6D2e539a432"],
-            pattern="^0x[0-9a-fA-F]{40}$",
-            title="Identity Registry",
-        ),
-    ]
-    agent_token_id: Annotated[int, Field(ge=0, le=9007199254740991, title="Agent Token Id")]
-    """
-    the agent's token id (agentId) in that registry
-    """
 
 
 class AuthorKind(StrEnum):
@@ -476,36 +568,50 @@ class FeedbackRevoked(BaseModel):
     revoked: Annotated[Literal[True], Field(title="Revoked")] = True
 
 
-Description = TypeAliasType("Description", Annotated[str, Field(max_length=500, title="Description")])
-
-
-HomepageUrl = TypeAliasType("HomepageUrl", Annotated[str, Field(max_length=2048, title="Homepage Url")])
-
-
-McpEndpointUrl = TypeAliasType("McpEndpointUrl", Annotated[str, Field(max_length=2048, title="Mcp Endpoint Url")])
-
-
-class CryptoPreference(StrEnum):
+class Status(StrEnum):
     """
-    Currencies an agent may be paid in. ETH needs an EVM wallet, SOL a Solana one.
+    degraded: the API serves, but the rollup lags or the upstream catalog's breaker is not closed
     """
 
-    USDC = "USDC"
-    USDT = "USDT"
-    ETH = "ETH"
-    SOL = "SOL"
+    OK = "ok"
+    DEGRADED = "degraded"
 
 
-class Plan(StrEnum):
-    STANDARD = "standard"
-    PREMIUM = "premium"
+class Checks(StrEnum):
+    OK = "ok"
+    UNAVAILABLE = "unavailable"
+    STALE = "stale"
+    NOT_RUN = "not_run"
+    OPEN = "open"
+    HALF_OPEN = "half-open"
 
 
-class HealthStatus(BaseModel):
-    status: Annotated[Literal["ok"], Field(title="Status")]
-    version: Annotated[str, Field(title="Version")]
-    stage: Annotated[str, Field(title="Stage")]
-    checks: Annotated[dict[str, Literal["ok"]], Field(title="Checks")]
+class RollupHealth(BaseModel):
+    watermark: Annotated[str | None, Field(title="Watermark")] = None
+    """
+    every event before it is in the analytics
+    """
+    lag_seconds: Annotated[int | None, Field(title="Lag Seconds")] = None
+    """
+    now minus the watermark; null before the first run
+    """
+
+
+class Breaker(StrEnum):
+    """
+    the upstream catalog's circuit breaker
+    """
+
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half-open"
+
+
+class UpstreamHealth(BaseModel):
+    breaker: Annotated[Breaker, Field(title="Breaker")]
+    """
+    the upstream catalog's circuit breaker
+    """
 
 
 class LeaderboardMetric(StrEnum):
@@ -590,6 +696,10 @@ class RegisteredAgent(BaseModel):
     wallet_address: Annotated[str | None, Field(title="Wallet Address")] = None
     crypto_preference: CryptoPreference | None = None
     plan: Plan
+    standing: Annotated[Standing | None, Field(title="Standing")] = Standing.ACTIVE
+    """
+    a suspended agent's token gets 403 AGENT_SUSPENDED
+    """
     public: Annotated[bool | None, Field(title="Public")] = False
     created_at: Annotated[str, Field(title="Created At")]
     """
@@ -706,6 +816,12 @@ Description3 = TypeAliasType(
 AgentName = TypeAliasType("AgentName", Annotated[str, Field(max_length=64, min_length=1, title="Agent Name")])
 
 
+WalletAddress1 = TypeAliasType("WalletAddress1", Annotated[str, Field(max_length=64, title="Wallet Address")])
+"""
+where payouts go; validated as at registration; each change is in wallet-history
+"""
+
+
 class UpdateAgentRequest(BaseModel):
     """
     A change to the agent's name and public profile: the fields sent change, `null` clears an
@@ -723,6 +839,116 @@ class UpdateAgentRequest(BaseModel):
     public: Annotated[bool | None, Field(title="Public")] = None
     """
     list the agent in GET /agents and publish its reputation (opt-in)
+    """
+    wallet_address: Annotated[WalletAddress1 | None, Field(title="Wallet Address")] = None
+    """
+    where payouts go; validated as at registration; each change is in wallet-history
+    """
+    crypto_preference: CryptoPreference | None = None
+
+
+class WalletChange(BaseModel):
+    changed_at: Annotated[str, Field(title="Changed At")]
+    """
+    UTC ISO 8601
+    """
+    wallet_address: Annotated[str | None, Field(title="Wallet Address")] = None
+    crypto_preference: CryptoPreference | None = None
+    previous_wallet_address: Annotated[str | None, Field(title="Previous Wallet Address")] = None
+    previous_crypto_preference: CryptoPreference | None = None
+
+
+class WalletHistory(BaseModel):
+    agent_id: Annotated[
+        str,
+        Field(
+            examples=["agt_3q2-7vJcN0bS9yW1xZ8kQA"],
+            pattern="^agt_[A-Za-z0-9_-]{22}$",
+            title="Agent Id",
+        ),
+    ]
+    changes: Annotated[list[WalletChange], Field(title="Changes")]
+    """
+    newest first
+    """
+    cursor: Annotated[str | None, Field(title="Cursor")] = None
+    """
+    pass it back for older changes; null on the last page
+    """
+
+
+class AdminKey(BaseModel):
+    """
+    What an operator may see of an admin key: never the key itself.
+    """
+
+    key_id: Annotated[
+        str,
+        Field(
+            examples=["adm_Zx3vQ9kLm2Pa"],
+            pattern="^adm_[A-Za-z0-9_-]{12}$",
+            title="Key Id",
+        ),
+    ]
+    name: Annotated[str, Field(title="Name")]
+    scopes: Annotated[list[Scope], Field(title="Scopes")]
+    created_at: Annotated[str, Field(title="Created At")]
+    expires_at: Annotated[str | None, Field(title="Expires At")] = None
+    last_used_at: Annotated[str | None, Field(title="Last Used At")] = None
+    """
+    when the authorizer last accepted it
+    """
+    revoked_at: Annotated[str | None, Field(title="Revoked At")] = None
+
+
+class AdminKeyPage(BaseModel):
+    keys: Annotated[list[AdminKey], Field(title="Keys")]
+    cursor: Annotated[str | None, Field(title="Cursor")] = None
+    """
+    pass it back for the next page; null on the last page
+    """
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class AgentProfile(BaseModel):
+    description: Annotated[Description | None, Field(title="Description")] = None
+    homepage_url: Annotated[HomepageUrl | None, Field(title="Homepage Url")] = None
+    mcp_endpoint_url: Annotated[McpEndpointUrl | None, Field(title="Mcp Endpoint Url")] = None
+    erc8004: Erc8004Identity | None = None
+    agent_id: Annotated[
+        str,
+        Field(
+            examples=["agt_3q2-7vJcN0bS9yW1xZ8kQA"],
+            pattern="^agt_[A-Za-z0-9_-]{22}$",
+            title="Agent Id",
+        ),
+    ]
+    agent_name: Annotated[str, Field(title="Agent Name")]
+    wallet_address: Annotated[str | None, Field(title="Wallet Address")] = None
+    crypto_preference: CryptoPreference | None = None
+    plan: Plan
+    standing: Annotated[Standing | None, Field(title="Standing")] = Standing.ACTIVE
+    """
+    a suspended agent's token gets 403 AGENT_SUSPENDED
+    """
+    public: Annotated[bool | None, Field(title="Public")] = False
+    created_at: Annotated[str, Field(title="Created At")]
+    """
+    UTC ISO 8601
+    """
+    token_rotated_at: Annotated[str | None, Field(title="Token Rotated At")] = None
+
+
+class ChangePlanRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    plan: Plan
+    """
+    the rate-limit plan: standard (100/min) or premium (1,000/min)
     """
 
 
@@ -746,10 +972,6 @@ class AgentAnalytics(BaseModel):
     by currency: each currency with revenue in the last 14 days
     """
     as_of: Annotated[str, Field(title="As Of")]
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail
 
 
 class AgentStats(BaseModel):
@@ -889,34 +1111,6 @@ class ConversionReceipt(BaseModel):
     """
 
 
-class DirectoryEntry(BaseModel):
-    """
-    An agent as the public directory shows it: only what the agent published, never tokens,
-    wallets or private stats.
-    """
-
-    agent_id: Annotated[str, Field(title="Agent Id")]
-    agent_name: Annotated[str, Field(title="Agent Name")]
-    description: Annotated[str | None, Field(title="Description")] = None
-    homepage_url: Annotated[str | None, Field(title="Homepage Url")] = None
-    mcp_endpoint_url: Annotated[str | None, Field(title="Mcp Endpoint Url")] = None
-    erc8004: Erc8004Identity | None = None
-    created_at: Annotated[str, Field(title="Created At")]
-    reputation_score: Annotated[Decimal | None, Field(title="Reputation Score")]
-    """
-    null until the agent has the minimum sample
-    """
-    confirmed_conversions: Annotated[int, Field(title="Confirmed Conversions")]
-
-
-class DirectoryPage(BaseModel):
-    agents: Annotated[list[DirectoryEntry], Field(title="Agents")]
-    next_cursor: Annotated[str | None, Field(title="Next Cursor")]
-    """
-    pass as cursor for the next page; null at the end
-    """
-
-
 class Feedback(BaseModel):
     subject_id: Annotated[str, Field(title="Subject Id")]
     author_id: Annotated[str, Field(title="Author Id")]
@@ -934,29 +1128,23 @@ class Feedback(BaseModel):
     """
 
 
-class AgentProfile(BaseModel):
-    description: Annotated[Description | None, Field(title="Description")] = None
-    homepage_url: Annotated[HomepageUrl | None, Field(title="Homepage Url")] = None
-    mcp_endpoint_url: Annotated[McpEndpointUrl | None, Field(title="Mcp Endpoint Url")] = None
-    erc8004: Erc8004Identity | None = None
-    agent_id: Annotated[
-        str,
-        Field(
-            examples=["agt_3q2-7vJcN0bS9yW1xZ8kQA"],
-            pattern="^agt_[A-Za-z0-9_-]{22}$",
-            title="Agent Id",
-        ),
-    ]
-    agent_name: Annotated[str, Field(title="Agent Name")]
-    wallet_address: Annotated[str | None, Field(title="Wallet Address")] = None
-    crypto_preference: CryptoPreference | None = None
-    plan: Plan
-    public: Annotated[bool | None, Field(title="Public")] = False
-    created_at: Annotated[str, Field(title="Created At")]
+class HealthStatus(BaseModel):
+    status: Annotated[Status, Field(title="Status")]
     """
-    UTC ISO 8601
+    degraded: the API serves, but the rollup lags or the upstream catalog's breaker is not closed
     """
-    token_rotated_at: Annotated[str | None, Field(title="Token Rotated At")] = None
+    version: Annotated[str, Field(title="Version")]
+    stage: Annotated[str, Field(title="Stage")]
+    timestamp: Annotated[str, Field(title="Timestamp")]
+    """
+    UTC ISO 8601, when the checks ran
+    """
+    checks: Annotated[dict[str, Checks], Field(title="Checks")]
+    """
+    dynamodb (every table answers), each table by its setting name, rollup, upstream (when on)
+    """
+    rollup: RollupHealth
+    upstream: UpstreamHealth | None = None
 
 
 class Leaderboard(BaseModel):

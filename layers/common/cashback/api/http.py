@@ -30,15 +30,17 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, HTTPBearer, SecurityScheme
 from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 
-from cashback import __version__, ratelimit
+from cashback import __version__, clock, ratelimit
 from cashback.auth import Caller, bearer_secret
 from cashback.errors import (
+    AgentSuspended,
     ApiError,
     InternalError,
     InvalidRequest,
     MalformedJson,
     PayloadTooLarge,
     RouteNotFound,
+    Unauthorized,
     UnsupportedMediaType,
     error_body,
 )
@@ -263,6 +265,17 @@ def _is_json(event: dict[str, Any]) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
 
+def _standing_refusal(caller: Caller) -> ApiError | None:
+    """A suspended agent's token, or an expired admin key, refused on every route before any handler
+    runs. The authorizer puts both in its (cached) context; suspending an agent flushes that cache,
+    and an expiry is compared here with the clock, so neither waits for a cached decision to lapse."""
+    if caller.suspended:
+        return AgentSuspended()
+    if caller.expires_at and caller.expires_at <= clock.now_iso():
+        return Unauthorized("This admin key has expired.")
+    return None
+
+
 def _unacceptable_body(event: dict[str, Any]) -> ApiError | None:
     """Why a body cannot be read at all (too large, not JSON, not UTF-8), before any handler runs."""
     raw = raw_body(event)
@@ -296,8 +309,9 @@ def api_endpoint(
     rid = request_id(event)
     request_context = event.get("requestContext") or {}
     identity = request_context.get("identity") or {}
+    authenticated = Caller.from_authorizer_context(request_context.get("authorizer"))
     subject, policy = ratelimit.subject_and_policy(
-        Caller.from_authorizer_context(request_context.get("authorizer")),
+        authenticated,
         str(identity.get("sourceIp") or "unknown"),
         anonymous_policy,
         endpoint_policy,
@@ -315,7 +329,7 @@ def api_endpoint(
     shared.update(decision.headers())
     if not decision.allowed:
         return json_response(429, error_body(ratelimit.rejection(decision), rid), shared)
-    refusal = _unacceptable_body(event)
+    refusal = _standing_refusal(authenticated) or _unacceptable_body(event)
     if refusal:
         return json_response(refusal.status, error_body(refusal, rid), shared)
     try:

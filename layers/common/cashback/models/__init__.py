@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from cashback.models.agents import (
     PUBLIC_FIELD_DESCRIPTION,
+    AdminKey,
+    AdminKeyId,
+    AdminKeyPage,
+    AgentDeleted,
     AgentName,
     AgentProfile,
+    ChangePlanRequest,
     Description,
     Erc8004Identity,
     Plan,
@@ -18,6 +23,8 @@ from cashback.models.agents import (
     RegisteredAgent,
     RotatedToken,
     UpdateAgentRequest,
+    WalletChange,
+    WalletHistory,
 )
 from cashback.models.analytics import (
     AgentAnalytics,
@@ -63,6 +70,8 @@ from cashback.models.common import (
     HttpsUrl,
     JsonSafeInt,
     PublicText,
+    RollupHealth,
+    UpstreamHealth,
 )
 from cashback.models.conversions import (
     Conversion,
@@ -114,7 +123,11 @@ from cashback.models.wallets import (
 
 __all__ = [
     "PUBLIC_FIELD_DESCRIPTION",
+    "AdminKey",
+    "AdminKeyId",
+    "AdminKeyPage",
     "AgentAnalytics",
+    "AgentDeleted",
     "AgentId",
     "AgentName",
     "AgentProfile",
@@ -125,6 +138,7 @@ __all__ = [
     "CatalogId",
     "Category",
     "Chain",
+    "ChangePlanRequest",
     "CompareRequest",
     "CompareResponse",
     "CompareRow",
@@ -184,6 +198,7 @@ __all__ = [
     "Reputation",
     "ReputationInputs",
     "RevenueTrend",
+    "RollupHealth",
     "RotatedToken",
     "Score",
     "SearchFilters",
@@ -200,6 +215,9 @@ __all__ = [
     "TrendingRequest",
     "UpdateAgentRequest",
     "UpsertResult",
+    "UpstreamHealth",
+    "WalletChange",
+    "WalletHistory",
     "base58_decode",
     "wallet_chain",
 ]

@@ -16,8 +16,9 @@ from pydantic import (
     model_validator,
 )
 
+from cashback.auth import ADMIN_KEY_ID_PATTERN, Scope, Standing
 from cashback.models.common import AgentId, EvmAddress, HttpsUrl, JsonSafeInt, _plain_text
-from cashback.models.wallets import Chain, CryptoPreference, _wallet, wallet_chain
+from cashback.models.wallets import CryptoPreference, _wallet, check_currency_fits
 
 
 class Plan(StrEnum):
@@ -66,6 +67,7 @@ class PublicProfile(BaseModel):
 
 
 AgentName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_printable_name)]
+WalletAddress = Annotated[str, Field(max_length=64), AfterValidator(_wallet)]
 Description = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_plain_text)]
 PUBLIC_FIELD_DESCRIPTION = "list the agent in GET /agents and publish its reputation (opt-in)"
 
@@ -74,17 +76,14 @@ class RegisterAgentRequest(PublicProfile):
     model_config = ConfigDict(extra="forbid")
 
     agent_name: AgentName
-    wallet_address: Annotated[str, Field(max_length=64), AfterValidator(_wallet)] | None = None
+    wallet_address: WalletAddress | None = None
     crypto_preference: CryptoPreference | None = None
     description: Description | None = None
     public: StrictBool = Field(default=False, description=PUBLIC_FIELD_DESCRIPTION)
 
     @model_validator(mode="after")
     def _currency_fits_wallet(self) -> RegisterAgentRequest:
-        if self.wallet_address and self.crypto_preference in (CryptoPreference.ETH, CryptoPreference.SOL):
-            needed = Chain.EVM if self.crypto_preference is CryptoPreference.ETH else Chain.SOLANA
-            if wallet_chain(self.wallet_address) is not needed:
-                raise ValueError(f"crypto_preference {self.crypto_preference.value} needs a {needed.value} wallet")
+        check_currency_fits(self.wallet_address, self.crypto_preference)
         return self
 
 
@@ -97,6 +96,10 @@ class UpdateAgentRequest(PublicProfile):
     agent_name: AgentName | None = None
     description: Description | None = None
     public: StrictBool | None = Field(default=None, description=PUBLIC_FIELD_DESCRIPTION)
+    wallet_address: WalletAddress | None = Field(
+        default=None, description="where payouts go; validated as at registration; each change is in wallet-history"
+    )
+    crypto_preference: CryptoPreference | None = None
 
     @model_validator(mode="after")
     def _something_to_change(self) -> UpdateAgentRequest:
@@ -105,6 +108,7 @@ class UpdateAgentRequest(PublicProfile):
         for required in ("agent_name", "public"):
             if required in self.model_fields_set and getattr(self, required) is None:
                 raise ValueError(f"{required} cannot be cleared")
+        check_currency_fits(self.wallet_address, self.crypto_preference)
         return self
 
     def changes(self) -> dict[str, Any]:
@@ -117,6 +121,9 @@ class AgentProfile(PublicProfile):
     wallet_address: str | None = None
     crypto_preference: CryptoPreference | None = None
     plan: Plan
+    standing: Literal[Standing.ACTIVE, Standing.SUSPENDED] = Field(
+        default=Standing.ACTIVE, description="a suspended agent's token gets 403 AGENT_SUSPENDED"
+    )
     public: bool = False
     created_at: str = Field(description="UTC ISO 8601")
     token_rotated_at: str | None = None
@@ -132,3 +139,54 @@ class RotatedToken(BaseModel):
     token: str = Field(description="The new bearer token. The previous one stopped working.")
     token_type: Literal["Bearer"] = "Bearer"
     rotated_at: str
+
+
+# ---------------------------------------------------------------- operators: plans, standing, erasure
+
+
+class ChangePlanRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    plan: Plan = Field(description="the rate-limit plan: standard (100/min) or premium (1,000/min)")
+
+
+class AgentDeleted(BaseModel):
+    agent_id: AgentId = Field(description="now a tombstone id: its money records are kept under it")
+    standing: Literal[Standing.DELETED] = Standing.DELETED
+    deleted_at: str = Field(description="UTC ISO 8601")
+
+
+class WalletChange(BaseModel):
+    changed_at: str = Field(description="UTC ISO 8601")
+    wallet_address: str | None = None
+    crypto_preference: CryptoPreference | None = None
+    previous_wallet_address: str | None = None
+    previous_crypto_preference: CryptoPreference | None = None
+
+
+class WalletHistory(BaseModel):
+    agent_id: AgentId
+    changes: list[WalletChange] = Field(description="newest first")
+    cursor: str | None = Field(default=None, description="pass it back for older changes; null on the last page")
+
+
+# ---------------------------------------------------------------- operators: admin keys
+
+AdminKeyId = Annotated[str, Field(pattern=ADMIN_KEY_ID_PATTERN, examples=["adm_Zx3vQ9kLm2Pa"])]
+
+
+class AdminKey(BaseModel):
+    """What an operator may see of an admin key: never the key itself."""
+
+    key_id: AdminKeyId
+    name: str
+    scopes: list[Scope]
+    created_at: str
+    expires_at: str | None = None
+    last_used_at: str | None = Field(default=None, description="when the authorizer last accepted it")
+    revoked_at: str | None = None
+
+
+class AdminKeyPage(BaseModel):
+    keys: list[AdminKey]
+    cursor: str | None = Field(default=None, description="pass it back for the next page; null on the last page")

@@ -64,11 +64,30 @@ EvmAddress = Annotated[
 JsonSafeInt = Annotated[int, Field(strict=True, ge=0, le=2**53 - 1)]
 
 
+CheckResult = Literal["ok", "unavailable", "stale", "not_run", "open", "half-open"]
+
+
+class RollupHealth(BaseModel):
+    watermark: str | None = Field(default=None, description="every event before it is in the analytics")
+    lag_seconds: int | None = Field(default=None, description="now minus the watermark; null before the first run")
+
+
+class UpstreamHealth(BaseModel):
+    breaker: Literal["closed", "open", "half-open"] = Field(description="the upstream catalog's circuit breaker")
+
+
 class HealthStatus(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"] = Field(
+        description="degraded: the API serves, but the rollup lags or the upstream catalog's breaker is not closed"
+    )
     version: str
     stage: str
-    checks: dict[str, Literal["ok"]]
+    timestamp: str = Field(description="UTC ISO 8601, when the checks ran")
+    checks: dict[str, CheckResult] = Field(
+        description="dynamodb (every table answers), each table by its setting name, rollup, upstream (when on)"
+    )
+    rollup: RollupHealth
+    upstream: UpstreamHealth | None = None
 
 
 class ErrorDetail(BaseModel):

@@ -49,6 +49,14 @@ def wallet_chain(address: str) -> Chain:
     raise ValueError("wallet_address must be an EVM address (0x + 40 hex digits) or a Solana address (base58)")
 
 
+def check_currency_fits(wallet_address: str | None, preference: CryptoPreference | None) -> None:
+    """ETH needs an EVM wallet and SOL a Solana one (stablecoins go to either); ValueError otherwise."""
+    if wallet_address and preference in (CryptoPreference.ETH, CryptoPreference.SOL):
+        needed = Chain.EVM if preference is CryptoPreference.ETH else Chain.SOLANA
+        if wallet_chain(wallet_address) is not needed:
+            raise ValueError(f"crypto_preference {preference.value} needs a {needed.value} wallet")
+
+
 def _wallet(value: str) -> str:
     wallet_chain(value)
     return value
