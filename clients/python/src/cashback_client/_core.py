@@ -328,6 +328,7 @@ class Core:
 
     def delete_product(self, product_id: str) -> Call[models.Deleted]:
         return Call("DELETE", f"/catalog/products/{quote(product_id, safe='')}", models.Deleted)
+
     def wallet_history(self, agent_id: str | None, limit: int | None, cursor: str | None) -> Call[models.WalletHistory]:
         params = _present({"limit": limit, "cursor": cursor})
         return Call("GET", f"/agents/{self.agent(agent_id)}/wallet-history", models.WalletHistory, params=params)

@@ -33,8 +33,6 @@ from cashback_client.client import CashbackClient
 from cashback_client.errors import CashbackError, RateLimitedError
 from cashback_client.tables import amounts, clip, fraction, money, optional, pairs, percent, table
 
-from cashback_client.tables import clip, fraction, money, optional, pairs, percent, table
-
 # Operators' commands take an admin key as the token (--token or CASHBACK_TOKEN).
 OPERATOR_COMMANDS = {"plan", "suspend", "reinstate", "delete-agent", "admin-keys", "revoke-admin-key"}
 NEEDS_TOKEN = {
@@ -50,13 +48,11 @@ NEEDS_TOKEN = {
     "revoke-feedback",
     "merchants",
     "products",
-}
-NEEDS_AGENT = {"agent", "rotate-token", "stats", "analytics", "conversions", "reputation"}
     "wallet",
     "wallet-history",
     *OPERATOR_COMMANDS,
 }
-NEEDS_AGENT = {"agent", "rotate-token", "stats", "analytics", "conversions", "wallet", "wallet-history"}
+NEEDS_AGENT = {"agent", "rotate-token", "stats", "analytics", "conversions", "reputation", "wallet", "wallet-history"}
 
 
 class UsageError(Exception):
@@ -159,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     trending.add_argument("--days", type=int, help="1..30 (default 7)")
 
     _directory_reputation_and_catalog(command)
+    _wallet_and_operator_commands(command)
     return parser
 
 
@@ -187,8 +184,6 @@ def _directory_reputation_and_catalog(command: Callable[[str, str], argparse.Arg
         listing = command(name, f"{what} by id, a page at a time (an admin key with catalog:read as --token)")
         listing.add_argument("--limit", type=int, help="1..100 (default 50)")
         listing.add_argument("--cursor", help="the next page, as printed under the previous one")
-    _wallet_and_operator_commands(command)
-    return parser
 
 
 def _wallet_and_operator_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
@@ -675,6 +670,8 @@ def _products(result: models.ProductPage, args: argparse.Namespace) -> str:
     ]
     headers = ["Product id", "Title", "Category", "Price", "Cashback"]
     return _next_page([table(headers, rows, right={3, 4})], result.next_cursor)
+
+
 def _wallet_history(result: models.WalletHistory, args: argparse.Namespace) -> str:
     if not result.changes:
         return "No wallet changes yet."

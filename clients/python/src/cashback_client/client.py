@@ -275,6 +275,7 @@ class CashbackClient(_Base):
     def delete_product(self, product_id: str) -> models.Deleted:
         """DELETE /catalog/products/{product_id} (admin key, catalog:write)."""
         return self._run(self._core.delete_product(product_id))
+
     def wallet_history(
         self, agent_id: str | None = None, *, limit: int | None = None, cursor: str | None = None
     ) -> models.WalletHistory:
@@ -501,6 +502,7 @@ class AsyncCashbackClient(_Base):
     async def delete_product(self, product_id: str) -> models.Deleted:
         """DELETE /catalog/products/{product_id} (admin key, catalog:write)."""
         return await self._run(self._core.delete_product(product_id))
+
     async def wallet_history(
         self, agent_id: str | None = None, *, limit: int | None = None, cursor: str | None = None
     ) -> models.WalletHistory:
