@@ -30,3 +30,4 @@ def test_health_is_503_dynamodb_unavailable_when_the_agents_table_does_not_answe
     # The role may read only the template's table: IAM refuses before DynamoDB looks, as on AWS.
     assert body_of(response)["error"]["details"] == {"reason": "AccessDeniedException"}
     assert header(response, "X-RateLimit-Limit") == "120"  # still counted under the public policy
+    assert header(response, "Retry-After") == "1"  # every 503 says when to retry
