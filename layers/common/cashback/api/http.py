@@ -30,7 +30,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, HTTPBearer, SecurityScheme
 from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 
-from cashback import __version__, json_input, ratelimit
+from cashback import __version__, json_input, ratelimit, retry
 from cashback.auth import Caller, bearer_secret
 from cashback.errors import (
     ApiError,
@@ -228,6 +228,9 @@ def raw_body(event: dict[str, Any]) -> bytes:
 
 # What a 503 (a dependency down or throttling) tells clients to wait before retrying.
 RETRY_AFTER_SECONDS = 1
+# Of the function's time, what is kept back to answer: no DynamoDB attempt starts later than this
+# before the timeout (an attempt's read timeout is 3 s), so throttling ends in a 503, not a 502.
+ANSWER_MARGIN_SECONDS = 4.0
 
 # Shared headers a handler may override (Cache-Control: no-store unless it serves static files).
 HANDLER_MAY_SET = frozenset({"Cache-Control"})
@@ -306,6 +309,8 @@ def api_endpoint(
     the handler, and add the shared headers to whatever it answered. `malformed` shapes the answer
     to a body that is not JSON where a protocol has its own (MCP: a JSON-RPC parse error)."""
     rid = request_id(event)
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    retry.start_budget(remaining() / 1000 - ANSWER_MARGIN_SECONDS if remaining else None)
     request_context = event.get("requestContext") or {}
     identity = request_context.get("identity") or {}
     subject, policy = ratelimit.subject_and_policy(
