@@ -303,6 +303,20 @@ class LocalApi:
             stderr = os.pread(self._log.fileno(), os.fstat(self._log.fileno()).st_size, 0).decode("utf-8", "replace")
         return stderr + "".join(list(self._stdout_lines))
 
+    def output_mark(self) -> tuple[int, int]:
+        """Where the output ends now; `output_since` reads what came after it."""
+        stderr_size = os.fstat(self._log.fileno()).st_size if self._log is not None and not self._log.closed else 0
+        return stderr_size, len(self._stdout_lines)
+
+    def output_since(self, mark: tuple[int, int]) -> str:
+        """What the child wrote after `mark`: its stderr (the runner's request log), then its stdout."""
+        stderr_size, stdout_lines = mark
+        stderr = ""
+        if self._log is not None and not self._log.closed:
+            size = os.fstat(self._log.fileno()).st_size - stderr_size
+            stderr = os.pread(self._log.fileno(), max(size, 0), stderr_size).decode("utf-8", "replace")
+        return stderr + "".join(self._stdout_lines[stdout_lines:])
+
     def stop(self, keep_output: bool = False) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()

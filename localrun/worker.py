@@ -111,6 +111,7 @@ def bootstrap(spec: EnvironmentSpec) -> Handler:
     os.environ.clear()
     os.environ.update(spec.environment)
     _assume_role(spec)
+    _inject_faults()
     sys.path[:0] = [spec.code_dir, *spec.layer_dirs]
     os.chdir(spec.code_dir)
     module_name, _, attribute = spec.handler.rpartition(".")
@@ -127,6 +128,13 @@ def _assume_role(spec: EnvironmentSpec) -> None:
     translated = deployment.translated_template(Path(spec.template).resolve())
     role = iam.roles(translated, deployment.parameter_overrides("default"))[spec.function]
     iam.assume_for_process(role, spec.partition_keys)
+
+
+def _inject_faults() -> None:
+    """LOCALRUN_FAULTS: DynamoDB throttling and errors on a fraction of this environment's calls."""
+    from localrun import faults
+
+    faults.install_from_environment()
 
 
 class _LambdaJsonEncoder(json.JSONEncoder):

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from cashback import __version__
 from cashback.api import asgi, http, tools
-from cashback.errors import ApiError, MethodNotAllowed, error_body
+from cashback.errors import ApiError, MalformedJson, MethodNotAllowed, error_body
 from cashback.observability import MetricUnit, logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -150,9 +150,19 @@ def _rid() -> str:
     return http.current_request_id(app)
 
 
+def _parse_error(refused: MalformedJson, request_id: str) -> dict[str, Any]:
+    """A body the API's one JSON reader refuses, answered as JSON-RPC says (-32700, no id)."""
+    error = {
+        "code": types.PARSE_ERROR,
+        "message": f"Parse error: {refused.message}",
+        "data": error_body(refused, request_id),
+    }
+    return http.json_response(400, {"jsonrpc": "2.0", "id": None, "error": error})
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
-@http.api_endpoint()
+@http.api_endpoint(malformed=_parse_error)
 def lambda_handler(event, context):
     return app.resolve(event, context)

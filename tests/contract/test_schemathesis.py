@@ -1,10 +1,13 @@
 """schemathesis against the running local API, from the committed OpenAPI document: every
 operation, a bounded number of generated requests each (valid and invalid), with real
-credentials; no 5xx and no response that the document does not describe."""
+credentials; no 5xx and no response that the document does not describe. Then stateful
+scenarios along the links schemathesis infers from the document (POST /agents → the agent's
+routes, feedback → its file, a product → its deletion...), each new agent calling with its own token."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -25,7 +28,12 @@ from tests.helpers import make_admin_key
 schema = schemathesis.openapi.from_path(openapi.DOCUMENT)
 # Generous limits: the point is the contract, not the limiter (tests/integration covers that).
 RATE_LIMITS = {name: [[60, 100_000], [3600, 1_000_000]] for name in ("standard", "admin", "public", "registration")}
-EXAMPLES_PER_OPERATION = 30
+# Generated requests per operation. `make test` runs 40 (26 operations: about 8 minutes on a shared
+# 2-core machine, ~0.45 s a request); SCHEMATHESIS_EXAMPLES=200 is the deep run (about 40 minutes there).
+EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "40"))
+# Stateful scenarios, each a chain of up to STATEFUL_STEPS calls along the inferred links (~80 s).
+STATEFUL_SCENARIOS = 60
+STATEFUL_STEPS = 6
 # API Gateway (REST) answers a method a resource does not declare like an unknown route (our
 # 404 ROUTE_NOT_FOUND gateway response); it cannot answer 405 with an Allow header.
 # "Schema-valid data is accepted" does not hold where a rule spans fields or needs our data, which
@@ -75,3 +83,43 @@ def test_the_api_answers_as_documented(case: schemathesis.Case, api: dict[str, A
         raw = json.dumps(case.body).encode()
         headers["X-Cashback-Signature"] = sign(DEFAULT_WEBHOOK_SECRET, int(time.time()), raw, DEFAULT_WEBHOOK_KEY_ID)
     case.call_and_validate(base_url=api["base_url"], headers=headers, excluded_checks=NOT_APPLICABLE)
+
+
+def test_stateful_scenarios_follow_the_links(api: dict[str, Any]) -> None:
+    tokens = {api["agent"]["agent_id"]: api["agent"]["token"]}
+
+    class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            headers = credentials(case, api)
+            agent_id = (case.path_parameters or {}).get("agent_id")
+            if "Authorization" in headers and agent_id in tokens and "agentToken" in str(case.operation.definition.raw):
+                headers["Authorization"] = f"Bearer {tokens[agent_id]}"  # the agent a link named, as itself
+            if case.operation.path == "/conversions" and isinstance(case.body, dict):
+                raw = json.dumps(case.body).encode()
+                headers["X-Cashback-Signature"] = sign(DEFAULT_WEBHOOK_SECRET, int(time.time()), raw)
+            return {"base_url": api["base_url"], "headers": headers}
+
+        def after_call(self, response: Any, case: schemathesis.Case) -> None:
+            super().after_call(response, case)
+            if (case.operation.method.upper(), case.operation.path) == (
+                "POST",
+                "/agents",
+            ) and response.status_code == 201:
+                created = response.json()
+                tokens[created["agent_id"]] = created["token"]
+
+        def validate_response(self, response: Any, case: schemathesis.Case, *_: Any, **kwargs: Any) -> None:
+            case.validate_response(
+                response, excluded_checks=NOT_APPLICABLE, transport_kwargs=kwargs or None, recorder=self.recorder
+            )
+
+    Workflow.run(
+        settings=settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    print(f"\nstateful: {STATEFUL_SCENARIOS} scenarios of up to {STATEFUL_STEPS} calls, {len(tokens) - 1} agents made")

@@ -81,3 +81,19 @@ def test_health_is_503_dynamodb_unavailable_when_the_agents_table_does_not_answe
     # The role may read only the template's table: IAM refuses before DynamoDB looks, as on AWS.
     assert body_of(response)["error"]["details"] == {"reason": "AccessDeniedException", "unavailable": ["agents_table"]}
     assert header(response, "X-RateLimit-Limit") == "300"  # still counted, under its own policy
+    assert header(response, "Retry-After") == "1"  # every 503 says when to retry
+
+
+class _AlmostTimedOut(LambdaContext):
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 3_000  # less than the margin kept to answer
+
+
+def test_no_dynamodb_call_starts_once_the_request_budget_is_spent(aws: None) -> None:
+    """Under throttling, the SDK's retries could run past the function's timeout (API Gateway then
+    answers 502); a call that would start too late is a 503 the client can retry instead."""
+    response = health_fn.lambda_handler(api_event("GET", "/health"), _AlmostTimedOut())
+    assert response["statusCode"] == 503
+    assert body_of(response)["error"]["details"] == {"reason": "RequestBudgetSpent"}
+    assert header(response, "Retry-After") == "1"

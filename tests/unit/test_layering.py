@@ -12,7 +12,19 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "common" / "cashback"
-BASICS = {"cashback", "settings", "errors", "money", "clock", "text", "observability", "auth", "retry", "cursor"}
+BASICS = {
+    "cashback",
+    "settings",
+    "errors",
+    "money",
+    "clock",
+    "text",
+    "observability",
+    "auth",
+    "retry",
+    "cursor",
+    "json_input",
+}
 
 
 def _name(path: Path) -> str:

@@ -3,6 +3,10 @@
 An attempt reads, decides and writes conditioned on what it read; when another writer got there
 first it raises `LostRace` and runs again on fresh data, after a short jittered pause, at most
 `ATTEMPTS` times. Past that the caller gets 409 CONFLICT and retries on its own schedule.
+
+Also the request's time budget: retries (the SDK's, under throttling) must end while the function
+can still answer, or Lambda's timeout turns a 503 into API Gateway's 502. `start_budget` sets it per
+request (`api.http.api_endpoint`); `budget_spent` is asked before each DynamoDB attempt.
 """
 
 from __future__ import annotations
@@ -11,12 +15,26 @@ import random
 import time
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from cashback.errors import Conflict
 
 ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 0.01
 BACKOFF_CAP_SECONDS = 0.2
+
+
+_deadline: ContextVar[float | None] = ContextVar("request_deadline", default=None)
+
+
+def start_budget(seconds: float | None) -> None:
+    """This request may start calls for `seconds` more (None: no budget, e.g. a scheduled job)."""
+    _deadline.set(None if seconds is None else time.monotonic() + seconds)
+
+
+def budget_spent() -> bool:
+    deadline = _deadline.get()
+    return deadline is not None and time.monotonic() >= deadline
 
 
 class LostRace(Exception):

@@ -90,11 +90,8 @@ def encode_cursor(offset: int, request: SearchRequest) -> str:
 def decode_cursor(cursor: str | None, request: SearchRequest) -> int:
     if cursor is None:
         return 0
-    data = cursors.decode_json(cursor)
-    try:
-        offset, fingerprint = int(data["o"]), str(data["q"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise cursors.invalid() from exc
+    data = cursors.decode_fields(cursor, {"o": int, "q": str})
+    offset, fingerprint = data["o"], data["q"]
     if fingerprint != _fingerprint(request) or offset < 0:
         raise cursors.invalid("The cursor belongs to a different search; start without one.")
     return offset

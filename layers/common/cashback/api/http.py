@@ -30,7 +30,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, HTTPBearer, SecurityScheme
 from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 
-from cashback import __version__, clock, ratelimit
+from cashback import __version__, clock, json_input, ratelimit, retry
 from cashback.auth import Caller, bearer_secret
 from cashback.errors import (
     AgentSuspended,
@@ -195,8 +195,11 @@ def validation_error(errors: list[dict[str, Any]]) -> ApiError:
 
 def configure(app: APIGatewayRestResolver) -> None:
     """What every resolver shares: the security schemes its routes name in the OpenAPI document,
-    and every exception a route can raise mapped to the project's error body (no traceback)."""
+    and every exception a route can raise mapped to the project's error body (no traceback).
+    The resolver reads bodies with `json_input.loads`, the one hardened JSON reader (the guard in
+    `api_endpoint` has already refused what it refuses; this keeps a second parser out)."""
     app.configure_openapi(title=API_TITLE, version=__version__, security_schemes=SECURITY_SCHEMES)
+    app._json_body_deserializer = json_input.loads  # Powertools' constructor argument, set in one place
 
     @app.exception_handler(ApiError)
     def _api_error(error: ApiError) -> Response:
@@ -226,6 +229,12 @@ def raw_body(event: dict[str, Any]) -> bytes:
     return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
 
 
+# What a 503 (a dependency down or throttling) tells clients to wait before retrying.
+RETRY_AFTER_SECONDS = 1
+# Of the function's time, what is kept back to answer: no DynamoDB attempt starts later than this
+# before the timeout (an attempt's read timeout is 3 s), so throttling ends in a 503, not a 502.
+ANSWER_MARGIN_SECONDS = 4.0
+
 # Shared headers a handler may override (Cache-Control: no-store unless it serves static files).
 HANDLER_MAY_SET = frozenset({"Cache-Control"})
 
@@ -250,9 +259,10 @@ def counted_items(field: str, maximum: int) -> Callable[[dict[str, Any]], int]:
 
     def cost(event: dict[str, Any]) -> int:
         try:
-            items = json.loads(event.get("body") or "").get(field)
-        except (ValueError, AttributeError):
+            body = json_input.loads(raw_body(event))
+        except (ApiError, ValueError):  # not JSON, or not even base64
             return 1
+        items = body.get(field) if isinstance(body, dict) else None
         return min(max(len(items), 1), maximum) if isinstance(items, list) else 1
 
     return cost
@@ -277,8 +287,12 @@ def _standing_refusal(caller: Caller) -> ApiError | None:
 
 
 def _unacceptable_body(event: dict[str, Any]) -> ApiError | None:
-    """Why a body cannot be read at all (too large, not JSON, not UTF-8), before any handler runs."""
-    raw = raw_body(event)
+    """Why a body cannot be read at all (too large, not JSON, not UTF-8, outside the hardened reader's
+    limits: see `json_input`), before any handler runs, for every function (MCP included)."""
+    try:
+        raw = raw_body(event)
+    except ValueError:
+        return MalformedJson("The request body is not valid base64.")
     if len(raw) > get_settings().max_body_bytes:
         return PayloadTooLarge(details={"max_bytes": get_settings().max_body_bytes})
     if not raw:
@@ -286,9 +300,9 @@ def _unacceptable_body(event: dict[str, Any]) -> ApiError | None:
     if not _is_json(event):
         return UnsupportedMediaType()
     try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return MalformedJson("The request body is not UTF-8 text.")
+        json_input.loads(raw)
+    except ApiError as error:
+        return error
     return None
 
 
@@ -301,12 +315,16 @@ def api_endpoint(
     endpoint_policy: str | None = None,
     cost: Callable[[dict[str, Any]], int] | None = None,
     verify: Callable[[dict[str, Any]], None] | None = None,
+    malformed: Callable[[MalformedJson, str], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Count the request against its rate limit (`cost` units, default 1; `endpoint_policy` for a
     limit of the endpoint's own), reject early if over
     it or oversized or if `verify` (e.g. a webhook signature check on the raw body) raises, run
-    the handler, and add the shared headers to whatever it answered."""
+    the handler, and add the shared headers to whatever it answered. `malformed` shapes the answer
+    to a body that is not JSON where a protocol has its own (MCP: a JSON-RPC parse error)."""
     rid = request_id(event)
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    retry.start_budget(remaining() / 1000 - ANSWER_MARGIN_SECONDS if remaining else None)
     request_context = event.get("requestContext") or {}
     identity = request_context.get("identity") or {}
     authenticated = Caller.from_authorizer_context(request_context.get("authorizer"))
@@ -325,11 +343,13 @@ def api_endpoint(
     try:
         decision = ratelimit.check(subject, policy, int(time.time()), cost(event) if cost else 1)
     except ApiError as error:
-        return json_response(error.status, error_body(error, rid), {**shared, "Retry-After": "1"})
+        return json_response(error.status, error_body(error, rid), {**shared, "Retry-After": str(RETRY_AFTER_SECONDS)})
     shared.update(decision.headers())
     if not decision.allowed:
         return json_response(429, error_body(ratelimit.rejection(decision), rid), shared)
     refusal = _standing_refusal(authenticated) or _unacceptable_body(event)
+    if isinstance(refusal, MalformedJson) and malformed:
+        return _add_headers(malformed(refusal, rid), shared)
     if refusal:
         return json_response(refusal.status, error_body(refusal, rid), shared)
     try:
@@ -341,4 +361,6 @@ def api_endpoint(
     except Exception:
         logger.exception("unhandled error outside the resolver")
         response = json_response(500, error_body(InternalError(), rid))
+    if response.get("statusCode") == 503:  # every 503 says when to come back, whoever raised it
+        shared.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
     return _add_headers(response, shared)

@@ -6,7 +6,9 @@ Contract expected of the upstream (documented in the README):
 with the key in `X-Api-Key`. Timeouts on every call; up to two retries with exponential backoff
 and full jitter, on 5xx, timeouts and connection errors only; a circuit breaker that stops
 calling after consecutive failures and lets one trial call through after a cool-down. When the
-upstream is down, callers get 503 UPSTREAM_UNAVAILABLE within about the timeout budget.
+upstream is down, callers get 503 UPSTREAM_UNAVAILABLE within REQUEST_BUDGET_SECONDS: every
+attempt's timeout and every backoff is cut to what is left of it, so retries never add up past it
+(and once the breaker is open, at once).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ BACKOFF_BASE_SECONDS = 0.1
 BACKOFF_CAP_SECONDS = 1.0
 FAILURES_TO_OPEN = 5
 OPEN_SECONDS = 30.0
+# The most one read of the upstream may take, attempts and backoff included (a search makes one).
+REQUEST_BUDGET_SECONDS = 0.8
 
 
 class UpstreamUnavailable(ApiError):
@@ -136,9 +140,19 @@ class UpstreamCatalog:
         return page
 
     def _get_with_retries(self, path: str, params: dict[str, Any]) -> httpx.Response:
+        deadline = time.monotonic() + REQUEST_BUDGET_SECONDS
+        reason = "no time left in the request budget"
         for attempt in range(MAX_RETRIES + 1):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            timeout = self._client.timeout
             try:
-                response = self._client.get(path, params=params)
+                response = self._client.get(
+                    path,
+                    params=params,
+                    timeout=httpx.Timeout(min(timeout.read or left, left), connect=min(timeout.connect or left, left)),
+                )
             except httpx.TimeoutException as exc:
                 reason = f"timeout ({type(exc).__name__})"
             except httpx.TransportError as exc:
@@ -150,7 +164,8 @@ class UpstreamCatalog:
                     return response
                 reason = f"HTTP {response.status_code}"
             if attempt < MAX_RETRIES:
-                time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)))  # noqa: S311
+                backoff = random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311
+                time.sleep(max(0.0, min(backoff, deadline - time.monotonic())))
         raise _Retryable(reason)
 
 

@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cashback.errors import DependencyUnavailable
 from cashback.observability import MetricUnit, metrics
+from cashback.retry import budget_spent
 from cashback.settings import AWS_CLIENT_CONFIG
 
 SERIALIZER = TypeSerializer()
@@ -35,8 +36,16 @@ class StoreUnavailable(DependencyUnavailable):
 
 @lru_cache(maxsize=1)
 def dynamodb() -> Any:
-    """The DynamoDB client, created on first use and reused while the container is warm."""
-    return boto3.client("dynamodb", config=AWS_CLIENT_CONFIG)
+    """The DynamoDB client, created on first use and reused while the container is warm. No
+    attempt (the SDK's retries included) starts once the request's time budget is spent."""
+    client = boto3.client("dynamodb", config=AWS_CLIENT_CONFIG)
+    client.meta.events.register_first("before-send.dynamodb", _within_budget)
+    return client
+
+
+def _within_budget(**_: Any) -> None:
+    if budget_spent():
+        raise StoreUnavailable(details={"reason": "RequestBudgetSpent"})
 
 
 def dump(item: Mapping[str, Any]) -> dict[str, Any]:

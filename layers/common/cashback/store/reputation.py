@@ -110,13 +110,7 @@ def encode_cursor(last_key: Mapping[str, Any]) -> str:
 def decode_cursor(cursor: str, numeric: frozenset[str], expected: frozenset[str]) -> dict[str, Any]:
     """The key a cursor names; INVALID_CURSOR unless it has exactly the `expected` string fields
     (`numeric` ones as decimal strings), so a forged cursor never reaches DynamoDB."""
-    value = cursors.decode_json(cursor, NOT_THIS_LISTING)
-    if not isinstance(value, dict) or set(value) != expected or not all(isinstance(v, str) for v in value.values()):
-        raise cursors.invalid(NOT_THIS_LISTING)
-    try:
-        return {k: Decimal(v) if k in numeric else v for k, v in value.items()}
-    except ArithmeticError as exc:
-        raise cursors.invalid(NOT_THIS_LISTING) from exc
+    return cursors.decode_fields(cursor, {k: Decimal if k in numeric else str for k in expected}, NOT_THIS_LISTING)
 
 
 def _query(**kwargs: Any) -> dict[str, Any]:
