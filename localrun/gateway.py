@@ -32,6 +32,7 @@ DEFAULT_STATUS = {
     "ACCESS_DENIED": 403,
     "AUTHORIZER_FAILURE": 500,
     "BAD_GATEWAY": 502,
+    "INTEGRATION_TIMEOUT": 504,
     "MISSING_AUTHENTICATION_TOKEN": 403,
     "REQUEST_TOO_LARGE": 413,
     "UNAUTHORIZED": 401,
@@ -40,6 +41,7 @@ DEFAULT_MESSAGE = {
     "ACCESS_DENIED": "User is not authorized to access this resource",
     "AUTHORIZER_FAILURE": "Authorizer error",
     "BAD_GATEWAY": "Internal server error",
+    "INTEGRATION_TIMEOUT": "Endpoint request timed out",
     "MISSING_AUTHENTICATION_TOKEN": "Missing Authentication Token",
     "REQUEST_TOO_LARGE": "Request Too Long",
     "UNAUTHORIZED": "Unauthorized",
@@ -124,8 +126,10 @@ class Gateway:
             return _proxy_response(result, request_id)
         except _GatewayError as error:
             return self._gateway_response(error, request_id)
-        except Exception as error:  # a function that crashed, timed out or answered nonsense: API Gateway says 502
-            kind = getattr(error, "error_type", type(error).__name__)  # FunctionError: e.g. Sandbox.Timedout
+        except Exception as error:  # a function that crashed or answered nonsense: API Gateway says 502
+            kind = getattr(error, "error_type", type(error).__name__)  # FunctionError: e.g. Runtime.ExitError
+            if kind == "Sandbox.Timedout":  # over its Timeout: the gateway's 504, and it keeps serving
+                return self._gateway_response(_GatewayError("INTEGRATION_TIMEOUT"), request_id)
             return self._gateway_response(_GatewayError("BAD_GATEWAY", str(kind)), request_id)
 
     def _path_exists(self, path: str) -> bool:

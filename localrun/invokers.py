@@ -25,7 +25,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from localrun.template import Function, Template
 from localrun.worker import PID, EnvironmentSpec, LambdaContext
@@ -42,7 +42,7 @@ MAX_ENVIRONMENTS_PER_FUNCTION = 4
 INIT_TIMEOUT_SECONDS = 60.0
 MEMORY_MB = 512
 
-__all__ = ["FunctionError", "Invoker", "LambdaContext", "ProcessInvoker", "shared_environment"]
+__all__ = ["EnvironmentPools", "FunctionError", "Invoker", "LambdaContext", "ProcessInvoker", "shared_environment"]
 
 
 class Invoker(Protocol):
@@ -85,14 +85,108 @@ class _Environment:
             os.kill(self.pid, signal.SIGKILL)
 
 
+class PooledEnvironment(Protocol):
+    """What EnvironmentPools needs of an execution environment."""
+
+    @property
+    def function(self) -> str: ...
+
+    def close(self) -> None: ...
+
+
+E = TypeVar("E", bound=PooledEnvironment)
+
+
 @dataclass
-class _Pool:
-    idle: list[_Environment] = field(default_factory=list)
+class _Pool(Generic[E]):
+    idle: list[E] = field(default_factory=list)
     count: int = 0
     started: int = 0
 
 
-class ProcessInvoker:
+class EnvironmentPools(Generic[E]):
+    """Lambda's scaling: each function's execution environments, started on demand (`_start`, a
+    cold start) up to `max_environments`, an idle one reused (warm), one invocation at a time each.
+    ProcessInvoker (the source folders, forked processes) and localrun.rie.RieInvoker (the built
+    artifacts under the Lambda runtime emulator) share it."""
+
+    def __init__(self, functions: list[str], max_environments: int | None = None) -> None:
+        self.max_environments = max_environments or int(
+            os.environ.get("LOCALRUN_MAX_ENVIRONMENTS", MAX_ENVIRONMENTS_PER_FUNCTION)
+        )
+        self._pools: dict[str, _Pool[E]] = {name: _Pool() for name in functions}
+        self._all: set[E] = set()
+        self._changed = threading.Condition()
+        self._closed = False
+
+    def environment_count(self, function: str) -> int:
+        return self._pools[function].count
+
+    def _start(self, function: Function, number: int) -> E:
+        raise NotImplementedError
+
+    def _acquire(self, spec: Function) -> E:
+        pool = self._pools[spec.logical_id]
+        with self._changed:
+            while True:
+                if self._closed:
+                    raise FunctionError("Runtime.Unavailable", "the runner is stopping")
+                if pool.idle:
+                    return pool.idle.pop()  # the most recently used: warm
+                if pool.count < self.max_environments:
+                    pool.count += 1
+                    pool.started += 1
+                    number = pool.started
+                    break
+                self._changed.wait()
+        try:
+            return self._start(spec, number)
+        except BaseException:
+            with self._changed:
+                pool.count -= 1
+                self._changed.notify_all()
+            raise
+
+    def _register(self, environment: E) -> None:
+        """A started environment, stopped by close() (or at once, when closing already)."""
+        with self._changed:
+            if self._closed:
+                environment.close()
+                raise FunctionError("Runtime.Unavailable", "the runner is stopping")
+            self._all.add(environment)
+
+    def _release(self, environment: E) -> None:
+        with self._changed:
+            if self._closed:
+                environment.close()
+                return
+            self._pools[environment.function].idle.append(environment)
+            self._changed.notify_all()
+
+    def _discard(self, environment: E) -> None:
+        environment.close()
+        with self._changed:
+            self._all.discard(environment)
+            self._pools[environment.function].count -= 1
+            self._changed.notify_all()
+
+    def _forget(self, environment: E) -> None:
+        environment.close()
+        with self._changed:
+            self._all.discard(environment)
+
+    def _close_environments(self) -> None:
+        """Stop every environment and refuse new invocations."""
+        with self._changed:
+            self._closed = True
+            environments = list(self._all)
+            self._all.clear()
+            self._changed.notify_all()
+        for environment in environments:
+            environment.close()
+
+
+class ProcessInvoker(EnvironmentPools[_Environment]):
     """Each function's execution environments, one process each, started on demand."""
 
     def __init__(
@@ -104,16 +198,10 @@ class ProcessInvoker:
     ) -> None:
         """`environment`: what every function gets besides its template variables (runtime values
         and what the caller exported, which overrides the template)."""
+        super().__init__(list(template.functions), max_environments)
         self.template = template
         self.template_path = template_path.resolve()
         self.environment = environment
-        self.max_environments = max_environments or int(
-            os.environ.get("LOCALRUN_MAX_ENVIRONMENTS", MAX_ENVIRONMENTS_PER_FUNCTION)
-        )
-        self._pools = {name: _Pool() for name in template.functions}
-        self._all: set[_Environment] = set()
-        self._changed = threading.Condition()
-        self._closed = False
         # Only this process holds the write end: when it dies, every environment sees EOF and exits.
         self._lifeline_read, self._lifeline_write = os.pipe()
         self._zygote: subprocess.Popen[bytes] | None = None
@@ -168,13 +256,7 @@ class ProcessInvoker:
 
     def close(self) -> None:
         """Stop every environment and the zygote (and refuse new invocations)."""
-        with self._changed:
-            self._closed = True
-            environments = list(self._all)
-            self._all.clear()
-            self._changed.notify_all()
-        for environment in environments:
-            environment.close()
+        self._close_environments()
         with self._zygote_lock:
             if self._control is not None:
                 self._control.close()
@@ -189,46 +271,6 @@ class ProcessInvoker:
                     self._zygote.kill()
                     self._zygote.wait()
 
-    def environment_count(self, function: str) -> int:
-        return self._pools[function].count
-
-    def _acquire(self, spec: Function) -> _Environment:
-        pool = self._pools[spec.logical_id]
-        with self._changed:
-            while True:
-                if self._closed:
-                    raise FunctionError("Runtime.Unavailable", "the runner is stopping")
-                if pool.idle:
-                    return pool.idle.pop()  # the most recently used: warm
-                if pool.count < self.max_environments:
-                    pool.count += 1
-                    pool.started += 1
-                    number = pool.started
-                    break
-                self._changed.wait()
-        try:
-            return self._start(spec, number)
-        except BaseException:
-            with self._changed:
-                pool.count -= 1
-                self._changed.notify_all()
-            raise
-
-    def _release(self, environment: _Environment) -> None:
-        with self._changed:
-            if self._closed:
-                environment.close()
-                return
-            self._pools[environment.function].idle.append(environment)
-            self._changed.notify_all()
-
-    def _discard(self, environment: _Environment) -> None:
-        environment.close()
-        with self._changed:
-            self._all.discard(environment)
-            self._pools[environment.function].count -= 1
-            self._changed.notify_all()
-
     def _start(self, function: Function, number: int) -> _Environment:
         """A cold start: a new process, bootstrapped with the function's spec, ready when it says so."""
         started = time.perf_counter()
@@ -239,11 +281,7 @@ class ProcessInvoker:
             theirs.close()
         connection = Connection(ours.detach())
         environment = _Environment(function.logical_id, pid, connection, number)
-        with self._changed:
-            if self._closed:
-                environment.close()
-                raise FunctionError("Runtime.Unavailable", "the runner is stopping")
-            self._all.add(environment)
+        self._register(environment)
         try:
             connection.send(asdict(self.spec(function)))
             if not connection.poll(INIT_TIMEOUT_SECONDS):
@@ -293,8 +331,3 @@ class ProcessInvoker:
                 answer += chunk
             pid: int = PID.unpack(answer)[0]
             return pid
-
-    def _forget(self, environment: _Environment) -> None:
-        environment.close()
-        with self._changed:
-            self._all.discard(environment)

@@ -28,6 +28,7 @@ from localrun import deployment, dynamodb, dynamodb_local, iam, template
 from localrun.dynamodb_local import DynamoDBLocal, LocalRunError
 from localrun.gateway import AuthorizerCache, Gateway, ManagementApi
 from localrun.invokers import ProcessInvoker, shared_environment
+from localrun.rie import RieInvoker
 from localrun.template import LOCAL_ACCOUNT, LOCAL_REGION, Schedule, Template
 
 log = logging.getLogger("localrun")
@@ -73,7 +74,11 @@ class LocalStack:
         dynamodb_endpoint: str | None = None,
         run_schedules: bool = True,
         engine: str = "auto",
+        build_dir: Path | None = None,
     ) -> None:
+        """`build_dir`: serve the `sam build` output there under the Lambda runtime emulator
+        (localrun.rie) instead of the source folders in forked processes (the default)."""
+        self.build_dir = build_dir
         self.template_path = template_path
         self.template: Template = template.load(template_path)
         self.data_dir = data_dir
@@ -83,7 +88,7 @@ class LocalStack:
         self.run_schedules = run_schedules
         self.engine = engine
         self.embedded: DynamoDBLocal | dynamodb.EmbeddedDynamoDB | None = None
-        self.invoker: ProcessInvoker | None = None
+        self.invoker: ProcessInvoker | RieInvoker | None = None
         self._servers: list[tuple[BaseWSGIServer, threading.Thread]] = []
         self._stopping = threading.Event()
         self.base_url = ""
@@ -144,10 +149,13 @@ class LocalStack:
                 sys.path.insert(0, str(layer_dir))
         # Each environment assumes its function's role from the translated template: made (and
         # checked) once here, read from the cache by every environment.
-        iam.roles(
+        roles = iam.roles(
             deployment.translated_template(self.template_path.resolve()), deployment.parameter_overrides("default")
         )
-        self.invoker = ProcessInvoker(self.template, self.template_path, environment)
+        if self.build_dir is not None:
+            self.invoker = RieInvoker(self.template, self.build_dir, environment, roles)
+        else:
+            self.invoker = ProcessInvoker(self.template, self.template_path, environment)
         self._gateway = Gateway(self.template, self.invoker, cache)
 
     def start_api(self) -> str:
@@ -226,7 +234,9 @@ class LocalApi:
         on_start: str | None = None,
         startup_timeout: float = 60.0,
         engine: str = "dynamodb-local",
+        build_dir: Path | None = None,
     ) -> None:
+        """`build_dir`: serve that `sam build` output under the Lambda runtime emulator (built already)."""
         self.command = [
             sys.executable,
             "-m",
@@ -247,6 +257,8 @@ class LocalApi:
         ]
         if on_start:
             self.command += ["--on-start", on_start]
+        if build_dir is not None:
+            self.command += ["--runtime", "rie", "--build-dir", str(build_dir), "--no-build"]
         self.env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
         self.quiet = quiet
         self.startup_timeout = startup_timeout

@@ -118,6 +118,7 @@ class Function:
     handler: str
     timeout: int
     environment: dict[str, str]
+    memory_mb: int = 128  # Lambda's default MemorySize
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,7 @@ def load(path: Path, parameters: Mapping[str, str] | None = None) -> Template:
             code_dir=root / properties["CodeUri"],
             handler=properties["Handler"],
             timeout=int(properties.get("Timeout", 3)),
+            memory_mb=int(properties.get("MemorySize", 128)),
             environment={k: str(v) for k, v in properties.get("Environment", {}).get("Variables", {}).items()},
         )
         for layer in properties.get("Layers", []):

@@ -7,12 +7,14 @@ A plugin (listed in tests/conftest.py) so that every test folder that talks to t
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from localrun import rie
 from localrun.stack import LocalApi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +30,20 @@ TEST_RATE_LIMITS = {
 def local_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
     data_dir = tmp_path_factory.mktemp("dynamodb-data")
     env = {"RATE_LIMITS": json.dumps(TEST_RATE_LIMITS)}
-    with LocalApi(ROOT / "template.yaml", data_dir, port=0, dynamodb_port=0, quiet=True, env=env) as api:
+    build_dir = None
+    if os.environ.get("RUNTIME") == "rie":  # make test RUNTIME=rie: the HTTP tests against the built artifacts
+        build_dir = tmp_path_factory.mktemp("sam") / "build"
+        rie.sam_build(ROOT / "template.yaml", build_dir)
+    with LocalApi(
+        ROOT / "template.yaml",
+        data_dir,
+        port=0,
+        dynamodb_port=0,
+        quiet=True,
+        env=env,
+        build_dir=build_dir,
+        startup_timeout=300 if build_dir else 60,
+    ) as api:
         yield api
 
 

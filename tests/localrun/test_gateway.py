@@ -14,6 +14,7 @@ from werkzeug.test import Client
 
 from localrun import template
 from localrun.gateway import AuthorizerCache, Gateway, ManagementApi
+from localrun.invokers import FunctionError
 from tests.conftest import ROOT
 
 TOKEN = "cbk_agent_" + "a" * 43
@@ -156,6 +157,19 @@ def test_a_crashing_function_is_a_502_with_the_error_body(client: Client, invoke
     response = client.get("/health")
     assert (response.status_code, error_code(response)) == (502, "INTERNAL_ERROR")
     assert "boom" not in response.get_data(as_text=True)
+
+
+def test_a_function_over_its_timeout_is_a_504_with_the_error_body_and_the_gateway_keeps_serving(
+    client: Client, invoker: RecordingInvoker
+) -> None:
+    invoker.function_answer = FunctionError("Sandbox.Timedout", "abc Task timed out after 10.00 seconds")
+    response = client.get("/health")
+    assert (response.status_code, error_code(response)) == (504, "INTERNAL_ERROR")
+    assert json.loads(response.get_data())["error"]["message"] == "Endpoint request timed out"
+    assert response.headers["X-Request-Id"] == json.loads(response.get_data())["error"]["request_id"]
+
+    invoker.function_answer = {"statusCode": 200, "body": "{}"}
+    assert client.get("/health").status_code == 200
 
 
 def test_a_malformed_proxy_response_is_a_502(client: Client, invoker: RecordingInvoker) -> None:
