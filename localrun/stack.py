@@ -34,6 +34,8 @@ log = logging.getLogger("localrun")
 
 # The documented local default for POST /conversions signatures (README); override with WEBHOOK_SECRET.
 DEFAULT_WEBHOOK_SECRET = "whsec_local_development_only"
+# Seals agents' webhook secrets locally (cashback.sealing), where AWS uses KMS; override with WEBHOOK_SEALING_KEY.
+DEFAULT_WEBHOOK_SEALING_KEY = "local_development_only_sealing_key"
 READY_PREFIX = "LOCALRUN READY "
 # The embedded database: DynamoDB Local (AWS's engine, needs Java) or moto's server (the fallback);
 # "auto" takes DynamoDB Local when it can run here.
@@ -131,7 +133,11 @@ class LocalStack:
             "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
             "AWS_ENDPOINT_URL_API_GATEWAY": f"http://127.0.0.1:{management.server_port}",
         }
-        defaults = {"AWS_DEFAULT_REGION": LOCAL_REGION, "WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET}
+        defaults = {
+            "AWS_DEFAULT_REGION": LOCAL_REGION,
+            "WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET,
+            "WEBHOOK_SEALING_KEY": DEFAULT_WEBHOOK_SEALING_KEY,
+        }
         environment = {**defaults, **os.environ, **forced}
         for name, value in {**shared_environment(self.template), **defaults}.items():
             os.environ.setdefault(name, value)

@@ -22,10 +22,13 @@ TEST_RATE_LIMITS = {
     name: [[60, 1000], [3600, 10000]] for name in ("registration", "public", "directory", "reputation", "feedback")
 }
 
+# Agents' webhooks in tests point at a receiver on 127.0.0.1 over plain http (never allowed on AWS).
+TEST_WEBHOOK_TARGETS = {"WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "WEBHOOK_ALLOW_HTTP": "true"}
+
 
 @pytest.fixture(scope="session")
 def local_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
     data_dir = tmp_path_factory.mktemp("dynamodb-data")
-    env = {"RATE_LIMITS": json.dumps(TEST_RATE_LIMITS)}
+    env = {"RATE_LIMITS": json.dumps(TEST_RATE_LIMITS), **TEST_WEBHOOK_TARGETS}
     with LocalApi(ROOT / "template.yaml", data_dir, port=0, dynamodb_port=0, quiet=True, env=env) as api:
         yield api

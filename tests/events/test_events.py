@@ -65,6 +65,8 @@ EXPECTED = {
     "reputation/reputation.json": 200,
     "reputation/erc8004.json": 200,
     "rollup/scheduled.json": "Rolled up",
+    "webhook/get-missing.json": 404,
+    "deliver_webhooks/scheduled.json": "Delivered",
 }
 # What the error events answer, beyond their status.
 ERROR_CODES = {
@@ -77,6 +79,7 @@ ERROR_CODES = {
     "dashboard/unknown-asset.json": "ROUTE_NOT_FOUND",
     "directory/bad-cursor.json": "INVALID_CURSOR",
     "feedback/self-feedback.json": "SELF_FEEDBACK",
+    "webhook/get-missing.json": "WEBHOOK_NOT_FOUND",
 }
 EXAMPLE_CLICK_ID = "clk_EXAMPLEclickEXAMPLEcli"
 
@@ -151,6 +154,9 @@ def test_event_file_runs_against_its_function(name: str, example_agent: None, mo
     elif expected == "Rolled up":
         assert result["events"] == 1, result  # the example click event
         assert result["rebuilt"] is True
+        assert result["stopped_by_concurrent_run"] is False
+    elif expected == "Delivered":
+        assert result["delivered"] == 0, result  # the example agent has no webhook
         assert result["stopped_by_concurrent_run"] is False
     else:
         assert result["statusCode"] == expected, body_of(result)

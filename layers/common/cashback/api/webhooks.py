@@ -8,13 +8,16 @@ WEBHOOK_SECRET and WEBHOOK_SECRET_PREVIOUS environment variables.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 
 from cashback.errors import ApiError, DependencyUnavailable
+from cashback.signing import (
+    SIGNATURE_HEADER,
+    digest,
+    sign,  # noqa: F401 (the one signer, re-exported for tests, docs and senders)
+)
 
-SIGNATURE_HEADER = "X-Cashback-Signature"
 TOLERANCE_SECONDS = 300
 SECRET_CACHE_SECONDS = 300
 
@@ -42,12 +45,6 @@ class SignatureExpired(ApiError):
     default_message = f"The signature timestamp is more than {TOLERANCE_SECONDS} seconds from now."
 
 
-def sign(secret: str, timestamp: int, raw_body: bytes) -> str:
-    """The header value a sender puts on `raw_body` (used by tests, docs and senders)."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
-
-
 def _parse(header: str) -> tuple[int, list[str]]:
     timestamp: int | None = None
     signatures: list[str] = []
@@ -69,7 +66,7 @@ def verify(header: str | None, raw_body: bytes, secrets: list[str], now: int) ->
     if abs(now - timestamp) > TOLERANCE_SECONDS:
         raise SignatureExpired(details={"tolerance_seconds": TOLERANCE_SECONDS})
     for secret in secrets:
-        expected = sign(secret, timestamp, raw_body).rsplit("v1=", 1)[1]
+        expected = digest(secret, timestamp, raw_body)
         if any(hmac.compare_digest(expected, candidate) for candidate in signatures):
             return
     raise SignatureInvalid()

@@ -109,6 +109,15 @@ from cashback.models.wallets import (
     base58_decode,
     wallet_chain,
 )
+from cashback.models.webhooks import (
+    FailedDelivery,
+    FailedDeliveryPage,
+    ReplayResult,
+    Webhook,
+    WebhookEventType,
+    WebhookRequest,
+    WebhookUrl,
+)
 
 __all__ = [
     "PUBLIC_FIELD_DESCRIPTION",
@@ -148,6 +157,8 @@ __all__ = [
     "ErrorBody",
     "ErrorDetail",
     "EvmAddress",
+    "FailedDelivery",
+    "FailedDeliveryPage",
     "Feedback",
     "FeedbackReply",
     "FeedbackRequest",
@@ -177,6 +188,7 @@ __all__ = [
     "RankedCount",
     "RegisterAgentRequest",
     "RegisteredAgent",
+    "ReplayResult",
     "Reputation",
     "ReputationInputs",
     "RevenueTrend",
@@ -196,6 +208,10 @@ __all__ = [
     "TrendingRequest",
     "UpdateAgentRequest",
     "UpsertResult",
+    "Webhook",
+    "WebhookEventType",
+    "WebhookRequest",
+    "WebhookUrl",
     "base58_decode",
     "wallet_chain",
 ]
