@@ -84,7 +84,10 @@ def seal(plaintext: str, context: str) -> str:
 def unseal(sealed: str, context: str) -> str:
     """The plaintext of a value seal() made for `context`; SealingUnavailable if it does not open."""
     scheme, _, text = sealed.partition(":")
-    raw = base64.b64decode(text)
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError as exc:
+        raise SealingUnavailable("A sealed secret is not in its stored form.") from exc
     settings = get_settings()
     if scheme == "local1" and settings.webhook_sealing_key:
         encrypt_key, mac_key = _keys(settings.webhook_sealing_key)
