@@ -31,6 +31,16 @@ from cashback_client.tables import clip, fraction, money, optional, pairs, perce
 
 NEEDS_TOKEN = {"agent", "rotate-token", "search", "batch-search", "compare", "stats", "analytics", "conversions"}
 NEEDS_AGENT = {"agent", "rotate-token", "stats", "analytics", "conversions"}
+WEBHOOK_COMMANDS = {
+    "webhook",
+    "webhook-set",
+    "webhook-delete",
+    "webhook-rotate-secret",
+    "webhook-failures",
+    "webhook-replay",
+}
+NEEDS_TOKEN |= WEBHOOK_COMMANDS
+NEEDS_AGENT |= WEBHOOK_COMMANDS
 
 
 class UsageError(Exception):
@@ -130,7 +140,26 @@ def _parser() -> argparse.ArgumentParser:
 
     trending = command("trending", "most searched products, keywords and merchants")
     trending.add_argument("--days", type=int, help="1..30 (default 7)")
+    _webhook_commands(command)
     return parser
+
+
+def _webhook_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    setter = command("webhook-set", "register or move the agent's webhook (the first time prints its secret, once)")
+    setter.add_argument("url", help="https URL whose host resolves to public addresses")
+    setter.add_argument("--agent", help="default: --agent-id")
+    for name, help_text in (
+        ("webhook", "the agent's webhook"),
+        ("webhook-delete", "delete the agent's webhook; deliveries stop"),
+        ("webhook-rotate-secret", "new signing secret, printed once; the old one also signs for a day"),
+        ("webhook-replay", "deliver failed deliveries again (up to 100, within a minute)"),
+    ):
+        sub = command(name, help_text)
+        sub.add_argument("agent", nargs="?", metavar="AGENT_ID", help="default: --agent-id")
+    failures = command("webhook-failures", "deliveries that failed every retry, oldest first")
+    failures.add_argument("agent", nargs="?", metavar="AGENT_ID", help="default: --agent-id")
+    failures.add_argument("--limit", type=int)
+    failures.add_argument("--cursor")
 
 
 def _search_options(parser: argparse.ArgumentParser) -> None:
@@ -215,6 +244,12 @@ COMMANDS: dict[str, Callable[[CashbackClient, argparse.Namespace], BaseModel]] =
     "conversions": lambda api, args: api.conversions(args.agent, limit=args.limit, cursor=args.cursor),
     "leaderboard": lambda api, args: api.leaderboard(metric=args.metric, period=args.period),
     "trending": lambda api, args: api.trending(days=args.days),
+    "webhook-set": lambda api, args: api.set_webhook(args.url, args.agent),
+    "webhook": lambda api, args: api.get_webhook(args.agent),
+    "webhook-delete": lambda api, args: api.delete_webhook(args.agent),
+    "webhook-rotate-secret": lambda api, args: api.rotate_webhook_secret(args.agent),
+    "webhook-failures": lambda api, args: api.failed_deliveries(args.agent, limit=args.limit, cursor=args.cursor),
+    "webhook-replay": lambda api, args: api.replay_failed_deliveries(args.agent),
 }
 
 
@@ -489,6 +524,43 @@ def _trending(result: models.Trending, args: argparse.Namespace) -> str:
     )
 
 
+def _webhook(result: models.Webhook, args: argparse.Namespace) -> str:
+    shown = pairs(
+        [
+            ("url", result.url),
+            ("events", ", ".join(e.value for e in result.events or [])),
+            ("created_at", result.created_at),
+            ("updated_at", result.updated_at),
+            ("secret_rotated_at", result.secret_rotated_at),
+            *([("secret", result.secret)] if result.secret else []),
+        ]
+    )
+    if not result.secret:
+        return shown
+    return f"{shown}\n\nThe secret is shown only once: keep it, and check X-Cashback-Signature with it."
+
+
+def _deleted(result: models.Deleted, args: argparse.Namespace) -> str:
+    return f"Webhook of {result.deleted} deleted."
+
+
+def _failures(result: models.FailedDeliveryPage, args: argparse.Namespace) -> str:
+    if not result.failed:
+        return "No failed deliveries."
+    rows = [
+        [f.failed_at, f.delivery_id, f.event_type.value, str(f.attempts), clip(f.last_error, 40)] for f in result.failed
+    ]
+    lines = [table(["Failed", "Delivery", "Event", "Attempts", "Last error"], rows, {3})]
+    if result.next_cursor:
+        lines += ["", f"next page: --cursor {result.next_cursor}"]
+    return "\n".join(lines)
+
+
+def _replayed(result: models.ReplayResult, args: argparse.Namespace) -> str:
+    more = " More remain: run it again." if result.remaining else ""
+    return f"{result.requeued} failed deliveries queued; they are sent within a minute.{more}"
+
+
 RENDER: dict[str, Callable[..., str]] = {
     "health": _health,
     "register": _registered,
@@ -502,6 +574,12 @@ RENDER: dict[str, Callable[..., str]] = {
     "conversions": _conversions,
     "leaderboard": _leaderboard,
     "trending": _trending,
+    "webhook-set": _webhook,
+    "webhook": _webhook,
+    "webhook-delete": _deleted,
+    "webhook-rotate-secret": _webhook,
+    "webhook-failures": _failures,
+    "webhook-replay": _replayed,
 }
 
 
