@@ -262,10 +262,13 @@ def _after_failure(record: dict[str, Any], error: str, now: int, report: RunRepo
         )
 
 
-def _deliver_all(records: list[dict[str, Any]], now: int, report: RunReport) -> None:
+def _deliver_all(
+    records: list[dict[str, Any]], now: int, report: RunReport, hooks: dict[str, dict[str, Any]] | None = None
+) -> None:
     """Attempt each delivery (a few at once: one slow receiver delays only its own), then record
     each outcome. Deliveries to an agent without a webhook (deleted since) are dropped."""
-    hooks = webhooks_store.webhooks_of(r["agent_id"] for r in records)
+    if hooks is None:
+        hooks = webhooks_store.webhooks_of(r["agent_id"] for r in records)
     pending = [r for r in records if r["agent_id"] in hooks]
     with ThreadPoolExecutor(max_workers=PARALLEL_DELIVERIES) as pool:
         outcomes = list(pool.map(lambda r: attempt(r, hooks[r["agent_id"]], now), pending))
@@ -298,8 +301,10 @@ def run(now: int | None = None) -> RunReport:
         return report
     events, _ = analytics_store.read_events(low, high)
     report.events_read = len(events)
-    records = [r for r in (record_of(e) for e in events if e.get("kind") in ("conversion", "feedback")) if r]
-    _deliver_all(records, now, report)
+    told = [e for e in events if e.get("kind") in ("conversion", "feedback")]
+    hooks = webhooks_store.webhooks_of(str(e["agent_id"]) for e in told)  # most agents have none
+    records = [r for r in (record_of(e) for e in told if e["agent_id"] in hooks) if r]
+    _deliver_all(records, now, report, hooks)
     if webhooks_store.move_watermark(seen, high):
         report.watermark = high
     else:
