@@ -105,6 +105,12 @@ def test_plain_http_and_credentials_in_the_url_are_refused(aws_targets: None) ->
             outbound.resolve(url)
 
 
+@pytest.mark.parametrize("url", ["https://93.184.216.34:99999/hook", "https://[::1/hook", "https://a..b/hook"])
+def test_a_url_that_does_not_parse_or_resolve_is_refused_not_an_error(aws_targets: None, url: str) -> None:
+    with pytest.raises(outbound.TargetForbidden):
+        outbound.resolve(url)
+
+
 def test_a_public_target_is_requested_at_the_address_that_was_checked(aws_targets: None) -> None:
     target = outbound.resolve("https://93.184.216.34:8443/hooks?x=1")
 

@@ -48,14 +48,17 @@ def _public(address: str) -> bool:
 def resolve(url: str) -> Target:
     """The checked target of `url`, or TargetForbidden saying why not."""
     settings = get_settings()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:  # a port out of range, an unclosed [IPv6 literal
+        raise TargetForbidden("The webhook URL is not a valid URL.") from exc
     allowed_schemes = ("https", "http") if settings.webhook_allow_http else ("https",)
     if parts.scheme not in allowed_schemes or not parts.hostname:
         raise TargetForbidden("The webhook URL must be an https URL with a host name.")
     if parts.username or parts.password:
         raise TargetForbidden("The webhook URL must not carry credentials.")
     host = parts.hostname
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     if host in settings.webhook_allowed_hosts:
         return Target(url=url, host=parts.netloc, sni=None)
     try:
