@@ -17,6 +17,7 @@ http.configure(app)
 
 AgentIdPath = Annotated[str, Path(pattern=AGENT_ID_PATTERN)]
 NOT_YOURS = {403: "FORBIDDEN (another agent's token, or an admin key)"}
+FORBIDDEN_TARGET = {422: "WEBHOOK_TARGET_FORBIDDEN (not https, or a private, loopback or link-local host)"}
 NO_WEBHOOK = {**NOT_YOURS, 404: f"WEBHOOK_NOT_FOUND; {http.UNROUTABLE_ID}"}
 
 
@@ -29,11 +30,14 @@ NO_WEBHOOK = {**NOT_YOURS, 404: f"WEBHOOK_NOT_FOUND; {http.UNROUTABLE_ID}"}
         "then; moving the URL keeps the secret. The host must resolve to public addresses only."
     ),
     tags=["Webhooks"],
-    responses=http.responses(
-        "Registered (201, with the secret) or moved (200)",
-        status=201,
-        errors={**NOT_YOURS, 422: "WEBHOOK_TARGET_FORBIDDEN (not https, or a private, loopback or link-local host)"},
-    ),
+    responses={
+        **http.responses(
+            "Registered; the secret is shown only here",
+            status=201,
+            errors={**NOT_YOURS, **FORBIDDEN_TARGET, 404: http.UNROUTABLE_ID},
+        ),
+        200: {"description": "Moved to the new URL; the secret is kept and not shown"},
+    },
     security=http.AGENT_TOKEN,
 )
 def put_webhook(agent_id: AgentIdPath, request: WebhookRequest) -> Response[Webhook]:

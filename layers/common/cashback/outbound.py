@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,6 +24,11 @@ import httpx
 
 from cashback.errors import ApiError
 from cashback.settings import get_settings
+
+# getaddrinfo has no timeout of its own: a resolver that hangs must not hold a request until the
+# function's timeout, so lookups run on a few threads and are given up after this long.
+RESOLVE_SECONDS = 2.0
+_RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="resolve")
 
 
 class TargetForbidden(ApiError):
@@ -62,8 +68,8 @@ def resolve(url: str) -> Target:
     if host in settings.webhook_allowed_hosts:
         return Target(url=url, host=parts.netloc, sni=None)
     try:
-        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
+        answers = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM).result(RESOLVE_SECONDS)
+    except (OSError, UnicodeError, TimeoutError) as exc:
         raise TargetForbidden("The webhook host does not resolve.", details={"host": host}) from exc
     addresses = sorted({str(answer[4][0]) for answer in answers})
     if not addresses or not all(_public(a) for a in addresses):
