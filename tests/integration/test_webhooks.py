@@ -129,6 +129,24 @@ def test_a_conversion_from_a_network_reaches_the_agents_webhook_signed(
     assert headers["X-Cashback-Delivery"] == delivery["id"]
 
 
+def test_feedback_about_the_agent_reaches_its_webhook(
+    client: httpx.Client, local_api: LocalApi, receiver_port: int
+) -> None:
+    subject, author = register(client, "feedback-subject"), register(client, "feedback-author")
+    with Receiver(receiver_port) as receiver:
+        secret = register_webhook(client, subject, f"http://127.0.0.1:{receiver_port}/hook")
+        given = client.post(
+            f"/agents/{subject['agent_id']}/feedback", json={"score": 90}, headers=bearer(author["token"])
+        )
+        assert given.status_code == 201, given.text
+
+        run_deliveries(local_api)
+
+        (delivery,) = receiver.deliveries(secret)
+    assert delivery["type"] == "feedback.received"
+    assert delivery["data"] == {"subject_id": subject["agent_id"], "author_id": author["agent_id"]}
+
+
 def test_a_receiver_that_is_down_ends_in_the_dead_letters_and_replays(
     client: httpx.Client, local_api: LocalApi, catalog: None, receiver_port: int
 ) -> None:
