@@ -115,6 +115,7 @@ def test_a_conversion_from_a_network_reaches_the_agents_webhook_signed(
     with Receiver(receiver_port) as receiver:
         secret = register_webhook(client, agent, f"http://127.0.0.1:{receiver_port}/hooks/cashback")
         network_delivers(client, agent["click_id"], "net-told-1", "pending")
+        assert receiver.received == []  # the network's request only wrote the event: delivery comes after
 
         report = run_deliveries(local_api)
 
