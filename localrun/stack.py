@@ -38,6 +38,8 @@ log = logging.getLogger("localrun")
 DEFAULT_WEBHOOK_KEY_ID = "local"
 DEFAULT_WEBHOOK_SECRET = "whsec_local_development_only"
 DEFAULT_WEBHOOK_NETWORKS = json.dumps({DEFAULT_WEBHOOK_KEY_ID: {"current": DEFAULT_WEBHOOK_SECRET, "merchants": "*"}})
+# Seals agents' webhook secrets locally (cashback.sealing), where AWS uses KMS; override with WEBHOOK_SEALING_KEY.
+DEFAULT_WEBHOOK_SEALING_KEY = "local_development_only_sealing_key"
 READY_PREFIX = "LOCALRUN READY "
 # The embedded database: DynamoDB Local (AWS's engine, needs Java) or moto's server (the fallback);
 # "auto" takes DynamoDB Local when it can run here.
@@ -139,7 +141,11 @@ class LocalStack:
             "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
             "AWS_ENDPOINT_URL_API_GATEWAY": f"http://127.0.0.1:{management.server_port}",
         }
-        defaults = {"AWS_DEFAULT_REGION": LOCAL_REGION, "WEBHOOK_NETWORKS": DEFAULT_WEBHOOK_NETWORKS}
+        defaults = {
+            "AWS_DEFAULT_REGION": LOCAL_REGION,
+            "WEBHOOK_NETWORKS": DEFAULT_WEBHOOK_NETWORKS,
+            "WEBHOOK_SEALING_KEY": DEFAULT_WEBHOOK_SEALING_KEY,
+        }
         environment = {**defaults, **os.environ, **forced}
         for name, value in {**shared_environment(self.template), **defaults}.items():
             os.environ.setdefault(name, value)

@@ -381,6 +381,8 @@ class Resolver:
                 return f"arn:aws:dynamodb:{LOCAL_REGION}:{LOCAL_ACCOUNT}:table/{self.ref(logical_id)}"
             if attribute == "Arn" and kind == "AWS::SQS::Queue":
                 return f"arn:aws:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{logical_id}"
+            if attribute == "Arn" and kind == "AWS::KMS::Key":
+                return f"arn:aws:kms:{LOCAL_REGION}:{LOCAL_ACCOUNT}:key/{logical_id}"
             return f"arn:aws:local:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{logical_id}/{attribute}"
         if name == "Sub":
             return self.sub(argument)

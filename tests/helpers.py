@@ -73,6 +73,55 @@ def run_rollup(local_api: LocalApi) -> dict[str, Any]:
     return report
 
 
+# The webhook delivery function as its next schedule runs it, like the rollup above: the clock moved
+# past the grace period in which it leaves just-written events alone (notify.CLOSE_GRACE_SECONDS),
+# after waiting for the next second, so every event written before the call is read and every one
+# written after it lands at or after the new watermark. Retries are due at once (the runs are the backoff).
+DELIVER_LATER = """
+import json, os, sys, time, types
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from cashback import notify
+time.sleep(1.0 - time.time() % 1.0)
+notify.time = types.SimpleNamespace(time=lambda: time.time() + notify.CLOSE_GRACE_SECONDS)
+from localrun import template, worker
+from localrun.invokers import ProcessInvoker
+from localrun.stack import DEFAULT_WEBHOOK_SEALING_KEY
+path = Path("template.yaml").resolve()
+loaded = template.load(path)
+runtime = {
+    "AWS_REGION": "us-east-1",
+    "AWS_ENDPOINT_URL_DYNAMODB": sys.argv[2],
+    "WEBHOOK_SEALING_KEY": DEFAULT_WEBHOOK_SEALING_KEY,
+    "WEBHOOK_RETRY_DELAYS": "0",
+    "WEBHOOK_TIMEOUT_SECONDS": "2",
+}
+spec = ProcessInvoker(loaded, path, {**os.environ, **runtime}).spec(loaded.functions["DeliverWebhooksFunction"])
+event = json.loads(Path("events/deliver_webhooks/scheduled.json").read_text())
+handler = worker.bootstrap(spec)
+print(json.dumps(handler(event, worker.LambdaContext("DeliverWebhooksFunction", spec.timeout)), default=str))
+"""
+
+
+def run_deliveries(local_api: LocalApi) -> dict[str, Any]:
+    """Run the scheduled webhook deliveries once against the local API's DynamoDB; its report.
+    One retry, due at once: the first run queues a failed delivery, the second dead-letters it."""
+    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}  # stdout is the report
+    env = {**os.environ, **quiet, "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "WEBHOOK_ALLOW_HTTP": "true"}
+    result = subprocess.run(
+        [sys.executable, "-c", DELIVER_LATER, str(ROOT / "layers" / "common"), local_api.dynamodb_endpoint],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report: dict[str, Any] = json.loads(result.stdout.splitlines()[-1])  # after the function's warnings
+    return report
+
+
 def free_port() -> int:
     """A port nothing listens on: bound, then released."""
     with socket.socket() as probe:

@@ -25,11 +25,14 @@ TEST_RATE_LIMITS = {
     name: [[60, 1000], [3600, 10000]] for name in ("registration", "public", "directory", "reputation", "feedback")
 }
 
+# Agents' webhooks in tests point at a receiver on 127.0.0.1 over plain http (never allowed on AWS).
+TEST_WEBHOOK_TARGETS = {"WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "WEBHOOK_ALLOW_HTTP": "true"}
+
 
 @pytest.fixture(scope="session")
 def local_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
     data_dir = tmp_path_factory.mktemp("dynamodb-data")
-    env = {"RATE_LIMITS": json.dumps(TEST_RATE_LIMITS)}
+    env = {"RATE_LIMITS": json.dumps(TEST_RATE_LIMITS), **TEST_WEBHOOK_TARGETS}
     build_dir = None
     if os.environ.get("RUNTIME") == "rie":  # make test RUNTIME=rie: the HTTP tests against the built artifacts
         build_dir = tmp_path_factory.mktemp("sam") / "build"

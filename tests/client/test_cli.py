@@ -216,3 +216,25 @@ def test_an_admin_lists_the_catalog_page_by_page(
 
     assert main(["--api-url", local_api.base_url, "--token", key, command, "--limit", "1", "--cursor", cursor[1]]) == 0
     assert capsys.readouterr().out.splitlines()[2] != out.splitlines()[2]  # the next row
+
+
+def test_the_webhook_commands_print_the_secret_once_then_the_webhook_and_its_failures(
+    local_api: LocalApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--api-url", local_api.base_url, "--json", "register", "cli-hooked"]) == 0
+    registered = json.loads(capsys.readouterr().out)
+    hooked = Shopper(agent_id=registered["agent_id"], token=registered["token"], agent_name="cli-hooked")
+
+    set_code = main(cashback(local_api, hooked, "webhook-set", "http://127.0.0.1:9/hooks/cli"))
+    set_out = capsys.readouterr().out
+    show_code = main(cashback(local_api, hooked, "webhook"))
+    show_out = capsys.readouterr().out
+    failures_code = main(cashback(local_api, hooked, "webhook-failures"))
+    failures_out = capsys.readouterr().out
+
+    assert (set_code, show_code, failures_code) == (0, 0, 0)
+    assert re.search(r"^secret\s+whsec_\S+$", set_out, re.MULTILINE)
+    assert "shown only once" in set_out
+    assert re.search(r"^url\s+http://127\.0\.0\.1:9/hooks/cli$", show_out, re.MULTILINE)
+    assert "whsec_" not in show_out
+    assert failures_out.strip() == "No failed deliveries."

@@ -296,3 +296,38 @@ def test_follow_and_a_signed_conversion_go_through_the_client(connect: Connect, 
     assert receipt.applied is True
     with pytest.raises(UnauthorizedError):
         connect().record_conversion({**event, "conversion_id": "net-client-bad"}, "not-the-secret")
+
+
+def test_an_agent_registers_reads_rotates_and_deletes_its_webhook(connect: Connect) -> None:
+    registered = connect().register("client-hooked")
+    agent = connect(registered.token, agent_id=registered.agent_id)
+
+    created = agent.set_webhook("http://127.0.0.1:9/hooks/first")  # the receiver allowed in tests
+    moved = agent.set_webhook("http://127.0.0.1:9/hooks/moved")
+    read = agent.get_webhook()
+    rotated = agent.rotate_webhook_secret()
+    failures = agent.failed_deliveries(limit=5)
+    replayed = agent.replay_failed_deliveries()
+    deleted = agent.delete_webhook()
+
+    assert created.secret and created.secret.startswith("whsec_")
+    assert (moved.url, moved.secret) == ("http://127.0.0.1:9/hooks/moved", None)  # the secret is shown once
+    assert (read.url, read.secret) == (moved.url, None)
+    assert read.events == list(models.WebhookEventType)
+    assert rotated.secret and rotated.secret != created.secret and rotated.secret_rotated_at
+    assert (failures.failed, failures.next_cursor) == ([], None)
+    assert (replayed.requeued, replayed.remaining) == (0, False)
+    assert deleted.deleted == registered.agent_id
+    with pytest.raises(NotFoundError) as raised:
+        agent.get_webhook()
+    assert raised.value.code == "WEBHOOK_NOT_FOUND"
+
+
+def test_a_private_webhook_target_is_an_invalid_request_error(connect: Connect) -> None:
+    registered = connect().register("client-ssrf")
+    agent = connect(registered.token, agent_id=registered.agent_id)
+
+    with pytest.raises(InvalidRequestError) as raised:
+        agent.set_webhook("https://169.254.169.254/latest/meta-data/")
+
+    assert raised.value.code == "WEBHOOK_TARGET_FORBIDDEN" and raised.value.status == 422

@@ -73,6 +73,8 @@ EXPECTED = {
     "agent_admin/suspend.json": 200,
     "agent_admin/suspend-without-scope.json": 403,
     "admin_keys/list.json": 200,
+    "webhook/get-missing.json": 404,
+    "deliver_webhooks/scheduled.json": "Delivered",
 }
 # What the error events answer, beyond their status.
 ERROR_CODES = {
@@ -86,6 +88,7 @@ ERROR_CODES = {
     "directory/bad-cursor.json": "INVALID_CURSOR",
     "feedback/self-feedback.json": "SELF_FEEDBACK",
     "agent_admin/suspend-without-scope.json": "FORBIDDEN",
+    "webhook/get-missing.json": "WEBHOOK_NOT_FOUND",
 }
 EXAMPLE_CLICK_ID = "clk_EXAMPLEclickEXAMPLEcli"
 
@@ -161,6 +164,9 @@ def test_event_file_runs_against_its_function(name: str, example_agent: None, mo
     elif expected == "Rolled up":
         assert result["events"] == 1, result  # the example click event
         assert result["rebuilt"] is True
+        assert result["stopped_by_concurrent_run"] is False
+    elif expected == "Delivered":
+        assert result["delivered"] == 0, result  # the example agent has no webhook
         assert result["stopped_by_concurrent_run"] is False
     else:
         assert result["statusCode"] == expected, body_of(result)

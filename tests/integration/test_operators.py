@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from cashback.api.webhooks import sign
-from localrun.stack import DEFAULT_WEBHOOK_SECRET, LocalApi
+from localrun.stack import DEFAULT_WEBHOOK_KEY_ID, DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.helpers import make_admin_key
 from tests.integration.conftest import bearer, error_code, register
 from tests.small_catalog import MERCHANTS, PRODUCTS
@@ -103,7 +103,7 @@ def deliver_confirmed(client: httpx.Client, click_id: str, conversion_id: str) -
         "occurred_at": "2026-11-24T10:00:00Z",
     }
     raw = json.dumps(body).encode()
-    signature = sign(DEFAULT_WEBHOOK_SECRET, int(time.time()), raw)
+    signature = sign(DEFAULT_WEBHOOK_SECRET, int(time.time()), raw, DEFAULT_WEBHOOK_KEY_ID)
     headers = {"X-Cashback-Signature": signature, "Content-Type": "application/json"}
     return client.post("/conversions", content=raw, headers=headers)
 

@@ -85,6 +85,5 @@ def test_the_layer_is_on_the_path_as_opt_python_would_be() -> None:
 
 
 def test_schedules_run_at_their_rate() -> None:
-    (schedule,) = template.load(TEMPLATE).schedules
-    assert schedule.function == "RollupFunction"
-    assert schedule.every_seconds == 300
+    every = {schedule.function: schedule.every_seconds for schedule in template.load(TEMPLATE).schedules}
+    assert every == {"RollupFunction": 300, "DeliverWebhooksFunction": 60}

@@ -4,6 +4,46 @@
  */
 
 export interface paths {
+    "/admin/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List admin keys
+         * @description Name, scopes, created, expiry, last use and revocation of each key; never the key itself.
+         */
+        get: operations["list_admin_keys_admin_keys_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an admin key
+         * @description The key is refused from the next request on (the authorizer cache is flushed).
+         */
+        delete: operations["revoke_admin_key_admin_keys__key_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/agents": {
         parameters: {
             query?: never;
@@ -39,7 +79,11 @@ export interface paths {
         get: operations["get_agent_agents__agent_id__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete the agent (erase its personal data)
+         * @description Erases the profile, the token and the directory entry and the wallet history; conversions, totals and analytics stay under the agent id, now a tombstone. The erasure path for personal data.
+         */
+        delete: operations["delete_agents__agent_id__delete"];
         options?: never;
         head?: never;
         /**
@@ -144,6 +188,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/agents/{agent_id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change the agent's plan
+         * @description The new plan's rate limits apply from the agent's next request (the authorizer cache is flushed).
+         */
+        put: operations["change_plan_agents__agent_id__plan_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/agents/{agent_id}/reinstate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reinstate a suspended agent */
+        post: operations["reinstate_agents__agent_id__reinstate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/agents/{agent_id}/reputation": {
         parameters: {
             query?: never;
@@ -201,6 +282,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/agents/{agent_id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suspend the agent
+         * @description From its next request the agent's token gets 403 AGENT_SUSPENDED; its links keep redirecting and its conversions keep counting.
+         */
+        post: operations["suspend_agents__agent_id__suspend_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/agents/{agent_id}/token": {
         parameters: {
             query?: never;
@@ -218,6 +319,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/agents/{agent_id}/wallet-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The agent's wallet changes, newest first
+         * @description Payouts follow the wallet, so each change of wallet_address or crypto_preference is kept here.
+         */
+        get: operations["wallet_history_agents__agent_id__wallet_history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/agents/{agent_id}/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read the agent's webhook */
+        get: operations["get_webhook_agents__agent_id__webhook_get"];
+        /**
+         * Register or move the agent's webhook
+         * @description The agent is told by POST to this URL when a conversion is pending, confirmed or refunded, and when feedback about it is received. The first registration answers 201 with the signing secret, shown only then; moving the URL keeps the secret. The host must resolve to public addresses only.
+         */
+        put: operations["put_webhook_agents__agent_id__webhook_put"];
+        post?: never;
+        /**
+         * Delete the agent's webhook
+         * @description Deliveries stop at once; queued retries to it are dropped.
+         */
+        delete: operations["delete_webhook_agents__agent_id__webhook_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/agents/{agent_id}/webhook/failures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List deliveries that failed every retry */
+        get: operations["list_failures_agents__agent_id__webhook_failures_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/agents/{agent_id}/webhook/failures/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay failed deliveries
+         * @description Queues up to 100 failed deliveries (oldest first) for the next delivery run, within a minute, each with a fresh set of retries and its original body and id.
+         */
+        post: operations["replay_agents__agent_id__webhook_failures_replay_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/agents/{agent_id}/webhook/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the webhook's signing secret
+         * @description The new secret is shown only here; for a day, deliveries carry a second v1= signature made with the previous one, so a receiver can switch without losing a delivery.
+         */
+        post: operations["rotate_secret_agents__agent_id__webhook_secret_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/analytics/leaderboard": {
         parameters: {
             query?: never;
@@ -227,7 +430,7 @@ export interface paths {
         };
         /**
          * The network leaderboard
-         * @description Anonymous (per-IP limit). Built by the scheduled rollup; `as_of` says when.
+         * @description Anonymous (per-IP limit). Built by the scheduled rollup; `as_of` says when. Revenue is never summed across currencies: metric=revenue ranks within `currency` (default USD), and each row shows its revenue by currency.
          */
         get: operations["get_leaderboard_analytics_leaderboard_get"];
         put?: never;
@@ -343,7 +546,7 @@ export interface paths {
         put?: never;
         /**
          * Record a conversion (affiliate network webhook)
-         * @description Signed with X-Cashback-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, '<t>.<raw body>')>. Repeating a delivery changes nothing and answers the stored state.
+         * @description Signed with X-Cashback-Signature: t=<unix seconds>,k=<network key id>,v1=<hex HMAC-SHA256(network secret, '<t>.<raw body>')>. Conversion ids are the network's own: two networks may use the same id. Repeating a delivery changes nothing and answers the stored state.
          */
         post: operations["record_conversion_conversions_post"];
         delete?: never;
@@ -359,7 +562,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health of the API and its dependencies */
+        /**
+         * Health of the API and its dependencies
+         * @description Every table answers (else 503 DYNAMODB_UNAVAILABLE naming them), the rollup's lag behind its watermark, the upstream catalog's breaker when that source is on. Limited per IP apart from the public routes.
+         */
         get: operations["health_health_get"];
         put?: never;
         post?: never;
@@ -433,43 +639,41 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** AgentAnalytics */
-        AgentAnalytics: {
-            /** Agent Id */
-            agent_id: string;
-            /** Recent Searches */
-            recent_searches: components["schemas"]["SearchLogEntry"][];
+        /**
+         * AdminKey
+         * @description What an operator may see of an admin key: never the key itself.
+         */
+        AdminKey: {
             /**
-             * Timeline
-             * @description 30 days, oldest first; days without activity are zeros
+             * Key Id
+             * @example adm_Zx3vQ9kLm2Pa
              */
-            timeline: components["schemas"]["DailyActivity"][];
-            /** Top Brands */
-            top_brands: components["schemas"]["RankedCount"][];
+            key_id: string;
+            /** Name */
+            name: string;
+            /** Scopes */
+            scopes: components["schemas"]["Scope"][];
+            /** Created At */
+            created_at: string;
+            /** Expires At */
+            expires_at?: string | null;
             /**
-             * Top Merchants
-             * @description by confirmed conversions
+             * Last Used At
+             * @description when the authorizer last accepted it
              */
-            top_merchants: components["schemas"]["RankedCount"][];
-            revenue_trend: components["schemas"]["RevenueTrend"];
-            /** As Of */
-            as_of: string;
+            last_used_at?: string | null;
+            /** Revoked At */
+            revoked_at?: string | null;
         };
-        /** DailyActivity */
-        DailyActivity: {
-            /** Date */
-            date: string;
-            /** Searches */
-            searches: number;
-            /** Clicks */
-            clicks: number;
-            /** Conversions */
-            conversions: number;
+        /** AdminKeyPage */
+        AdminKeyPage: {
+            /** Keys */
+            keys: components["schemas"]["AdminKey"][];
             /**
-             * Revenue
-             * Format: decimal
+             * Cursor
+             * @description pass it back for the next page; null on the last page
              */
-            revenue: string;
+            cursor?: string | null;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -491,6 +695,157 @@ export interface components {
             /** Request Id */
             request_id: string;
         };
+        /**
+         * Scope
+         * @enum {string}
+         */
+        Scope: "agents:read" | "agents:write" | "keys:read" | "keys:write" | "catalog:write" | "catalog:read" | "analytics:read" | "feedback:write";
+        /** AgentDeleted */
+        AgentDeleted: {
+            /**
+             * Agent Id
+             * @description now a tombstone id: its money records are kept under it
+             * @example agt_3q2-7vJcN0bS9yW1xZ8kQA
+             */
+            agent_id: string;
+            /**
+             * Standing
+             * @default deleted
+             * @constant
+             */
+            standing?: "deleted";
+            /**
+             * Deleted At
+             * @description UTC ISO 8601
+             */
+            deleted_at: string;
+        };
+        /** AgentProfile */
+        AgentProfile: {
+            /** Description */
+            description?: string | null;
+            /** Homepage Url */
+            homepage_url?: string | null;
+            /** Mcp Endpoint Url */
+            mcp_endpoint_url?: string | null;
+            erc8004?: components["schemas"]["Erc8004Identity"] | null;
+            /**
+             * Agent Id
+             * @example agt_3q2-7vJcN0bS9yW1xZ8kQA
+             */
+            agent_id: string;
+            /** Agent Name */
+            agent_name: string;
+            /** Wallet Address */
+            wallet_address?: string | null;
+            crypto_preference?: components["schemas"]["CryptoPreference"] | null;
+            plan: components["schemas"]["Plan"];
+            /**
+             * Standing
+             * @description a suspended agent's token gets 403 AGENT_SUSPENDED
+             * @default active
+             * @enum {string}
+             */
+            standing?: "active" | "suspended";
+            /**
+             * Public
+             * @default false
+             */
+            public?: boolean;
+            /**
+             * Created At
+             * @description UTC ISO 8601
+             */
+            created_at: string;
+            /** Token Rotated At */
+            token_rotated_at?: string | null;
+        };
+        /** ChangePlanRequest */
+        ChangePlanRequest: {
+            /** @description the rate-limit plan: standard (100/min) or premium (1,000/min) */
+            plan: components["schemas"]["Plan"];
+        };
+        /**
+         * CryptoPreference
+         * @description Currencies an agent may be paid in. ETH needs an EVM wallet, SOL a Solana one.
+         * @enum {string}
+         */
+        CryptoPreference: "USDC" | "USDT" | "ETH" | "SOL";
+        /**
+         * Erc8004Identity
+         * @description The agent's ERC-8004 identity: its token in an Identity Registry on an EVM chain.
+         */
+        Erc8004Identity: {
+            /**
+             * Chain Id
+             * @example 8453
+             */
+            chain_id: number;
+            /**
+             * Identity Registry
+             * @example 0x8004A169FB4a3325136EB29fA0ceB6D2e539a432
+             */
+            identity_registry: string;
+            /**
+             * Agent Token Id
+             * @description the agent's token id (agentId) in that registry
+             */
+            agent_token_id: number;
+        };
+        /**
+         * Plan
+         * @enum {string}
+         */
+        Plan: "standard" | "premium";
+        /** AgentAnalytics */
+        AgentAnalytics: {
+            /** Agent Id */
+            agent_id: string;
+            /** Recent Searches */
+            recent_searches: components["schemas"]["SearchLogEntry"][];
+            /**
+             * Timeline
+             * @description 30 days, oldest first; days without activity are zeros
+             */
+            timeline: components["schemas"]["DailyActivity"][];
+            /** Top Brands */
+            top_brands: components["schemas"]["RankedCount"][];
+            /**
+             * Top Merchants
+             * @description by confirmed conversions
+             */
+            top_merchants: components["schemas"]["RankedCount"][];
+            /**
+             * Revenue Trend
+             * @description by currency: each currency with revenue in the last 14 days
+             */
+            revenue_trend: {
+                [key: string]: components["schemas"]["RevenueTrend"];
+            };
+            /** As Of */
+            as_of: string;
+        };
+        /** DailyActivity */
+        DailyActivity: {
+            /** Date */
+            date: string;
+            /** Searches */
+            searches: number;
+            /** Clicks */
+            clicks: number;
+            /** Conversions */
+            conversions: number;
+            /**
+             * Revenue
+             * @example {
+             *       "EUR": "3.00",
+             *       "USD": "12.50"
+             *     }
+             */
+            revenue: {
+                [key: string]: string;
+            };
+        };
         /** RankedCount */
         RankedCount: {
             /** Name */
@@ -498,7 +853,10 @@ export interface components {
             /** Count */
             count: number;
         };
-        /** RevenueTrend */
+        /**
+         * RevenueTrend
+         * @description One currency's revenue over the last 7 days against the 7 before.
+         */
         RevenueTrend: {
             /**
              * Last 7 Days
@@ -541,22 +899,37 @@ export interface components {
             conversions: components["schemas"]["ConversionCounts"];
             /**
              * Revenue
-             * Format: decimal
-             * @description confirmed commission, net of refunds
+             * @description confirmed commission, net of refunds, by currency
+             * @example {
+             *       "EUR": "3.00",
+             *       "USD": "12.50"
+             *     }
              */
-            revenue: string;
+            revenue: {
+                [key: string]: string;
+            };
             /**
              * Pending Revenue
-             * Format: decimal
-             * @description commission of conversions still pending
+             * @description commission of conversions still pending, by currency
+             * @example {
+             *       "EUR": "3.00",
+             *       "USD": "12.50"
+             *     }
              */
-            pending_revenue: string;
+            pending_revenue: {
+                [key: string]: string;
+            };
             /**
              * Average Revenue Per Search
-             * Format: decimal
-             * @description revenue / total_searches (0.00 without searches)
+             * @description revenue / total_searches, by currency (empty without searches or revenue)
+             * @example {
+             *       "EUR": "3.00",
+             *       "USD": "12.50"
+             *     }
              */
-            average_revenue_per_search: string;
+            average_revenue_per_search: {
+                [key: string]: string;
+            };
             /**
              * Conversion Rate
              * Format: decimal
@@ -1010,6 +1383,11 @@ export interface components {
         Conversion: {
             /** Conversion Id */
             conversion_id: string;
+            /**
+             * Network
+             * @description the key id of the network that reported it; null before per-network keys
+             */
+            network?: string | null;
             /** Click Id */
             click_id: string;
             /** Agent Id */
@@ -1033,6 +1411,11 @@ export interface components {
              * Format: decimal
              */
             commission_amount: string;
+            /**
+             * Refunded Commission
+             * @description refunded only: the commission taken back
+             */
+            refunded_commission?: string | null;
             /** Occurred At */
             occurred_at: string;
             /** First Seen At */
@@ -1068,6 +1451,11 @@ export interface components {
              * @example 12.50
              */
             commission_amount: number | string;
+            /**
+             * Refunded Commission
+             * @description status refunded only: the commission taken back so far (cumulative; a partial refund is less than commission_amount). Absent: all of it.
+             */
+            refunded_commission?: (number | string) | null;
             /**
              * Occurred At
              * Format: date-time
@@ -1130,27 +1518,6 @@ export interface components {
          * @enum {string}
          */
         DirectorySort: "reputation" | "conversions" | "newest";
-        /**
-         * Erc8004Identity
-         * @description The agent's ERC-8004 identity: its token in an Identity Registry on an EVM chain.
-         */
-        Erc8004Identity: {
-            /**
-             * Chain Id
-             * @example 8453
-             */
-            chain_id: number;
-            /**
-             * Identity Registry
-             * @example 0x8004A169FB4a3325136EB29fA0ceB6D2e539a432
-             */
-            identity_registry: string;
-            /**
-             * Agent Token Id
-             * @description the agent's token id (agentId) in that registry
-             */
-            agent_token_id: number;
-        };
         /** Feedback */
         Feedback: {
             /** Subject Id */
@@ -1236,70 +1603,65 @@ export interface components {
              */
             revoked?: true;
         };
-        /** AgentProfile */
-        AgentProfile: {
-            /** Description */
-            description?: string | null;
-            /** Homepage Url */
-            homepage_url?: string | null;
-            /** Mcp Endpoint Url */
-            mcp_endpoint_url?: string | null;
-            erc8004?: components["schemas"]["Erc8004Identity"] | null;
-            /**
-             * Agent Id
-             * @example agt_3q2-7vJcN0bS9yW1xZ8kQA
-             */
-            agent_id: string;
-            /** Agent Name */
-            agent_name: string;
-            /** Wallet Address */
-            wallet_address?: string | null;
-            crypto_preference?: components["schemas"]["CryptoPreference"] | null;
-            plan: components["schemas"]["Plan"];
-            /**
-             * Public
-             * @default false
-             */
-            public?: boolean;
-            /**
-             * Created At
-             * @description UTC ISO 8601
-             */
-            created_at: string;
-            /** Token Rotated At */
-            token_rotated_at?: string | null;
-        };
-        /**
-         * CryptoPreference
-         * @description Currencies an agent may be paid in. ETH needs an EVM wallet, SOL a Solana one.
-         * @enum {string}
-         */
-        CryptoPreference: "USDC" | "USDT" | "ETH" | "SOL";
-        /**
-         * Plan
-         * @enum {string}
-         */
-        Plan: "standard" | "premium";
         /** HealthStatus */
         HealthStatus: {
             /**
              * Status
-             * @constant
+             * @description degraded: the API serves, but the rollup lags or the upstream catalog's breaker is not closed
+             * @enum {string}
              */
-            status: "ok";
+            status: "ok" | "degraded";
             /** Version */
             version: string;
             /** Stage */
             stage: string;
-            /** Checks */
+            /**
+             * Timestamp
+             * @description UTC ISO 8601, when the checks ran
+             */
+            timestamp: string;
+            /**
+             * Checks
+             * @description dynamodb (every table answers), each table by its setting name, rollup, upstream (when on)
+             */
             checks: {
-                [key: string]: "ok";
+                [key: string]: "ok" | "unavailable" | "stale" | "not_run" | "open" | "half-open";
             };
+            rollup: components["schemas"]["RollupHealth"];
+            upstream?: components["schemas"]["UpstreamHealth"] | null;
+        };
+        /** RollupHealth */
+        RollupHealth: {
+            /**
+             * Watermark
+             * @description every event before it is in the analytics
+             */
+            watermark?: string | null;
+            /**
+             * Lag Seconds
+             * @description now minus the watermark; null before the first run
+             */
+            lag_seconds?: number | null;
+        };
+        /** UpstreamHealth */
+        UpstreamHealth: {
+            /**
+             * Breaker
+             * @description the upstream catalog's circuit breaker
+             * @enum {string}
+             */
+            breaker: "closed" | "open" | "half-open";
         };
         /** Leaderboard */
         Leaderboard: {
             metric: components["schemas"]["LeaderboardMetric"];
             period: components["schemas"]["LeaderboardPeriod"];
+            /**
+             * Currency
+             * @description metric=revenue ranks by revenue in this currency only
+             * @example USD
+             */
+            currency: string;
             /** Agents */
             agents: components["schemas"]["LeaderboardRow"][];
             /**
@@ -1330,9 +1692,15 @@ export interface components {
             conversions: number;
             /**
              * Revenue
-             * Format: decimal
+             * @description the period's confirmed commission by currency
+             * @example {
+             *       "EUR": "3.00",
+             *       "USD": "12.50"
+             *     }
              */
-            revenue: string;
+            revenue: {
+                [key: string]: string;
+            };
             /** Searches */
             searches: number;
             /**
@@ -1394,6 +1762,13 @@ export interface components {
             wallet_address?: string | null;
             crypto_preference?: components["schemas"]["CryptoPreference"] | null;
             plan: components["schemas"]["Plan"];
+            /**
+             * Standing
+             * @description a suspended agent's token gets 403 AGENT_SUSPENDED
+             * @default active
+             * @enum {string}
+             */
+            standing?: "active" | "suspended";
             /**
              * Public
              * @default false
@@ -1557,7 +1932,7 @@ export interface components {
             keywords: components["schemas"]["TrendingKeyword"][];
             /**
              * Merchants
-             * @description by conversions, then revenue, then clicks
+             * @description by conversions, then clicks (revenue is per currency)
              */
             merchants: components["schemas"]["TrendingMerchant"][];
             /**
@@ -1585,9 +1960,14 @@ export interface components {
             conversions: number;
             /**
              * Revenue
-             * Format: decimal
+             * @example {
+             *       "EUR": "3.00",
+             *       "USD": "12.50"
+             *     }
              */
-            revenue: string;
+            revenue: {
+                [key: string]: string;
+            };
         };
         /** TrendingProduct */
         TrendingProduct: {
@@ -1607,9 +1987,14 @@ export interface components {
             conversion_rate: string;
             /**
              * Revenue
-             * Format: decimal
+             * @example {
+             *       "EUR": "3.00",
+             *       "USD": "12.50"
+             *     }
              */
-            revenue: string;
+            revenue: {
+                [key: string]: string;
+            };
         };
         /**
          * UpdateAgentRequest
@@ -1631,6 +2016,115 @@ export interface components {
              * @description list the agent in GET /agents and publish its reputation (opt-in)
              */
             public?: boolean | null;
+            /**
+             * Wallet Address
+             * @description where payouts go; validated as at registration; each change is in wallet-history
+             */
+            wallet_address?: string | null;
+            crypto_preference?: components["schemas"]["CryptoPreference"] | null;
+        };
+        /** WalletChange */
+        WalletChange: {
+            /**
+             * Changed At
+             * @description UTC ISO 8601
+             */
+            changed_at: string;
+            /** Wallet Address */
+            wallet_address?: string | null;
+            crypto_preference?: components["schemas"]["CryptoPreference"] | null;
+            /** Previous Wallet Address */
+            previous_wallet_address?: string | null;
+            previous_crypto_preference?: components["schemas"]["CryptoPreference"] | null;
+        };
+        /** WalletHistory */
+        WalletHistory: {
+            /**
+             * Agent Id
+             * @example agt_3q2-7vJcN0bS9yW1xZ8kQA
+             */
+            agent_id: string;
+            /**
+             * Changes
+             * @description newest first
+             */
+            changes: components["schemas"]["WalletChange"][];
+            /**
+             * Cursor
+             * @description pass it back for older changes; null on the last page
+             */
+            cursor?: string | null;
+        };
+        /** FailedDelivery */
+        FailedDelivery: {
+            /** Delivery Id */
+            delivery_id: string;
+            event_type: components["schemas"]["WebhookEventType"];
+            /** Attempts */
+            attempts: number;
+            /** First Attempted At */
+            first_attempted_at: string;
+            /** Failed At */
+            failed_at: string;
+            /** Last Error */
+            last_error: string;
+            /**
+             * Body
+             * @description the exact JSON body that was sent (and will be sent again on replay)
+             */
+            body: string;
+        };
+        /** FailedDeliveryPage */
+        FailedDeliveryPage: {
+            /** Failed */
+            failed: components["schemas"]["FailedDelivery"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** ReplayResult */
+        ReplayResult: {
+            /**
+             * Requeued
+             * @description dead letters queued for delivery at the next run (within a minute)
+             */
+            requeued: number;
+            /**
+             * Remaining
+             * @description true when more dead letters are left: call again
+             */
+            remaining: boolean;
+        };
+        /** Webhook */
+        Webhook: {
+            /** Url */
+            url: string;
+            /** Events */
+            events?: components["schemas"]["WebhookEventType"][];
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+            /** Secret Rotated At */
+            secret_rotated_at?: string | null;
+            /**
+             * Secret
+             * @description the signing secret, shown only when it is made (first registration, rotation); verify X-Cashback-Signature with it as the conversion webhook's scheme does
+             */
+            secret?: string | null;
+        };
+        /**
+         * WebhookEventType
+         * @enum {string}
+         */
+        WebhookEventType: "conversion.pending" | "conversion.confirmed" | "conversion.refunded" | "feedback.received";
+        /** WebhookRequest */
+        WebhookRequest: {
+            /**
+             * Url
+             * @description https; the host must resolve to public addresses only
+             * @example https://agent.example/hooks/cashback
+             */
+            url: string;
         };
     };
     responses: never;
@@ -1641,6 +2135,186 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_admin_keys_admin_keys_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminKeyPage"];
+                };
+            };
+            /** @description Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHORIZED (no or unknown token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN (no keys:read or keys:write scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_admin_key_admin_keys__key_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminKey"];
+                };
+            };
+            /** @description Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHORIZED (no or unknown token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN (no keys:write scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ADMIN_KEY_NOT_FOUND; ROUTE_NOT_FOUND (the path parameter has characters no id has) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_agents_agents_get: {
         parameters: {
             query?: {
@@ -1830,6 +2504,109 @@ export interface operations {
             };
             /** @description AGENT_NOT_FOUND; ROUTE_NOT_FOUND (the path parameter has characters no id has) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_agents__agent_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentDeleted"];
+                };
+            };
+            /** @description Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHORIZED (no or unknown token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN (no agents:write scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description AGENT_NOT_FOUND; ROUTE_NOT_FOUND (the path parameter has characters no id has) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CONFLICT (changing concurrently; retry) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2577,6 +3354,216 @@ export interface operations {
             };
         };
     };
+    change_plan_agents__agent_id__plan_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePlanRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentProfile"];
+                };
+            };
+            /** @description Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHORIZED (no or unknown token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN (no agents:write scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description AGENT_NOT_FOUND; ROUTE_NOT_FOUND (the path parameter has characters no id has) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CONFLICT (changing concurrently; retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reinstate_agents__agent_id__reinstate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentProfile"];
+                };
+            };
+            /** @description Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHORIZED (no or unknown token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN (no agents:write scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description AGENT_NOT_FOUND; ROUTE_NOT_FOUND (the path parameter has characters no id has) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CONFLICT (changing concurrently; retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_reputation_agents__agent_id__reputation_get: {
         parameters: {
             query?: {
@@ -2829,6 +3816,109 @@ export interface operations {
             };
         };
     };
+    suspend_agents__agent_id__suspend_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentProfile"];
+                };
+            };
+            /** @description Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHORIZED (no or unknown token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN (no agents:write scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description AGENT_NOT_FOUND; ROUTE_NOT_FOUND (the path parameter has characters no id has) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description CONFLICT (changing concurrently; retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     rotate_token_agents__agent_id__token_post: {
         parameters: {
             query?: never;
@@ -2932,11 +4022,699 @@ export interface operations {
             };
         };
     };
+    wallet_history_agents__agent_id__wallet_history_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WalletHistory"];
+                };
+            };
+            /** @description Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHORIZED (no or unknown token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN (another agent's data, or no agents:read scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description AGENT_NOT_FOUND; ROUTE_NOT_FOUND (the path parameter has characters no id has) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_webhook_agents__agent_id__webhook_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHORIZED (no or unknown token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN (another agent's token, or an admin key) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description WEBHOOK_NOT_FOUND; ROUTE_NOT_FOUND (the path parameter has characters no id has) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_webhook_agents__agent_id__webhook_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Moved to the new URL; the secret is kept and not shown */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Registered; the secret is shown only here */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHORIZED (no or unknown token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN (another agent's token, or an admin key) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ROUTE_NOT_FOUND (the path parameter has characters no id has) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description WEBHOOK_TARGET_FORBIDDEN (not https, or a private, loopback or link-local host) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_webhook_agents__agent_id__webhook_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHORIZED (no or unknown token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN (another agent's token, or an admin key) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description WEBHOOK_NOT_FOUND; ROUTE_NOT_FOUND (the path parameter has characters no id has) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_failures_agents__agent_id__webhook_failures_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailedDeliveryPage"];
+                };
+            };
+            /** @description Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHORIZED (no or unknown token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN (another agent's token, or an admin key) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ROUTE_NOT_FOUND (the path parameter has characters no id has) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    replay_agents__agent_id__webhook_failures_replay_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayResult"];
+                };
+            };
+            /** @description Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHORIZED (no or unknown token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN (another agent's token, or an admin key) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description WEBHOOK_NOT_FOUND; ROUTE_NOT_FOUND (the path parameter has characters no id has) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_secret_agents__agent_id__webhook_secret_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHORIZED (no or unknown token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN (another agent's token, or an admin key) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description WEBHOOK_NOT_FOUND; ROUTE_NOT_FOUND (the path parameter has characters no id has) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_leaderboard_analytics_leaderboard_get: {
         parameters: {
             query?: {
                 metric?: components["schemas"]["LeaderboardMetric"];
                 period?: components["schemas"]["LeaderboardPeriod"];
+                /** @description ISO 4217 code metric=revenue ranks by */
+                currency?: string;
             };
             header?: never;
             path?: never;
@@ -3746,8 +5524,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SIGNATURE_MISSING, SIGNATURE_INVALID or SIGNATURE_EXPIRED */
+            /** @description SIGNATURE_MISSING, SIGNATURE_MALFORMED, SIGNATURE_UNKNOWN_KEY, SIGNATURE_INVALID or SIGNATURE_EXPIRED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MERCHANT_NOT_ALLOWED (the signing network does not report for the click's merchant) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3820,7 +5607,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description All dependencies answer */
+            /** @description The API serves (status ok, or degraded with the reason in checks) */
             200: {
                 headers: {
                     [name: string]: unknown;

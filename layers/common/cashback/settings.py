@@ -93,6 +93,17 @@ class Settings(BaseModel, frozen=True):
     rate_limit_fail_mode: Literal["open", "closed"] = "open"
     max_body_bytes: int = Field(default=16_384, gt=0)
     policies: dict[str, Policy] = Field(default_factory=lambda: dict(DEFAULT_POLICIES))
+    # Agents' webhooks (notify): their signing secrets are sealed with KMS in AWS, or locally with
+    # a key from the environment (never both: the local key wins, as WEBHOOK_SECRET does).
+    webhook_kms_key_id: str | None = None
+    webhook_sealing_key: str | None = Field(default=None, repr=False)
+    # Local tests only: hosts a webhook may target although they resolve to private addresses, and
+    # plain http. Never set on AWS, where every target must be https and resolve to public addresses.
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    webhook_allow_http: bool = False
+    # Seconds before each retry of a failed delivery; after the last one the delivery is dead-lettered.
+    webhook_retry_delays: tuple[int, ...] = (60, 300, 1800, 7200, 21600)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=10)
 
     @field_validator("policies", mode="before")
     @classmethod
@@ -134,6 +145,12 @@ def get_settings() -> Settings:
         "upstream_timeout_seconds": env.get("UPSTREAM_TIMEOUT_SECONDS"),
         "public_base_url": env.get("PUBLIC_BASE_URL"),
         "click_ttl_days": env.get("CLICK_TTL_DAYS"),
+        "webhook_kms_key_id": env.get("WEBHOOK_KMS_KEY_ID"),
+        "webhook_sealing_key": env.get("WEBHOOK_SEALING_KEY"),
+        "webhook_allowed_hosts": _words(env.get("WEBHOOK_ALLOWED_HOSTS")),
+        "webhook_allow_http": env.get("WEBHOOK_ALLOW_HTTP"),
+        "webhook_retry_delays": _words(env.get("WEBHOOK_RETRY_DELAYS")),
+        "webhook_timeout_seconds": env.get("WEBHOOK_TIMEOUT_SECONDS"),
     }
     if env.get("RATE_LIMITS"):
         raw["policies"] = _json_object(env["RATE_LIMITS"])
@@ -141,6 +158,11 @@ def get_settings() -> Settings:
         return Settings.model_validate({k: v for k, v in raw.items() if v not in (None, "")})
     except ValidationError as exc:
         raise ConfigurationError(f"invalid settings: {exc}") from exc
+
+
+def _words(text: str | None) -> list[str] | None:
+    """A comma-separated list setting ("a,b"); None when unset, so the default applies."""
+    return [w.strip() for w in text.split(",") if w.strip()] if text else None
 
 
 def _json_object(text: str) -> dict[str, object]:

@@ -354,6 +354,28 @@ class Core:
     def revoke_admin_key(self, key_id: str) -> Call[models.AdminKey]:
         return Call("DELETE", f"/admin/keys/{quote(key_id, safe='')}", models.AdminKey)
 
+    def set_webhook(self, url: str, agent_id: str | None) -> Call[models.Webhook]:
+        return Call("PUT", f"/agents/{self.agent(agent_id)}/webhook", models.Webhook, body={"url": url})
+
+    def get_webhook(self, agent_id: str | None) -> Call[models.Webhook]:
+        return Call("GET", f"/agents/{self.agent(agent_id)}/webhook", models.Webhook)
+
+    def delete_webhook(self, agent_id: str | None) -> Call[models.Deleted]:
+        return Call("DELETE", f"/agents/{self.agent(agent_id)}/webhook", models.Deleted)
+
+    def rotate_webhook_secret(self, agent_id: str | None) -> Call[models.Webhook]:
+        return Call("POST", f"/agents/{self.agent(agent_id)}/webhook/secret", models.Webhook)
+
+    def failed_deliveries(
+        self, agent_id: str | None, limit: int | None, cursor: str | None
+    ) -> Call[models.FailedDeliveryPage]:
+        params = _present({"limit": limit, "cursor": cursor})
+        path = f"/agents/{self.agent(agent_id)}/webhook/failures"
+        return Call("GET", path, models.FailedDeliveryPage, params=params)
+
+    def replay_failed_deliveries(self, agent_id: str | None) -> Call[models.ReplayResult]:
+        return Call("POST", f"/agents/{self.agent(agent_id)}/webhook/failures/replay", models.ReplayResult)
+
     # ------------------------------------------------------------ one call, start to finish
 
     def build(self, http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:

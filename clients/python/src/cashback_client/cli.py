@@ -53,6 +53,16 @@ NEEDS_TOKEN = {
     *OPERATOR_COMMANDS,
 }
 NEEDS_AGENT = {"agent", "rotate-token", "stats", "analytics", "conversions", "reputation", "wallet", "wallet-history"}
+WEBHOOK_COMMANDS = {
+    "webhook",
+    "webhook-set",
+    "webhook-delete",
+    "webhook-rotate-secret",
+    "webhook-failures",
+    "webhook-replay",
+}
+NEEDS_TOKEN |= WEBHOOK_COMMANDS
+NEEDS_AGENT |= WEBHOOK_COMMANDS
 
 
 class UsageError(Exception):
@@ -156,6 +166,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _directory_reputation_and_catalog(command)
     _wallet_and_operator_commands(command)
+    _webhook_commands(command)
     return parser
 
 
@@ -210,6 +221,24 @@ def _wallet_and_operator_commands(command: Callable[[str, str], argparse.Argumen
     keys.add_argument("--cursor")
     revoke = command("revoke-admin-key", "operators: revoke an admin key at once (keys:write)")
     revoke.add_argument("key", metavar="KEY_ID", help="adm_…, as admin-keys lists it")
+
+
+def _webhook_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    setter = command("webhook-set", "register or move the agent's webhook (the first time prints its secret, once)")
+    setter.add_argument("url", help="https URL whose host resolves to public addresses")
+    setter.add_argument("--agent", help="default: --agent-id")
+    for name, help_text in (
+        ("webhook", "the agent's webhook"),
+        ("webhook-delete", "delete the agent's webhook; deliveries stop"),
+        ("webhook-rotate-secret", "new signing secret, printed once; the old one also signs for a day"),
+        ("webhook-replay", "deliver failed deliveries again (up to 100, within a minute)"),
+    ):
+        sub = command(name, help_text)
+        sub.add_argument("agent", nargs="?", metavar="AGENT_ID", help="default: --agent-id")
+    failures = command("webhook-failures", "deliveries that failed every retry, oldest first")
+    failures.add_argument("agent", nargs="?", metavar="AGENT_ID", help="default: --agent-id")
+    failures.add_argument("--limit", type=int)
+    failures.add_argument("--cursor")
 
 
 def _search_options(parser: argparse.ArgumentParser) -> None:
@@ -310,6 +339,12 @@ COMMANDS: dict[str, Callable[[CashbackClient, argparse.Namespace], BaseModel]] =
     "delete-agent": lambda api, args: api.delete_agent(args.agent),
     "admin-keys": lambda api, args: api.admin_keys(limit=args.limit, cursor=args.cursor),
     "revoke-admin-key": lambda api, args: api.revoke_admin_key(args.key),
+    "webhook-set": lambda api, args: api.set_webhook(args.url, args.agent),
+    "webhook": lambda api, args: api.get_webhook(args.agent),
+    "webhook-delete": lambda api, args: api.delete_webhook(args.agent),
+    "webhook-rotate-secret": lambda api, args: api.rotate_webhook_secret(args.agent),
+    "webhook-failures": lambda api, args: api.failed_deliveries(args.agent, limit=args.limit, cursor=args.cursor),
+    "webhook-replay": lambda api, args: api.replay_failed_deliveries(args.agent),
 }
 
 
@@ -723,6 +758,43 @@ def _revoked_key(result: models.AdminKey, args: argparse.Namespace) -> str:
     return table(ADMIN_KEY_HEADERS, [_admin_key_row(result)])
 
 
+def _webhook(result: models.Webhook, args: argparse.Namespace) -> str:
+    shown = pairs(
+        [
+            ("url", result.url),
+            ("events", ", ".join(e.value for e in result.events or [])),
+            ("created_at", result.created_at),
+            ("updated_at", result.updated_at),
+            ("secret_rotated_at", result.secret_rotated_at),
+            *([("secret", result.secret)] if result.secret else []),
+        ]
+    )
+    if not result.secret:
+        return shown
+    return f"{shown}\n\nThe secret is shown only once: keep it, and check X-Cashback-Signature with it."
+
+
+def _deleted(result: models.Deleted, args: argparse.Namespace) -> str:
+    return f"Webhook of {result.deleted} deleted."
+
+
+def _failures(result: models.FailedDeliveryPage, args: argparse.Namespace) -> str:
+    if not result.failed:
+        return "No failed deliveries."
+    rows = [
+        [f.failed_at, f.delivery_id, f.event_type.value, str(f.attempts), clip(f.last_error, 40)] for f in result.failed
+    ]
+    lines = [table(["Failed", "Delivery", "Event", "Attempts", "Last error"], rows, {3})]
+    if result.next_cursor:
+        lines += ["", f"next page: --cursor {result.next_cursor}"]
+    return "\n".join(lines)
+
+
+def _replayed(result: models.ReplayResult, args: argparse.Namespace) -> str:
+    more = " More remain: run it again." if result.remaining else ""
+    return f"{result.requeued} failed deliveries queued; they are sent within a minute.{more}"
+
+
 RENDER: dict[str, Callable[..., str]] = {
     "wallet": _agent,
     "wallet-history": _wallet_history,
@@ -750,6 +822,12 @@ RENDER: dict[str, Callable[..., str]] = {
     "reputation": _reputation,
     "merchants": _merchants,
     "products": _products,
+    "webhook-set": _webhook,
+    "webhook": _webhook,
+    "webhook-delete": _deleted,
+    "webhook-rotate-secret": _webhook,
+    "webhook-failures": _failures,
+    "webhook-replay": _replayed,
 }
 
 

@@ -306,6 +306,30 @@ class CashbackClient(_Base):
         """DELETE /admin/keys/{key_id} (keys:write): refused from the next request on."""
         return self._run(self._core.revoke_admin_key(key_id))
 
+    def set_webhook(self, url: str, agent_id: str | None = None) -> models.Webhook:
+        """PUT /agents/{agent_id}/webhook: the first registration's answer holds the signing secret, shown once."""
+        return self._run(self._core.set_webhook(url, agent_id))
+
+    def get_webhook(self, agent_id: str | None = None) -> models.Webhook:
+        return self._run(self._core.get_webhook(agent_id))
+
+    def delete_webhook(self, agent_id: str | None = None) -> models.Deleted:
+        return self._run(self._core.delete_webhook(agent_id))
+
+    def rotate_webhook_secret(self, agent_id: str | None = None) -> models.Webhook:
+        """A new signing secret, shown once; the old one also signs deliveries for a day."""
+        return self._run(self._core.rotate_webhook_secret(agent_id))
+
+    def failed_deliveries(
+        self, agent_id: str | None = None, *, limit: int | None = None, cursor: str | None = None
+    ) -> models.FailedDeliveryPage:
+        """GET /agents/{agent_id}/webhook/failures: deliveries that failed every retry (the dead letters)."""
+        return self._run(self._core.failed_deliveries(agent_id, limit, cursor))
+
+    def replay_failed_deliveries(self, agent_id: str | None = None) -> models.ReplayResult:
+        """Queue up to 100 dead letters for delivery again, within a minute."""
+        return self._run(self._core.replay_failed_deliveries(agent_id))
+
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
@@ -532,6 +556,30 @@ class AsyncCashbackClient(_Base):
     async def revoke_admin_key(self, key_id: str) -> models.AdminKey:
         """DELETE /admin/keys/{key_id} (keys:write): refused from the next request on."""
         return await self._run(self._core.revoke_admin_key(key_id))
+
+    async def set_webhook(self, url: str, agent_id: str | None = None) -> models.Webhook:
+        """PUT /agents/{agent_id}/webhook: the first registration's answer holds the signing secret, shown once."""
+        return await self._run(self._core.set_webhook(url, agent_id))
+
+    async def get_webhook(self, agent_id: str | None = None) -> models.Webhook:
+        return await self._run(self._core.get_webhook(agent_id))
+
+    async def delete_webhook(self, agent_id: str | None = None) -> models.Deleted:
+        return await self._run(self._core.delete_webhook(agent_id))
+
+    async def rotate_webhook_secret(self, agent_id: str | None = None) -> models.Webhook:
+        """A new signing secret, shown once; the old one also signs deliveries for a day."""
+        return await self._run(self._core.rotate_webhook_secret(agent_id))
+
+    async def failed_deliveries(
+        self, agent_id: str | None = None, *, limit: int | None = None, cursor: str | None = None
+    ) -> models.FailedDeliveryPage:
+        """GET /agents/{agent_id}/webhook/failures: deliveries that failed every retry (the dead letters)."""
+        return await self._run(self._core.failed_deliveries(agent_id, limit, cursor))
+
+    async def replay_failed_deliveries(self, agent_id: str | None = None) -> models.ReplayResult:
+        """Queue up to 100 dead letters for delivery again, within a minute."""
+        return await self._run(self._core.replay_failed_deliveries(agent_id))
 
     async def aclose(self) -> None:
         if self._owns_http:

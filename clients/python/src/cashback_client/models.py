@@ -877,6 +877,42 @@ class WalletHistory(BaseModel):
     """
 
 
+class ReplayResult(BaseModel):
+    requeued: Annotated[int, Field(title="Requeued")]
+    """
+    dead letters queued for delivery at the next run (within a minute)
+    """
+    remaining: Annotated[bool, Field(title="Remaining")]
+    """
+    true when more dead letters are left: call again
+    """
+
+
+class WebhookEventType(StrEnum):
+    CONVERSION_PENDING = "conversion.pending"
+    CONVERSION_CONFIRMED = "conversion.confirmed"
+    CONVERSION_REFUNDED = "conversion.refunded"
+    FEEDBACK_RECEIVED = "feedback.received"
+
+
+class WebhookRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    url: Annotated[
+        str,
+        Field(
+            examples=["https://agent.example/hooks/cashback"],
+            max_length=2048,
+            pattern="^https?://[A-Za-z0-9.\\-\\[\\]:]+(/[^\\s]*)?$",
+            title="Url",
+        ),
+    ]
+    """
+    https; the host must resolve to public addresses only
+    """
+
+
 class AdminKey(BaseModel):
     """
     What an operator may see of an admin key: never the key itself.
@@ -1216,6 +1252,36 @@ class Trending(BaseModel):
     true when a day had more entries than its stored top list
     """
     as_of: Annotated[str | None, Field(title="As Of")]
+
+
+class FailedDelivery(BaseModel):
+    delivery_id: Annotated[str, Field(title="Delivery Id")]
+    event_type: WebhookEventType
+    attempts: Annotated[int, Field(title="Attempts")]
+    first_attempted_at: Annotated[str, Field(title="First Attempted At")]
+    failed_at: Annotated[str, Field(title="Failed At")]
+    last_error: Annotated[str, Field(title="Last Error")]
+    body: Annotated[str, Field(title="Body")]
+    """
+    the exact JSON body that was sent (and will be sent again on replay)
+    """
+
+
+class FailedDeliveryPage(BaseModel):
+    failed: Annotated[list[FailedDelivery], Field(title="Failed")]
+    next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+
+
+class Webhook(BaseModel):
+    url: Annotated[str, Field(title="Url")]
+    events: Annotated[list[WebhookEventType] | None, Field(title="Events")] = None
+    created_at: Annotated[str, Field(title="Created At")]
+    updated_at: Annotated[str, Field(title="Updated At")]
+    secret_rotated_at: Annotated[str | None, Field(title="Secret Rotated At")] = None
+    secret: Annotated[str | None, Field(title="Secret")] = None
+    """
+    the signing secret, shown only when it is made (first registration, rotation); verify X-Cashback-Signature with it as the conversion webhook's scheme does
+    """
 
 
 class BatchSearchItem(BaseModel):

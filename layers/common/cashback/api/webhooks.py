@@ -24,7 +24,6 @@ A 5-minute tolerance either way guards against replays. Secrets are never logged
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import os
@@ -36,8 +35,8 @@ from typing import Any
 from cashback.conversions import Reporter
 from cashback.errors import ApiError, DependencyUnavailable
 from cashback.observability import MetricUnit, logger, metrics
+from cashback.signing import SIGNATURE_HEADER, digest
 
-SIGNATURE_HEADER = "X-Cashback-Signature"
 TOLERANCE_SECONDS = 300
 SECRET_CACHE_SECONDS = 300
 KEY_ID = r"[a-z0-9][a-z0-9_-]{0,31}"
@@ -112,8 +111,8 @@ class Signature:
 def sign(secret: str, timestamp: int, raw_body: bytes, key_id: str | None = None) -> str:
     """The header value a sender puts on `raw_body` (used by tests, docs and senders); without a
     key id, the header of the migration's shared secret."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},k={key_id},v1={digest}" if key_id else f"t={timestamp},v1={digest}"
+    signature = digest(secret, timestamp, raw_body)
+    return f"t={timestamp},k={key_id},v1={signature}" if key_id else f"t={timestamp},v1={signature}"
 
 
 def parse(header: str | None) -> Signature:
@@ -138,8 +137,7 @@ def verify(header: str | None, raw_body: bytes, keys: Mapping[str, NetworkKey], 
     if abs(now - signature.timestamp) > TOLERANCE_SECONDS:
         raise SignatureExpired(details={"tolerance_seconds": TOLERANCE_SECONDS})
     for secret in key.secrets:
-        expected = sign(secret, signature.timestamp, raw_body).rsplit("v1=", 1)[1]
-        if hmac.compare_digest(expected, signature.digest):
+        if hmac.compare_digest(digest(secret, signature.timestamp, raw_body), signature.digest):
             if key.key_id == LEGACY_KEY_ID:
                 metrics.add_metric(name="WebhookLegacySecretUsed", unit=MetricUnit.Count, value=1)
             return key

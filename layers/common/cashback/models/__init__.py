@@ -120,6 +120,15 @@ from cashback.models.wallets import (
     base58_decode,
     wallet_chain,
 )
+from cashback.models.webhooks import (
+    FailedDelivery,
+    FailedDeliveryPage,
+    ReplayResult,
+    Webhook,
+    WebhookEventType,
+    WebhookRequest,
+    WebhookUrl,
+)
 
 __all__ = [
     "PUBLIC_FIELD_DESCRIPTION",
@@ -164,6 +173,8 @@ __all__ = [
     "ErrorBody",
     "ErrorDetail",
     "EvmAddress",
+    "FailedDelivery",
+    "FailedDeliveryPage",
     "Feedback",
     "FeedbackReply",
     "FeedbackRequest",
@@ -195,6 +206,7 @@ __all__ = [
     "RankedCount",
     "RegisterAgentRequest",
     "RegisteredAgent",
+    "ReplayResult",
     "Reputation",
     "ReputationInputs",
     "RevenueTrend",
@@ -218,6 +230,10 @@ __all__ = [
     "UpstreamHealth",
     "WalletChange",
     "WalletHistory",
+    "Webhook",
+    "WebhookEventType",
+    "WebhookRequest",
+    "WebhookUrl",
     "base58_decode",
     "wallet_chain",
 ]
