@@ -237,6 +237,7 @@ def _event(updated: Conversion, delta: dict[str, Any], version: int) -> dict[str
             "merchant_id": updated.merchant_id,
             "click_id": updated.click_id,
             "currency": updated.currency,
+            "status": updated.status.value,
             "occurred_day": updated.occurred_at[:10],
             **{f"d_{k}": v for k, v in delta.items()},
         },

@@ -190,10 +190,11 @@ def record_of(event: dict[str, Any]) -> dict[str, Any] | None:
     """The delivery an activity event makes (its exact body), or None for events agents are not told."""
     unique_id = str(event["sk"]).split("#", 2)[2]
     if event.get("kind") == "conversion":
-        conversion_id, _, status = unique_id.rpartition(":")
-        stored = activity_store.get_conversion(conversion_id)
+        network, _, versioned_id = unique_id.partition(":")  # "<network>:<id>:<version>", conversions._event
+        stored = activity_store.get_conversion(network, versioned_id.rpartition(":")[0])
         if stored is None:
             return None
+        status = str(event.get("status") or stored["status"])
         data = {**Conversion.model_validate(stored).model_dump(mode="json"), "status": status}
         event_type = WebhookEventType(f"conversion.{status}")
     elif event.get("kind") == "feedback":

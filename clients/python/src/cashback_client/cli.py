@@ -726,7 +726,7 @@ def _wallet_history(result: models.WalletHistory, args: argparse.Namespace) -> s
     return "\n".join(lines)
 
 
-def _deleted(result: models.AgentDeleted, args: argparse.Namespace) -> str:
+def _agent_deleted(result: models.AgentDeleted, args: argparse.Namespace) -> str:
     return pairs([("agent_id", result.agent_id), ("standing", result.standing), ("deleted_at", result.deleted_at)])
 
 
@@ -774,7 +774,7 @@ def _webhook(result: models.Webhook, args: argparse.Namespace) -> str:
     return f"{shown}\n\nThe secret is shown only once: keep it, and check X-Cashback-Signature with it."
 
 
-def _deleted(result: models.Deleted, args: argparse.Namespace) -> str:
+def _webhook_deleted(result: models.Deleted, args: argparse.Namespace) -> str:
     return f"Webhook of {result.deleted} deleted."
 
 
@@ -801,7 +801,7 @@ RENDER: dict[str, Callable[..., str]] = {
     "plan": _agent,
     "suspend": _agent,
     "reinstate": _agent,
-    "delete-agent": _deleted,
+    "delete-agent": _agent_deleted,
     "admin-keys": _admin_keys,
     "revoke-admin-key": _revoked_key,
     "health": _health,
@@ -824,7 +824,7 @@ RENDER: dict[str, Callable[..., str]] = {
     "products": _products,
     "webhook-set": _webhook,
     "webhook": _webhook,
-    "webhook-delete": _deleted,
+    "webhook-delete": _webhook_deleted,
     "webhook-rotate-secret": _webhook,
     "webhook-failures": _failures,
     "webhook-replay": _replayed,
