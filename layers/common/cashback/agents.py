@@ -248,7 +248,8 @@ def flush_authorizer_cache(api_id: str, stage: str) -> None:
     try:
         _apigateway().flush_stage_authorizers_cache(restApiId=api_id, stageName=stage)
     except (ClientError, BotoCoreError):
-        # The credential is already gone from the table, so the old token fails as soon as its
-        # cached decision expires (AuthorizerCacheSeconds). Alarmed via this metric.
+        # The credential already changed in the table (gone, or with its new plan or standing), so
+        # the token is decided afresh as soon as its cached decision expires
+        # (AuthorizerCacheSeconds). Alarmed via this metric.
         logger.exception("authorizer cache flush failed", extra={"api_id": api_id, "stage": stage})
         metrics.add_metric(name="AuthorizerCacheFlushFailed", unit=MetricUnit.Count, value=1)
