@@ -34,6 +34,7 @@ from cashback.models import (
 from cashback.money import cents
 from cashback.store import activity as activity_store
 from cashback.store import analytics as analytics_store
+from cashback.store import reputation as reputation_store
 
 TIMELINE_DAYS = 30
 RECENT_SEARCHES = 30
@@ -141,12 +142,20 @@ TRENDING_SIZE = 10
 
 
 def leaderboard(metric: LeaderboardMetric, period: LeaderboardPeriod) -> Leaderboard:
-    """One GetItem: the rollup keeps every (period, metric) board ready."""
+    """One GetItem (the rollup keeps every (period, metric) board ready, ranking public agents
+    only) and one BatchGetItem of the listed agents' directory entries: an agent that opted out
+    since the last rollup is left out at once, and the others move up; names are the published ones."""
     item = analytics_store.get_leaderboard(f"{period.value}#{metric.value}") or {}
+    rows = list(item.get("rows", []))
+    listed = reputation_store.listed_agents([row["agent_id"] for row in rows]) if rows else {}
+    public = [row for row in rows if row["agent_id"] in listed]
     return Leaderboard(
         metric=metric,
         period=period,
-        agents=[LeaderboardRow.model_validate(row) for row in item.get("rows", [])],
+        agents=[
+            LeaderboardRow.model_validate({**row, "rank": rank, "agent_name": listed[row["agent_id"]]["agent_name"]})
+            for rank, row in enumerate(public, start=1)
+        ],
         as_of=item.get("as_of"),
     )
 
