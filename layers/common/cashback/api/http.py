@@ -278,6 +278,19 @@ def _unacceptable_body(event: dict[str, Any]) -> ApiError | None:
     return None
 
 
+def _resource_decision(event: dict[str, Any], per_resource: tuple[str, str], now: int) -> ratelimit.Decision:
+    name, parameter = per_resource
+    resource_id = str((event.get("pathParameters") or {}).get(parameter) or "")[:128]
+    return ratelimit.check(*ratelimit.resource_subject_and_policy(name, resource_id), now)
+
+
+def _tighter(first: ratelimit.Decision, second: ratelimit.Decision) -> ratelimit.Decision:
+    """The decision a client must heed: a refusal, else the one with fewer requests left."""
+    if not second.allowed:
+        return second
+    return min((first, second), key=lambda d: d.binding.remaining)
+
+
 @lambda_handler_decorator
 def api_endpoint(
     handler: Callable[[dict[str, Any], Any], dict[str, Any]],
@@ -287,11 +300,16 @@ def api_endpoint(
     endpoint_policy: str | None = None,
     cost: Callable[[dict[str, Any]], int] | None = None,
     verify: Callable[[dict[str, Any]], None] | None = None,
+    per_resource: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """Count the request against its rate limit (`cost` units, default 1; `endpoint_policy` for a
     limit of the endpoint's own), reject early if over
     it or oversized or if `verify` (e.g. a webhook signature check on the raw body) raises, run
-    the handler, and add the shared headers to whatever it answered."""
+    the handler, and add the shared headers to whatever it answered.
+
+    `per_resource` = (policy, path parameter) adds a second limit on the resource the path names,
+    whoever asks (the redirect: per click id, beside a high per-IP ceiling); the headers describe
+    whichever of the two limits binds."""
     rid = request_id(event)
     request_context = event.get("requestContext") or {}
     identity = request_context.get("identity") or {}
@@ -307,8 +325,11 @@ def api_endpoint(
         "Access-Control-Expose-Headers": EXPOSED_HEADERS,
         "Cache-Control": "no-store",
     }
+    now = int(time.time())
     try:
-        decision = ratelimit.check(subject, policy, int(time.time()), cost(event) if cost else 1)
+        decision = ratelimit.check(subject, policy, now, cost(event) if cost else 1)
+        if per_resource and decision.allowed:
+            decision = _tighter(decision, _resource_decision(event, per_resource, now))
     except ApiError as error:
         return json_response(error.status, error_body(error, rid), {**shared, "Retry-After": "1"})
     shared.update(decision.headers())
