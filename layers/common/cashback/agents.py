@@ -13,6 +13,7 @@ from cashback.auth import (
     Caller,
     PrincipalKind,
     Scope,
+    has_secret_shape,
     hash_secret,
     new_agent_id,
     new_agent_token,
@@ -91,9 +92,17 @@ def rotate_token(agent_id: str, caller: Caller, presented_token: str | None, api
 
 
 def caller_for_secret(secret: str) -> Caller | None:
-    """The principal a bearer secret authenticates, or None if it is unknown or revoked."""
+    """The principal a bearer secret authenticates, or None if it is unknown or revoked.
+
+    A secret of another shape than the ones this API issues is refused without a DynamoDB read;
+    both kinds of refusal are counted (MalformedToken, UnknownToken), so a flood of guessed tokens
+    shows on a dashboard."""
+    if not has_secret_shape(secret):
+        metrics.add_metric(name="MalformedToken", unit=MetricUnit.Count, value=1)
+        return None
     credential = agent_store.get_credential(hash_secret(secret))
     if credential is None:
+        metrics.add_metric(name="UnknownToken", unit=MetricUnit.Count, value=1)
         return None
     kind = PrincipalKind(credential["kind"])
     return Caller(
