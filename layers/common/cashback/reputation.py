@@ -106,11 +106,11 @@ class Inputs:
     @classmethod
     def of(cls, stored: Mapping[str, Any]) -> Inputs:
         """From stored totals (counts are integers, weights decimals; absent ones are 0)."""
+        counts = {name: int(stored.get(name, 0)) for name in ("feedback_count", "score_sum", *_BEHAVIOUR_INPUTS)}
         return cls(
-            **{
-                name: Decimal(stored.get(name, 0)) if name in _DECIMAL_INPUTS else int(stored.get(name, 0))
-                for name in cls.__dataclass_fields__
-            }
+            **counts,
+            feedback_weight=Decimal(stored.get("feedback_weight", 0)),
+            weighted_score_sum=Decimal(stored.get("weighted_score_sum", 0)),
         )
 
     @property
@@ -118,7 +118,8 @@ class Inputs:
         return self.confirmed + self.refunded + self.pending
 
 
-_DECIMAL_INPUTS = frozenset({"feedback_weight", "weighted_score_sum"})
+_DECIMAL_INPUTS = ("feedback_weight", "weighted_score_sum")
+_BEHAVIOUR_INPUTS = ("confirmed", "refunded", "pending")
 
 
 def author_weight(confirmed: int, age_days: int) -> Decimal:
