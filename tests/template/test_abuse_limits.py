@@ -29,6 +29,11 @@ def _anonymous_routes() -> set[tuple[str, str]]:
     return {(route.path, route.method) for route in loaded.routes if route.authorizer in (None, "NONE")}
 
 
+def path_of(resource_path: str) -> str:
+    """A MethodSettings resource path ("/~1r~1{click_id}": "/" after the first is "~1") as a route path."""
+    return resource_path[1:].replace("~1", "/")
+
+
 def _method_settings(translated: dict[str, Any]) -> list[dict[str, Any]]:
     (stage,) = [r for r in translated["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
     return list(stage["Properties"]["MethodSettings"])
@@ -38,7 +43,7 @@ def test_every_anonymous_route_has_a_throttle_of_its_own_below_the_stages(transl
     settings = _method_settings(translated)
     (stage_wide,) = [s for s in settings if s["ResourcePath"] == "/*"]
     throttled = {
-        (s["ResourcePath"][1:].replace("~1", "/"), s["HttpMethod"]): (s["ThrottlingRateLimit"], s["ThrottlingBurstLimit"])
+        (path_of(s["ResourcePath"]), s["HttpMethod"]): (s["ThrottlingRateLimit"], s["ThrottlingBurstLimit"])
         for s in settings
         if s["ResourcePath"] != "/*"
     }
