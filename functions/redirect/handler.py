@@ -17,7 +17,8 @@ http.configure(app)
 @app.get(
     "/r/<click_id>",
     summary="Follow an affiliate link",
-    description="Anonymous (per-IP limit). Redirects only to the merchant URL stored with the click.",
+    description="Anonymous: limited per click id, with a much higher per-IP ceiling (shoppers share addresses). "
+    "Redirects only to the merchant URL stored with the click, even when counting the click fails.",
     tags=["Shopping"],
     responses=http.responses(
         "To the merchant (Location)", {404: f"CLICK_NOT_FOUND; {http.UNROUTABLE_ID}"}, status=302, authorized=False
@@ -31,6 +32,6 @@ def follow(click_id: Annotated[str, Path(pattern=shopping.CLICK_ID_PATTERN)]) ->
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
-@http.api_endpoint(anonymous_policy="public")
+@http.api_endpoint(anonymous_policy="redirect", per_resource=("click", "click_id"))
 def lambda_handler(event, context):
     return app.resolve(event, context)

@@ -55,7 +55,7 @@ def catalog(local_api: LocalApi) -> None:
 @pytest.fixture(scope="session")
 def shopper(local_api: LocalApi, catalog: None) -> Shopper:
     with httpx.Client(base_url=local_api.base_url, timeout=30) as http:
-        agent = register(http, "client-shopper")
+        agent = register(http, "client-shopper", public=True)  # shown on the public leaderboard
         found = http.post(
             "/search",
             json={"keywords": "pegasus running shoes", "filters": {"max_price": 150}},

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from cashback import agents
 from cashback.auth import hash_secret, new_admin_key
 from cashback.store import agents as agent_store
+from cashback.store import dynamo
 from tests.handlers.conftest import METHOD_ARN, authorize, register
 
 ALL_ROUTES_OF_THE_STAGE = "arn:aws:execute-api:us-east-1:123456789012:localapi01/dev/*/*"
@@ -87,3 +91,48 @@ def test_an_admin_key_carries_its_expiry_to_every_function(aws: None) -> None:
     key, key_id = new_admin_key()
     agent_store.create_admin_key(key_id, hash_secret(key), "ops", ["agents:read"], expires_at="2999-01-01T00:00:00Z")
     assert authorize(f"Bearer {key}")["context"]["expires_at"] == "2999-01-01T00:00:00Z"
+
+
+@pytest.fixture
+def reads_and_metrics(aws: None, monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[str]]:
+    """The DynamoDB calls the authorizer makes, and the metrics it counts."""
+    calls: list[str] = []
+    counted: list[str] = []
+    dynamo.dynamodb().meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    real_add_metric = agents.metrics.add_metric
+
+    def add_metric(name: str, **rest: Any) -> None:
+        counted.append(name)
+        real_add_metric(name=name, **rest)
+
+    monkeypatch.setattr(agents.metrics, "add_metric", add_metric)
+    return calls, counted
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["A" * 43, "cbk_agent_short", "cbk_agent_" + "x" * 43 + "!", "cbk_other_" + "x" * 43, "eyJhbGciOi.eyJzdWIi.sig"],
+    ids=["no prefix", "too short", "bad character", "unknown prefix", "a JWT"],
+)
+def test_a_token_of_another_shape_is_refused_without_a_database_read_and_counted(
+    reads_and_metrics: tuple[list[str], list[str]], secret: str
+) -> None:
+    calls, counted = reads_and_metrics
+
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorize(f"Bearer {secret}")
+
+    assert calls == []
+    assert counted == ["MalformedToken"]
+
+
+def test_a_well_formed_unknown_token_costs_one_read_and_is_counted(
+    reads_and_metrics: tuple[list[str], list[str]],
+) -> None:
+    calls, counted = reads_and_metrics
+
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorize("Bearer cbk_agent_" + "x" * 43)
+
+    assert calls == ["GetItem"]
+    assert counted == ["UnknownToken"]

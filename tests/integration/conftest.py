@@ -17,8 +17,9 @@ def client(local_api: LocalApi) -> Iterator[httpx.Client]:
         yield http_client
 
 
-def register(client: httpx.Client, name: str = "integration-agent") -> dict:
-    response = client.post("/agents", json={"agent_name": name})
+def register(client: httpx.Client, name: str = "integration-agent", public: bool = False) -> dict:
+    """A new agent; `public=True` opts it into the directory and the public boards."""
+    response = client.post("/agents", json={"agent_name": name, "public": public})
     assert response.status_code == 201, response.text
     return response.json()
 

@@ -109,7 +109,9 @@ def network(local_api: LocalApi) -> dict[str, dict[str, Any]]:
         products = [p.model_dump(mode="json", exclude_none=True) for p in PRODUCTS]
         assert client.put("/catalog/products", json={"products": products}, headers=admin).status_code == 200
 
-        alpha, hostile, gamma = (register(client, name) for name in ("dash-alpha", HOSTILE_NAME, "dash-gamma"))
+        alpha, hostile, gamma = (
+            register(client, name, public=True) for name in ("dash-alpha", HOSTILE_NAME, "dash-gamma")
+        )
         clicks = shop(client, alpha, ["pegasus", "pegasus", "wireless headphones", "brooks ghost"], clicks=3)
         deliver(client, clicks[0], "dash-1", "pending", "4.55")
         deliver(client, clicks[0], "dash-1", "confirmed", "4.55")

@@ -64,7 +64,7 @@ def day_of(epoch: int) -> str:
 
 def simulate(clock: Clock, rng: random.Random) -> dict:
     """Drive the real layer; record what happened, as a client would see it."""
-    truth: dict = {"searches": [], "clicks": [], "conversions": [], "feedback": {}}
+    truth: dict = {"searches": [], "clicks": [], "conversions": [], "feedback": {}, "weights": {}}
     for agent in AGENTS:
         profile = AgentProfile(
             agent_id=agent,
@@ -170,29 +170,47 @@ def give_or_revoke_feedback(clock: Clock, rng: random.Random, truth: dict) -> No
         if truth["feedback"].get((author, subject)) and rng.random() < 0.25:
             reputation.revoke(subject, caller)
             truth["feedback"].pop((author, subject))
+            truth["weights"].pop((author, subject))
         else:
             request = FeedbackRequest(score=rng.randint(0, 100), tags=rng.sample(TAGS, rng.randint(0, 2)))
             reputation.give(subject, caller, request)
             truth["feedback"][(author, subject)] = request
+            truth["weights"][(author, subject)] = author_weight_now(truth, author, clock.now)
+
+
+def author_weight_now(truth: dict, author: str, now: int) -> Decimal:
+    """The documented author weight, from the author's confirmed conversions so far and its age
+    (every agent was created at START): 0.01 + 0.99 x min(1, confirmed / 10) x (1 + min(1, days / 30)) / 2."""
+    confirmed = sum(1 for s in final_states(truth).values() if s["agent"] == author and s["status"] == "confirmed")
+    days = (now - START) // 86400
+    with localcontext() as context:
+        context.prec = 50
+        evidence = Decimal(min(confirmed, 10)) / 10
+        age = Decimal(min(days, 30)) / 30
+        weight = Decimal("0.01") + Decimal("0.99") * evidence * (1 + age) / 2
+        return weight.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def expected_reputation(history: dict, agent: str) -> Decimal | None:
     """The documented formula, recomputed from the raw history in 50-digit decimals."""
-    scores = [f.score for (_, subject), f in history["feedback"].items() if subject == agent]
+    live = [(f.score, history["weights"][key]) for key, f in history["feedback"].items() if key[1] == agent]
     statuses = Counter(s["status"] for s in final_states(history).values() if s["agent"] == agent)
     total, settled = sum(statuses.values()), statuses["confirmed"] + statuses["refunded"]
     with localcontext() as context:
         context.prec = 50
         parts = []
-        if len(scores) >= 3:
-            parts.append((Decimal("0.6"), Decimal(sum(scores)) / len(scores)))
+        weight = sum((w for _, w in live), Decimal(0))
+        if len(live) >= 3 and weight > 0:
+            confidence = min(Decimal(1), weight / 2)
+            parts.append((Decimal("0.6") * confidence, sum(s * w for s, w in live) / weight))
         if total >= 5:
             refund_rate = Decimal(statuses["refunded"]) / settled if settled else Decimal(0)
             behaviour = 100 * (Decimal(statuses["confirmed"]) / total + 1 - refund_rate) / 2
             parts.append((Decimal("0.4"), behaviour))
         if not parts:
             return None
-        value = parts[0][1] if len(parts) == 1 else sum(weight * part for weight, part in parts)
+        shares = sum(share for share, _ in parts)
+        value = parts[0][1] if len(parts) == 1 else sum(share * part for share, part in parts) / shares
         return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 

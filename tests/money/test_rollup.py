@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from cashback import analytics, rollup, shopping
+from cashback import analytics, directory, rollup, shopping
 from cashback.auth import Caller
-from cashback.models import LeaderboardMetric, LeaderboardPeriod, SearchRequest
+from cashback.models import AgentProfile, LeaderboardMetric, LeaderboardPeriod, SearchRequest
 from cashback.store import agents as agent_store
 from cashback.store import analytics as analytics_store
+from cashback.store import reputation as reputation_store
 
 NOW = int(datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp())
 AGENT = "agt_ROLLUProllupROLLUProll"
@@ -26,10 +27,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 @pytest.fixture
 def agent(small_catalog: object, clock: list[int]) -> str:
-    agent_store.create_agent(
-        {"agent_id": AGENT, "agent_name": "roller", "plan": "standard", "created_at": "2026-11-01T00:00:00Z"},
-        "hash-roller",
+    profile = AgentProfile(
+        agent_id=AGENT, agent_name="roller", plan="standard", public=True, created_at="2026-11-01T00:00:00Z"
     )
+    listing = reputation_store.summary_put(directory.entry_of(profile))  # public boards name public agents only
+    agent_store.create_agent(profile.model_dump(mode="json", exclude_none=True), "hash-roller", listing)
     rollup.run(now=clock[0])  # starts the watermark
     return AGENT
 

@@ -10,29 +10,63 @@ import sha3  # safe-pysha3: a keccak implementation independent of the layer's p
 
 from cashback import erc8004
 from cashback.models import Erc8004Identity, Feedback
-from cashback.reputation import Inputs, score_of
+from cashback.reputation import Inputs, author_weight, score_of
+
+
+def weighed(count: int, weight: str, weighted_sum: str, **behaviour: int) -> Inputs:
+    """Inputs with `count` live feedbacks whose author weights sum to `weight` (scores x weights: `weighted_sum`)."""
+    return Inputs(
+        feedback_count=count,
+        score_sum=0,
+        feedback_weight=Decimal(weight),
+        weighted_score_sum=Decimal(weighted_sum),
+        **behaviour,
+    )
 
 
 @pytest.mark.parametrize(
     ("inputs", "score"),
     [
         (Inputs(), None),
-        (Inputs(feedback_count=2, score_sum=200), None),  # below the feedback minimum
-        (Inputs(feedback_count=3, score_sum=200), Decimal("66.67")),  # 66.666… rounded half up
+        (weighed(2, "2", "200"), None),  # below the feedback minimum
+        (weighed(3, "3", "200"), Decimal("66.67")),  # 66.666… rounded half up
         (Inputs(confirmed=4), None),  # below the conversions minimum
         (Inputs(confirmed=3, refunded=1, pending=1), Decimal("67.50")),  # 100 x (3/5 + 1 - 1/4) / 2
         (Inputs(confirmed=5), Decimal("100.00")),
         (Inputs(refunded=5), Decimal("0.00")),
         (Inputs(pending=5), Decimal("50.00")),  # nothing settled: neither good nor bad
-        # both count: 0.6 x 80 + 0.4 x 67.5
-        (Inputs(feedback_count=4, score_sum=320, confirmed=3, refunded=1, pending=1), Decimal("75.00")),
+        # both count, the feedback with its full weight (2): 0.6 x 80 + 0.4 x 67.5
+        (weighed(4, "2", "160", confirmed=3, refunded=1, pending=1), Decimal("75.00")),
         # one below its minimum: the other alone
-        (Inputs(feedback_count=2, score_sum=10, confirmed=5), Decimal("100.00")),
-        (Inputs(feedback_count=3, score_sum=30, confirmed=4), Decimal("10.00")),
+        (weighed(2, "2", "20", confirmed=5), Decimal("100.00")),
+        (weighed(3, "3", "30", confirmed=4), Decimal("10.00")),
+        # the feedback mean is weighted: one author of weight 1 scoring 100, two of 0.01 scoring 0
+        (weighed(3, "1.02", "100"), Decimal("98.04")),
+        # three fresh agents (0.01 each) scoring 0 barely move a behaviour of 100:
+        # (0.6 x 0.015 x 0 + 0.4 x 100) / (0.6 x 0.015 + 0.4)
+        (weighed(3, "0.03", "0", confirmed=5), Decimal("97.80")),
+        (Inputs(feedback_count=3, score_sum=300), None),  # feedback given before weights: no weight, no F
     ],
 )
 def test_the_score_combines_the_inputs_that_have_their_minimum_sample(inputs: Inputs, score: Decimal | None) -> None:
     assert score_of(inputs) == score
+
+
+@pytest.mark.parametrize(
+    ("confirmed", "age_days", "weight"),
+    [
+        (0, 0, "0.0100"),  # a fresh agent: the floor
+        (0, 365, "0.0100"),  # age alone proves nothing (an idle account only has to wait)
+        (10, 0, "0.5050"),  # 0.01 + 0.99 x 1 x (1 + 0) / 2
+        (5, 15, "0.3813"),  # 0.01 + 0.99 x 0.5 x (1 + 0.5) / 2 = 0.38125, half up
+        (10, 30, "1.0000"),
+        (500, 900, "1.0000"),
+    ],
+)
+def test_an_authors_weight_grows_with_its_confirmed_conversions_and_its_age(
+    confirmed: int, age_days: int, weight: str
+) -> None:
+    assert author_weight(confirmed, age_days) == Decimal(weight)
 
 
 FEEDBACK = Feedback(

@@ -281,3 +281,29 @@ def test_fail_closed_answers_an_api_request_503_with_retry_after(broken_limiter:
     assert response["statusCode"] == 503
     assert body_of(response)["error"]["code"] == "RATE_LIMITER_UNAVAILABLE"
     assert header(response, "Retry-After") == "1"
+
+
+# ---------------------------------------------------------------- per-IP keys
+
+
+@pytest.mark.parametrize(
+    ("source_ip", "key"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2::1", "2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),  # an IPv4 client seen through a dual stack
+        ("not-an-address", "not-an-address"),
+    ],
+)
+def test_per_ip_limits_count_ipv4_addresses_alone_and_ipv6_addresses_by_their_64(source_ip: str, key: str) -> None:
+    assert ratelimit.address_key(source_ip) == key
+
+
+def test_one_client_rotating_through_its_ipv6_64_shares_one_counter(settings_env: Callable[[str, str], None]) -> None:
+    anonymous = Caller()
+    subjects = {
+        ratelimit.subject_and_policy(anonymous, f"2001:db8:77:1::{n:x}", "registration")[0] for n in range(1, 50)
+    }
+    other_network = ratelimit.subject_and_policy(anonymous, "2001:db8:77:2::1", "registration")[0]
+    assert len(subjects) == 1 and other_network not in subjects

@@ -21,6 +21,7 @@ from cashback.auth import (
     PrincipalKind,
     Scope,
     Standing,
+    has_secret_shape,
     hash_secret,
     new_agent_id,
     new_agent_token,
@@ -217,9 +218,17 @@ def rotate_token(agent_id: str, caller: Caller, presented_token: str | None, api
 def caller_for_secret(secret: str) -> Caller | None:
     """The principal a bearer secret authenticates, or None if it is unknown, revoked or expired.
     A suspended agent is authenticated, marked suspended: every function refuses it with 403
-    AGENT_SUSPENDED, which says more than a 401. An admin key's use is recorded (last_used_at)."""
+    AGENT_SUSPENDED, which says more than a 401. An admin key's use is recorded (last_used_at).
+
+    A secret of another shape than the ones this API issues is refused without a DynamoDB read;
+    both kinds of refusal are counted (MalformedToken, UnknownToken), so a flood of guessed tokens
+    shows on a dashboard."""
+    if not has_secret_shape(secret):
+        metrics.add_metric(name="MalformedToken", unit=MetricUnit.Count, value=1)
+        return None
     credential = agent_store.get_credential(hash_secret(secret))
     if credential is None:
+        metrics.add_metric(name="UnknownToken", unit=MetricUnit.Count, value=1)
         return None
     kind = PrincipalKind(credential["kind"])
     expires_at = credential.get("expires_at")

@@ -34,6 +34,7 @@ from cashback.models import (
 from cashback.money import by_currency, cents
 from cashback.store import activity as activity_store
 from cashback.store import analytics as analytics_store
+from cashback.store import reputation as reputation_store
 
 TIMELINE_DAYS = 30
 RECENT_SEARCHES = 30
@@ -155,15 +156,23 @@ TRENDING_SIZE = 10
 
 
 def leaderboard(metric: LeaderboardMetric, period: LeaderboardPeriod, currency: str = "USD") -> Leaderboard:
-    """One GetItem: the rollup keeps every (period, metric) board ready, and a revenue board per
-    currency (revenue is ranked within one currency, never summed across them)."""
+    """One GetItem (the rollup keeps every (period, metric) board ready, ranking public agents
+    only, and a revenue board per currency: revenue is ranked within one currency, never summed
+    across them) and one BatchGetItem of the listed agents' directory entries: an agent that opted
+    out since the last rollup is left out at once, and the others move up; names are the published ones."""
     board = f"{period.value}#{metric.value}" + (f"#{currency}" if metric is LeaderboardMetric.REVENUE else "")
     item = analytics_store.get_leaderboard(board) or {}
+    rows = list(item.get("rows", []))
+    listed = reputation_store.listed_agents([row["agent_id"] for row in rows]) if rows else {}
+    public = [row for row in rows if row["agent_id"] in listed]
     return Leaderboard(
         metric=metric,
         period=period,
         currency=currency,
-        agents=[LeaderboardRow.model_validate(row) for row in item.get("rows", [])],
+        agents=[
+            LeaderboardRow.model_validate({**row, "rank": rank, "agent_name": listed[row["agent_id"]]["agent_name"]})
+            for rank, row in enumerate(public, start=1)
+        ],
         as_of=item.get("as_of"),
     )
 

@@ -22,6 +22,11 @@ ADMIN_KEY_ID_PREFIX = "adm_"
 
 AGENT_ID_PATTERN = r"^agt_[A-Za-z0-9_-]{22}$"
 _AGENT_ID_RE = re.compile(AGENT_ID_PATTERN)
+# The shape of every secret this API issues (the prefix and 43 base64url characters; a little slack
+# either side): anything else is refused before a DynamoDB read. template.yaml's authorizer
+# ValidationExpression is the same shape, so API Gateway refuses the rest without invoking anything.
+SECRET_PATTERN = r"cbk_(agent|admin)_[A-Za-z0-9_-]{32,64}"
+_SECRET_RE = re.compile(SECRET_PATTERN)
 # Who may author feedback: an agent, or an admin key (by its public id).
 AUTHOR_ID_PATTERN = r"^(agt_[A-Za-z0-9_-]{22}|adm_[A-Za-z0-9_-]{12})$"
 
@@ -73,6 +78,11 @@ def hash_secret(secret: str) -> str:
 
 def is_agent_id(value: str) -> bool:
     return bool(_AGENT_ID_RE.match(value))
+
+
+def has_secret_shape(secret: str) -> bool:
+    """Whether `secret` could be a token or key this API issued (no lookup needed to refuse it)."""
+    return bool(_SECRET_RE.fullmatch(secret))
 
 
 def bearer_secret(authorization: str | None) -> str | None:

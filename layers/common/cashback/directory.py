@@ -29,6 +29,11 @@ def listing(
     return DirectoryPage(agents=[public_entry(i) for i in items], next_cursor=next_cursor)
 
 
+def public_agent_ids() -> set[str]:
+    """Every agent that opted in (`public: true`): the only agents public boards may name."""
+    return reputation_store.public_agent_ids()
+
+
 def public_entry(item: dict[str, Any]) -> DirectoryEntry:
     rank = Decimal(item.get("reputation_rank", reputation_store.UNSCORED_RANK))
     return DirectoryEntry(

@@ -10,6 +10,7 @@ cleans up old items; correctness never depends on when DynamoDB deletes them.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from cashback.auth import Caller, PrincipalKind
@@ -86,6 +87,29 @@ def counter_key(subject: str, policy: Policy, now: int) -> str:
     return f"{subject}#{longest}#{window_start(now, longest)}"
 
 
+IPV6_PREFIX = 64
+
+
+def address_key(source_ip: str) -> str:
+    """Whom a per-IP limit counts: an IPv4 address as is, an IPv6 address by its /64 (one
+    subscriber or host is given a whole /64 and can send from any of its 2^64 addresses), an
+    IPv4-mapped IPv6 address as the IPv4 address it is."""
+    try:
+        address = ipaddress.ip_address(source_ip)
+    except ValueError:
+        return source_ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_PREFIX), strict=False))
+    return str(address)
+
+
+def resource_subject_and_policy(name: str, resource_id: str) -> tuple[str, Policy]:
+    """A limit on one resource whoever asks (e.g. one click id), on a counter of its own."""
+    return f"{name}#{resource_id}", get_settings().policies[name]
+
+
 def subject_and_policy(
     caller: Caller, source_ip: str, anonymous_policy: str, endpoint_policy: str | None = None
 ) -> tuple[str, Policy]:
@@ -100,7 +124,7 @@ def subject_and_policy(
     elif caller.kind is PrincipalKind.ADMIN:
         subject, policy = f"admin#{caller.principal_id}", policies["admin"]
     else:
-        subject, policy = f"ip#{source_ip}#{anonymous_policy}", policies[anonymous_policy]
+        subject, policy = f"ip#{address_key(source_ip)}#{anonymous_policy}", policies[anonymous_policy]
     if endpoint_policy and not caller.is_anonymous:
         return f"{subject}#{endpoint_policy}", policies[endpoint_policy]
     return subject, policy

@@ -2,13 +2,18 @@
 
 The score (0 to 100, 2 places, rounded half up) is computed by the scheduled rollup for every
 agent whose feedback or conversions changed since its last run:
-- feedback F = the mean score of the agent's live feedback; it counts from MIN_FEEDBACK feedbacks;
+- each feedback carries its author's weight w, fixed when it is given (see `author_weight`):
+  evidence that the author is real, from its own confirmed conversions and its age; admin keys 1;
+- feedback F = the w-weighted mean score of the agent's live feedback; it counts from MIN_FEEDBACK
+  feedbacks, and its confidence c = min(1, sum of w / FULL_FEEDBACK_WEIGHT);
 - behaviour B = 100 x (confirmation_rate + (1 - refund_rate)) / 2, where confirmation_rate =
   confirmed / all conversions and refund_rate = refunded / (confirmed + refunded) (0 when neither);
   it counts from MIN_CONVERSIONS conversions (pending ones are neither good nor bad: they only
   lower the confirmation rate until they settle);
-- score = FEEDBACK_WEIGHT x F + (1 - FEEDBACK_WEIGHT) x B when both count, the one that counts
-  alone, and null (not shown) while neither has its minimum sample.
+- score = (FEEDBACK_WEIGHT c F + (1 - FEEDBACK_WEIGHT) B) / (FEEDBACK_WEIGHT c + 1 - FEEDBACK_WEIGHT)
+  when both count, the one that counts alone, and null (not shown) while neither has its minimum
+  sample. Fresh agents (sybils) weigh W_FLOOR each: docs/REPUTATION.md gives the bound on how far
+  n of them move an established agent's score.
 
 Each author (an agent, or an admin key with feedback:write) has at most one live feedback per
 subject: giving it again replaces it in place, revoking deletes it. Every change writes the
@@ -43,6 +48,7 @@ from cashback.models import (
 from cashback.observability import MetricUnit, logger, metrics
 from cashback.retry import LostRace, new_revision, retry_on_race
 from cashback.store import activity as activity_store
+from cashback.store import agents as agent_store
 from cashback.store import analytics as analytics_store
 from cashback.store import events
 from cashback.store import reputation as reputation_store
@@ -50,6 +56,13 @@ from cashback.store import reputation as reputation_store
 MIN_FEEDBACK = 3
 MIN_CONVERSIONS = 5
 FEEDBACK_WEIGHT = Fraction(6, 10)
+# An author's weight: W_FLOOR + (1 - W_FLOOR) x evidence x (1 + age) / 2, where evidence =
+# min(1, confirmed conversions / CONFIRMED_FOR_FULL_WEIGHT) and age = min(1, days / DAYS_FOR_FULL_WEIGHT).
+W_FLOOR = Fraction(1, 100)
+CONFIRMED_FOR_FULL_WEIGHT = 10
+DAYS_FOR_FULL_WEIGHT = 30
+FULL_FEEDBACK_WEIGHT = 2  # feedback weighing this much in total has its full share of the score
+WEIGHT_PLACES = Decimal("0.0001")
 MAX_REPLIES = 10
 SCORE_PLACES = Decimal("0.01")
 RATE_PLACES = Decimal("0.0001")
@@ -87,10 +100,34 @@ class Inputs:
     confirmed: int = 0
     refunded: int = 0
     pending: int = 0
+    feedback_weight: Decimal = Decimal(0)  # the sum of the live feedback's author weights
+    weighted_score_sum: Decimal = Decimal(0)  # the sum of weight x score
+
+    @classmethod
+    def of(cls, stored: Mapping[str, Any]) -> Inputs:
+        """From stored totals (counts are integers, weights decimals; absent ones are 0)."""
+        counts = {name: int(stored.get(name, 0)) for name in ("feedback_count", "score_sum", *_BEHAVIOUR_INPUTS)}
+        return cls(
+            **counts,
+            feedback_weight=Decimal(stored.get("feedback_weight", 0)),
+            weighted_score_sum=Decimal(stored.get("weighted_score_sum", 0)),
+        )
 
     @property
     def conversions(self) -> int:
         return self.confirmed + self.refunded + self.pending
+
+
+_DECIMAL_INPUTS = ("feedback_weight", "weighted_score_sum")
+_BEHAVIOUR_INPUTS = ("confirmed", "refunded", "pending")
+
+
+def author_weight(confirmed: int, age_days: int) -> Decimal:
+    """How much an agent's feedback counts: W_FLOOR for a fresh agent without confirmed
+    conversions, 1 for one with CONFIRMED_FOR_FULL_WEIGHT of them and DAYS_FOR_FULL_WEIGHT days old."""
+    evidence = Fraction(min(max(confirmed, 0), CONFIRMED_FOR_FULL_WEIGHT), CONFIRMED_FOR_FULL_WEIGHT)
+    age = Fraction(min(max(age_days, 0), DAYS_FOR_FULL_WEIGHT), DAYS_FOR_FULL_WEIGHT)
+    return _rounded(W_FLOOR + (1 - W_FLOOR) * evidence * (1 + age) / 2, WEIGHT_PLACES)
 
 
 def _rounded(value: Fraction, places: Decimal) -> Decimal:
@@ -100,8 +137,10 @@ def _rounded(value: Fraction, places: Decimal) -> Decimal:
 def score_of(inputs: Inputs) -> Decimal | None:
     """The score, from exact fractions rounded once; None below both minimum samples."""
     parts: list[tuple[Fraction, Fraction]] = []
-    if inputs.feedback_count >= MIN_FEEDBACK:
-        parts.append((FEEDBACK_WEIGHT, Fraction(inputs.score_sum, inputs.feedback_count)))
+    weight = Fraction(inputs.feedback_weight)
+    if inputs.feedback_count >= MIN_FEEDBACK and weight > 0:
+        confidence = min(Fraction(1), weight / FULL_FEEDBACK_WEIGHT)
+        parts.append((FEEDBACK_WEIGHT * confidence, Fraction(inputs.weighted_score_sum) / weight))
     if inputs.conversions >= MIN_CONVERSIONS:
         confirmation = Fraction(inputs.confirmed, inputs.conversions)
         settled = inputs.confirmed + inputs.refunded
@@ -111,15 +150,16 @@ def score_of(inputs: Inputs) -> Decimal | None:
         return None
     if len(parts) == 1:
         return _rounded(parts[0][1], SCORE_PLACES)
-    return _rounded(sum((weight * value for weight, value in parts), Fraction(0)), SCORE_PLACES)
+    total = sum((share for share, _ in parts), Fraction(0))
+    return _rounded(sum((share * value for share, value in parts), Fraction(0)) / total, SCORE_PLACES)
 
 
 def inputs_view(inputs: Inputs) -> ReputationInputs:
     settled = inputs.confirmed + inputs.refunded
     return ReputationInputs(
         feedback_count=inputs.feedback_count,
-        feedback_average=_rounded(Fraction(inputs.score_sum, inputs.feedback_count), SCORE_PLACES)
-        if inputs.feedback_count
+        feedback_average=_rounded(Fraction(inputs.weighted_score_sum) / Fraction(inputs.feedback_weight), SCORE_PLACES)
+        if inputs.feedback_count and inputs.feedback_weight
         else None,
         conversions=ConversionCounts(pending=inputs.pending, confirmed=inputs.confirmed, refunded=inputs.refunded),
         confirmation_rate=_rounded(Fraction(inputs.confirmed, inputs.conversions), RATE_PLACES)
@@ -143,28 +183,47 @@ def _author(caller: Caller, subject_id: str) -> tuple[str, str]:
     return author, PrincipalKind.AGENT.value
 
 
-def _totals(feedback: Mapping[str, Any] | None) -> dict[str, int]:
+def _totals(feedback: Mapping[str, Any] | None) -> dict[str, int | Decimal]:
     if feedback is None:
         return {}
-    return {"feedback_count": 1, "score_sum": int(feedback["score"])} | {
-        f"{TAG_PREFIX}{tag}": 1 for tag in feedback.get("tags", [])
-    }
+    totals: dict[str, int | Decimal] = {"feedback_count": 1, "score_sum": int(feedback["score"])}
+    if "weight" in feedback:  # feedback given before weights existed adds none
+        weight = Decimal(feedback["weight"])
+        totals |= {"feedback_weight": weight, "weighted_score_sum": weight * int(feedback["score"])}
+    return totals | {f"{TAG_PREFIX}{tag}": 1 for tag in feedback.get("tags", [])}
 
 
-def _difference(new: Mapping[str, Any] | None, old: Mapping[str, Any] | None) -> dict[str, int]:
+def _author_weight(caller: Caller, author_id: str) -> Decimal:
+    """The weight the caller's feedback carries now: admin keys 1, agents by `author_weight`
+    (one GetItem of the profile, one BatchGetItem of the conversion totals)."""
+    if caller.kind is PrincipalKind.ADMIN:
+        return Decimal(1)
+    created_at = str(agent_store.get_agent(author_id).get("created_at") or clock.now_iso())
+    confirmed = int(activity_store.conversion_totals([author_id]).get(author_id, {}).get("confirmed_count", 0))
+    return author_weight(confirmed, (int(time.time()) - clock.epoch_of(created_at)) // 86400)
+
+
+def _difference(new: Mapping[str, Any] | None, old: Mapping[str, Any] | None) -> dict[str, int | Decimal]:
     after, before = _totals(new), _totals(old)
     return {name: after.get(name, 0) - before.get(name, 0) for name in after.keys() | before.keys()}
 
 
-def _change(subject_id: str, author_id: str, build: Any) -> tuple[Feedback | None, Mapping[str, Any] | None]:
-    """Read the live feedback, build its replacement (None to delete), write both with the totals'
-    difference; on a lost race, read again. Returns (new feedback, the one it replaced)."""
+def _change(
+    subject_id: str, author_id: str, build: Any, weight: Decimal | None = None
+) -> tuple[Feedback | None, Mapping[str, Any] | None]:
+    """Read the live feedback, build its replacement (None to delete) with the author's `weight`,
+    write both with the totals' difference; on a lost race, read again. Returns (new feedback,
+    the one it replaced)."""
 
     def attempt() -> tuple[Feedback | None, Mapping[str, Any] | None]:
         current = reputation_store.get_feedback(subject_id, author_id)
         new = build(current)
         revision = new_revision()
-        item = None if new is None else {**new.model_dump(mode="json", exclude_none=True), "revision": revision}
+        item = (
+            None
+            if new is None
+            else {**new.model_dump(mode="json", exclude_none=True), "revision": revision, "weight": weight}
+        )
         event = events.event_item(
             "feedback", f"{subject_id}:{author_id}:{revision}", int(time.time()), {"agent_id": subject_id}
         )
@@ -192,7 +251,7 @@ def give(subject_id: str, caller: Caller, request: FeedbackRequest) -> tuple[Fee
             responses=list((current or {}).get("responses", [])),
         )
 
-    new, replaced = _change(subject_id, author_id, build)
+    new, replaced = _change(subject_id, author_id, build, _author_weight(caller, author_id))
     assert new is not None
     logger.info("feedback given", extra={"subject_id": subject_id, "author_id": author_id, "updated": bool(replaced)})
     metrics.add_metric(name="FeedbackGiven", unit=MetricUnit.Count, value=1)
@@ -235,8 +294,7 @@ def _listed(agent_id: str) -> dict[str, Any]:
 
 
 def _inputs(summary: Mapping[str, Any]) -> Inputs:
-    stored = summary.get("reputation") or {}
-    return Inputs(**{name: int(stored.get(name, 0)) for name in Inputs.__dataclass_fields__})
+    return Inputs.of(summary.get("reputation") or {})
 
 
 def reputation(agent_id: str, limit: int, cursor: str | None) -> Reputation:
@@ -319,12 +377,13 @@ def refresh(agent_ids: set[str]) -> dict[str, Decimal | None]:
     scores: dict[str, Decimal | None] = {}
     for agent_id in ordered:
         summary, totals = summaries.get(agent_id, {}), conversions.get(agent_id, {})
-        inputs = Inputs(
-            feedback_count=int(summary.get("feedback_count", 0)),
-            score_sum=int(summary.get("score_sum", 0)),
-            confirmed=int(totals.get("confirmed_count", 0)),
-            refunded=int(totals.get("refunded_count", 0)),
-            pending=int(totals.get("pending_count", 0)),
+        inputs = Inputs.of(
+            {
+                **{name: summary.get(name, 0) for name in ("feedback_count", "score_sum", *_DECIMAL_INPUTS)},
+                "confirmed": totals.get("confirmed_count", 0),
+                "refunded": totals.get("refunded_count", 0),
+                "pending": totals.get("pending_count", 0),
+            }
         )
         score = scores[agent_id] = score_of(inputs)
         rank = score if score is not None else reputation_store.UNSCORED_RANK

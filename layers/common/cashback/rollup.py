@@ -22,7 +22,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from cashback import clock, reputation
+from cashback import clock, directory, reputation
 from cashback.analytics import growth
 from cashback.observability import MetricUnit, logger, metrics
 from cashback.store import analytics as analytics_store
@@ -288,7 +288,11 @@ def rebuild_read_models(now: int, touched_days: set[str]) -> int:
     all_time, reputations, all_reads = analytics_store.read_all_time()
     reads += all_reads
     scores = {agent: Decimal(item["score"]) for agent, item in reputations.items() if item.get("score") is not None}
-    boards = leaderboards(agent_days, all_time, today, scores)
+    # Public boards rank public agents only (the directory's opt-in); the read re-checks each row.
+    public = directory.public_agent_ids()
+    agent_days = {day: {a: v for a, v in agents.items() if a in public} for day, agents in agent_days.items()}
+    all_time = {a: v for a, v in all_time.items() if a in public}
+    boards = leaderboards(agent_days, all_time, today, {a: s for a, s in scores.items() if a in public})
     names = analytics_store.agent_names({row["agent_id"] for rows in boards.values() for row in rows})
     for rows in boards.values():
         for row in rows:

@@ -71,6 +71,10 @@ DEFAULT_POLICIES: dict[str, Policy] = {
     "health": _policy("health", (60, 300), (3600, 10_000)),
     # Per caller (agent or admin key) on feedback writes, apart from its plan's limit.
     "feedback": _policy("feedback", (60, 10), (3600, 100)),
+    # The affiliate redirect (GET /r/{click_id}): shoppers behind one NAT or carrier gateway share an
+    # address, so per IP only a high ceiling, and per click id a limit no shopper reaches.
+    "redirect": _policy("redirect", (60, 3_000), (3600, 60_000)),
+    "click": _policy("click", (60, 30), (3600, 300)),
 }
 
 

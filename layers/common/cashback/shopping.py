@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from cashback import catalog, clock, search
 from cashback.auth import Caller
 from cashback.catalog import Listing
-from cashback.errors import ApiError
+from cashback.errors import ApiError, DependencyUnavailable
 from cashback.models import (
     BatchSearchItem,
     BatchSearchResponse,
@@ -31,7 +31,7 @@ from cashback.models import (
     SearchResult,
 )
 from cashback.money import cashback_amount, percent_label
-from cashback.observability import MetricUnit, metrics
+from cashback.observability import MetricUnit, logger, metrics
 from cashback.settings import get_settings
 from cashback.store import activity as activity_store
 from cashback.store import events
@@ -214,11 +214,32 @@ def run_compare(
 
 
 def follow_click(click_id: str) -> str:
-    """Record one use of the click and return where it goes: the merchant URL with our sub-id."""
+    """Record one use of the click and return where it goes: the merchant URL with our sub-id.
+
+    A valid click always reaches the merchant: when counting it fails (DynamoDB throttles or
+    errors), the click is read instead and the shopper redirected uncounted, logged and counted
+    as the ClickCountFailed metric. Only a click that cannot even be read answers 503.
+    """
     moment, epoch = _now()
-    click = activity_store.use_click(click_id, clock.iso(moment), epoch)
+    try:
+        click = activity_store.use_click(click_id, clock.iso(moment), epoch)
+        counted = True
+    except DependencyUnavailable as failure:
+        _count_failed(click_id, failure)
+        click, counted = activity_store.get_click(click_id), False
+        if click is not None and click.valid_until <= epoch:
+            click = None
     if click is None or not click.target_url.startswith("https://"):
         raise ClickNotFound()
+    if counted:
+        try:
+            _count_click(click, moment, epoch)
+        except DependencyUnavailable as failure:
+            _count_failed(click_id, failure)
+    return click.target_url
+
+
+def _count_click(click: activity_store.Click, moment: datetime, epoch: int) -> None:
     activity_store.count_totals(click.agent_id, {"total_clicks": 1}, clock.iso(moment))
     activity_store.count_day(click.agent_id, moment.date().isoformat(), {"clicks": 1})
     attributed = {
@@ -228,6 +249,10 @@ def follow_click(click_id: str) -> str:
         "match_key": click.match_key,
         "title": click.title,
     }
-    activity_store.put_event(events.event_item("click", f"{click_id}:{click.uses}", epoch, attributed))
+    activity_store.put_event(events.event_item("click", f"{click.click_id}:{click.uses}", epoch, attributed))
     metrics.add_metric(name="Clicks", unit=MetricUnit.Count, value=1)
-    return click.target_url
+
+
+def _count_failed(click_id: str, failure: DependencyUnavailable) -> None:
+    logger.warning("click not counted; redirecting anyway", extra={"click_id": click_id, "reason": failure.details})
+    metrics.add_metric(name="ClickCountFailed", unit=MetricUnit.Count, value=1)

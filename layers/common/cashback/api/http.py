@@ -306,6 +306,19 @@ def _unacceptable_body(event: dict[str, Any]) -> ApiError | None:
     return None
 
 
+def _resource_decision(event: dict[str, Any], per_resource: tuple[str, str], now: int) -> ratelimit.Decision:
+    name, parameter = per_resource
+    resource_id = str((event.get("pathParameters") or {}).get(parameter) or "")[:128]
+    return ratelimit.check(*ratelimit.resource_subject_and_policy(name, resource_id), now)
+
+
+def _tighter(first: ratelimit.Decision, second: ratelimit.Decision) -> ratelimit.Decision:
+    """The decision a client must heed: a refusal, else the one with fewer requests left."""
+    if not second.allowed:
+        return second
+    return min((first, second), key=lambda d: d.binding.remaining)
+
+
 @lambda_handler_decorator
 def api_endpoint(
     handler: Callable[[dict[str, Any], Any], dict[str, Any]],
@@ -316,12 +329,17 @@ def api_endpoint(
     cost: Callable[[dict[str, Any]], int] | None = None,
     verify: Callable[[dict[str, Any]], None] | None = None,
     malformed: Callable[[MalformedJson, str], dict[str, Any]] | None = None,
+    per_resource: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """Count the request against its rate limit (`cost` units, default 1; `endpoint_policy` for a
     limit of the endpoint's own), reject early if over
     it or oversized or if `verify` (e.g. a webhook signature check on the raw body) raises, run
     the handler, and add the shared headers to whatever it answered. `malformed` shapes the answer
-    to a body that is not JSON where a protocol has its own (MCP: a JSON-RPC parse error)."""
+    to a body that is not JSON where a protocol has its own (MCP: a JSON-RPC parse error).
+
+    `per_resource` = (policy, path parameter) adds a second limit on the resource the path names,
+    whoever asks (the redirect: per click id, beside a high per-IP ceiling); the headers describe
+    whichever of the two limits binds."""
     rid = request_id(event)
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     retry.start_budget(remaining() / 1000 - ANSWER_MARGIN_SECONDS if remaining else None)
@@ -340,8 +358,11 @@ def api_endpoint(
         "Access-Control-Expose-Headers": EXPOSED_HEADERS,
         "Cache-Control": "no-store",
     }
+    now = int(time.time())
     try:
-        decision = ratelimit.check(subject, policy, int(time.time()), cost(event) if cost else 1)
+        decision = ratelimit.check(subject, policy, now, cost(event) if cost else 1)
+        if per_resource and decision.allowed:
+            decision = _tighter(decision, _resource_decision(event, per_resource, now))
     except ApiError as error:
         return json_response(error.status, error_body(error, rid), {**shared, "Retry-After": str(RETRY_AFTER_SECONDS)})
     shared.update(decision.headers())

@@ -192,6 +192,32 @@ def get_summary(agent_id: str) -> dict[str, Any] | None:
     return dynamo.get_item(_table(), f"AGENT#{agent_id}", "SUMMARY")
 
 
+def listed_agents(agent_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The summaries of those of these agents that are in the directory now (one BatchGetItem
+    for up to 100 ids), by agent id: what a public read checks before it names an agent."""
+    return {agent: item for agent, item in get_summaries(agent_ids).items() if item.get("directory") == DIRECTORY}
+
+
+def public_agent_ids() -> set[str]:
+    """Every agent in the directory, from its sparse index (pages of ids only): for the rollup,
+    which ranks public agents only."""
+    index, _ = DIRECTORY_INDEXES["newest"]
+    found: set[str] = set()
+    kwargs: dict[str, Any] = {
+        "IndexName": index,
+        "KeyConditionExpression": "#d = :d",
+        "ProjectionExpression": "agent_id",
+        "ExpressionAttributeNames": {"#d": "directory"},
+        "ExpressionAttributeValues": dump({":d": DIRECTORY}),
+    }
+    while True:
+        response = _query(**kwargs)
+        found.update(str(load(i)["agent_id"]) for i in response["Items"])
+        if "LastEvaluatedKey" not in response:
+            return found
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
 def get_summaries(agent_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     items = dynamo.batch_get(_table(), [(f"AGENT#{a}", "SUMMARY") for a in agent_ids])
     return {i["pk"].split("#", 1)[1]: i for i in items}
