@@ -240,9 +240,9 @@ def test_a_refused_request_also_costs_exactly_one_dynamodb_call(dynamodb_calls: 
 
 
 def test_an_api_request_makes_one_write_for_its_rate_limit(dynamodb_calls: list[str]) -> None:
-    response = load_function("health").lambda_handler(api_event("GET", "/health"), LambdaContext())
+    response = load_function("leaderboard").lambda_handler(api_event("GET", "/analytics/leaderboard"), LambdaContext())
     assert response["statusCode"] == 200
-    assert dynamodb_calls == ["UpdateItem", "GetItem"]  # the limit, then the health check's read
+    assert dynamodb_calls == ["UpdateItem", "GetItem"]  # the limit, then the (empty) board's read
 
 
 # ---------------------------------------------------------------- when DynamoDB fails
@@ -270,7 +270,7 @@ def test_fail_closed_refuses_with_rate_limiter_unavailable(broken_limiter: Calla
 
 
 def test_fail_open_lets_an_api_request_through(broken_limiter: Callable[[str, str], None]) -> None:
-    response = load_function("health").lambda_handler(api_event("GET", "/health"), LambdaContext())
+    response = load_function("leaderboard").lambda_handler(api_event("GET", "/analytics/leaderboard"), LambdaContext())
     assert response["statusCode"] == 200
     assert header(response, "X-RateLimit-Remaining") == header(response, "X-RateLimit-Limit") == "120"
 

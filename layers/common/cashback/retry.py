@@ -14,7 +14,8 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from cashback.errors import Conflict
@@ -27,9 +28,15 @@ BACKOFF_CAP_SECONDS = 0.2
 _deadline: ContextVar[float | None] = ContextVar("request_deadline", default=None)
 
 
-def start_budget(seconds: float | None) -> None:
-    """This request may start calls for `seconds` more (None: no budget, e.g. a scheduled job)."""
-    _deadline.set(None if seconds is None else time.monotonic() + seconds)
+@contextmanager
+def request_budget(seconds: float | None) -> Iterator[None]:
+    """Calls may start for `seconds` more while the block runs (None: no budget, e.g. a scheduled
+    job); the budget ends with the block, so it never reaches the next invocation or test."""
+    token = _deadline.set(None if seconds is None else time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
 
 
 def budget_spent() -> bool:

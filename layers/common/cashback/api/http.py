@@ -340,9 +340,25 @@ def api_endpoint(
     `per_resource` = (policy, path parameter) adds a second limit on the resource the path names,
     whoever asks (the redirect: per click id, beside a high per-IP ceiling); the headers describe
     whichever of the two limits binds."""
-    rid = request_id(event)
     remaining = getattr(context, "get_remaining_time_in_millis", None)
-    retry.start_budget(remaining() / 1000 - ANSWER_MARGIN_SECONDS if remaining else None)
+    with retry.request_budget(remaining() / 1000 - ANSWER_MARGIN_SECONDS if remaining else None):
+        return _guarded(
+            handler, event, context, anonymous_policy, endpoint_policy, cost, verify, malformed, per_resource
+        )
+
+
+def _guarded(
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+    event: dict[str, Any],
+    context: Any,
+    anonymous_policy: str,
+    endpoint_policy: str | None,
+    cost: Callable[[dict[str, Any]], int] | None,
+    verify: Callable[[dict[str, Any]], None] | None,
+    malformed: Callable[[MalformedJson, str], dict[str, Any]] | None,
+    per_resource: tuple[str, str] | None,
+) -> dict[str, Any]:
+    rid = request_id(event)
     request_context = event.get("requestContext") or {}
     identity = request_context.get("identity") or {}
     authenticated = Caller.from_authorizer_context(request_context.get("authorizer"))
