@@ -272,21 +272,25 @@ def _is_json(event: dict[str, Any]) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
 
-def _unacceptable_body(event: dict[str, Any]) -> ApiError | None:
-    """Why a body cannot be read at all (too large, not JSON, not UTF-8, outside the hardened reader's
-    limits: see `json_input`), before any handler runs, for every function (MCP included)."""
+def _unacceptable_body(event: dict[str, Any], parse: bool) -> ApiError | None:
+    """Why a body cannot be read at all (too large, not JSON, not UTF-8; with `parse`, outside the
+    hardened reader's limits: see `json_input`), before any handler runs, for every function (MCP
+    included). A signed webhook is parsed only once its signature holds (401 before 400)."""
     try:
         raw = raw_body(event)
     except ValueError:
         return MalformedJson("The request body is not valid base64.")
     if len(raw) > get_settings().max_body_bytes:
         return PayloadTooLarge(details={"max_bytes": get_settings().max_body_bytes})
-    if not raw:
-        return None
-    if not _is_json(event):
+    if raw and not _is_json(event):
         return UnsupportedMediaType()
     try:
-        json_input.loads(raw)
+        if raw and parse:
+            json_input.loads(raw)
+        elif raw:
+            raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return MalformedJson("The request body is not UTF-8 text.")
     except ApiError as error:
         return error
     return None
@@ -308,9 +312,25 @@ def api_endpoint(
     it or oversized or if `verify` (e.g. a webhook signature check on the raw body) raises, run
     the handler, and add the shared headers to whatever it answered. `malformed` shapes the answer
     to a body that is not JSON where a protocol has its own (MCP: a JSON-RPC parse error)."""
-    rid = request_id(event)
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     retry.start_budget(remaining() / 1000 - ANSWER_MARGIN_SECONDS if remaining else None)
+    try:
+        return _guarded(handler, event, context, anonymous_policy, endpoint_policy, cost, verify, malformed)
+    finally:
+        retry.start_budget(None)  # the budget is this request's, not the next code's in this process
+
+
+def _guarded(
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+    event: dict[str, Any],
+    context: Any,
+    anonymous_policy: str,
+    endpoint_policy: str | None,
+    cost: Callable[[dict[str, Any]], int] | None,
+    verify: Callable[[dict[str, Any]], None] | None,
+    malformed: Callable[[MalformedJson, str], dict[str, Any]] | None,
+) -> dict[str, Any]:
+    rid = request_id(event)
     request_context = event.get("requestContext") or {}
     identity = request_context.get("identity") or {}
     subject, policy = ratelimit.subject_and_policy(
@@ -332,7 +352,7 @@ def api_endpoint(
     shared.update(decision.headers())
     if not decision.allowed:
         return json_response(429, error_body(ratelimit.rejection(decision), rid), shared)
-    refusal = _unacceptable_body(event)
+    refusal = _unacceptable_body(event, parse=verify is None)
     if isinstance(refusal, MalformedJson) and malformed:
         return _add_headers(malformed(refusal, rid), shared)
     if refusal:
@@ -340,6 +360,9 @@ def api_endpoint(
     try:
         if verify:
             verify(event)
+            refusal = _unacceptable_body(event, parse=True)
+            if refusal:
+                raise refusal
         response = handler(event, context)
     except ApiError as error:
         response = json_response(error.status, error_body(error, rid))
