@@ -10,6 +10,7 @@ import json
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,7 +28,10 @@ from tests.helpers import make_admin_key
 
 schema = schemathesis.openapi.from_path(openapi.DOCUMENT)
 # Generous limits: the point is the contract, not the limiter (tests/integration covers that).
-RATE_LIMITS = {name: [[60, 100_000], [3600, 1_000_000]] for name in ("standard", "admin", "public", "registration")}
+RATE_LIMITS = {
+    name: [[60, 100_000], [3600, 1_000_000]]
+    for name in ("standard", "admin", "public", "registration", "directory", "reputation", "feedback")
+}
 # Generated requests per operation. `make test` runs 40 (26 operations: about 8 minutes on a shared
 # 2-core machine, ~0.45 s a request); SCHEMATHESIS_EXAMPLES=200 is the deep run (about 40 minutes there).
 EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "40"))
@@ -87,6 +91,7 @@ def test_the_api_answers_as_documented(case: schemathesis.Case, api: dict[str, A
 
 def test_stateful_scenarios_follow_the_links(api: dict[str, Any]) -> None:
     tokens = {api["agent"]["agent_id"]: api["agent"]["token"]}
+    calls: Counter[str] = Counter()
 
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
@@ -101,6 +106,7 @@ def test_stateful_scenarios_follow_the_links(api: dict[str, Any]) -> None:
 
         def after_call(self, response: Any, case: schemathesis.Case) -> None:
             super().after_call(response, case)
+            calls[f"{case.operation.method.upper()} {case.operation.path} {response.status_code}"] += 1
             if (case.operation.method.upper(), case.operation.path) == (
                 "POST",
                 "/agents",
@@ -122,4 +128,5 @@ def test_stateful_scenarios_follow_the_links(api: dict[str, Any]) -> None:
             suppress_health_check=list(HealthCheck),
         )
     )
-    print(f"\nstateful: {STATEFUL_SCENARIOS} scenarios of up to {STATEFUL_STEPS} calls, {len(tokens) - 1} agents made")
+    print(f"\nstateful: {STATEFUL_SCENARIOS} scenarios, {sum(calls.values())} calls, {len(tokens) - 1} agents made")
+    print("\n".join(f"  {count} x {call}" for call, count in calls.most_common()))

@@ -5,7 +5,7 @@ first it raises `LostRace` and runs again on fresh data, after a short jittered 
 `ATTEMPTS` times. Past that the caller gets 409 CONFLICT and retries on its own schedule.
 
 Also the request's time budget: retries (the SDK's, under throttling) must end while the function
-can still answer, or Lambda's timeout turns a 503 into API Gateway's 502. `start_budget` sets it per
+can still answer, or Lambda's timeout turns a 503 into API Gateway's 502. `request_budget` sets it per
 request (`api.http.api_endpoint`); `budget_spent` is asked before each DynamoDB attempt.
 """
 

@@ -286,21 +286,25 @@ def _standing_refusal(caller: Caller) -> ApiError | None:
     return None
 
 
-def _unacceptable_body(event: dict[str, Any]) -> ApiError | None:
-    """Why a body cannot be read at all (too large, not JSON, not UTF-8, outside the hardened reader's
-    limits: see `json_input`), before any handler runs, for every function (MCP included)."""
+def _unacceptable_body(event: dict[str, Any], parse: bool) -> ApiError | None:
+    """Why a body cannot be read at all (too large, not JSON, not UTF-8; with `parse`, outside the
+    hardened reader's limits: see `json_input`), before any handler runs, for every function (MCP
+    included). A signed webhook is parsed only once its signature holds (401 before 400)."""
     try:
         raw = raw_body(event)
     except ValueError:
         return MalformedJson("The request body is not valid base64.")
     if len(raw) > get_settings().max_body_bytes:
         return PayloadTooLarge(details={"max_bytes": get_settings().max_body_bytes})
-    if not raw:
-        return None
-    if not _is_json(event):
+    if raw and not _is_json(event):
         return UnsupportedMediaType()
     try:
-        json_input.loads(raw)
+        if raw and parse:
+            json_input.loads(raw)
+        elif raw:
+            raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return MalformedJson("The request body is not UTF-8 text.")
     except ApiError as error:
         return error
     return None
@@ -384,7 +388,7 @@ def _guarded(
     shared.update(decision.headers())
     if not decision.allowed:
         return json_response(429, error_body(ratelimit.rejection(decision), rid), shared)
-    refusal = _standing_refusal(authenticated) or _unacceptable_body(event)
+    refusal = _standing_refusal(authenticated) or _unacceptable_body(event, parse=verify is None)
     if isinstance(refusal, MalformedJson) and malformed:
         return _add_headers(malformed(refusal, rid), shared)
     if refusal:
@@ -392,6 +396,9 @@ def _guarded(
     try:
         if verify:
             verify(event)
+            refusal = _unacceptable_body(event, parse=True)
+            if refusal:
+                raise refusal
         response = handler(event, context)
     except ApiError as error:
         response = json_response(error.status, error_body(error, rid))
