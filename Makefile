@@ -104,7 +104,7 @@ help: ## List the targets
 install: $(VENV)/.installed $(SAM_VENV)/.installed $(RIE_VENV)/.installed ## Create the virtual environments
 
 .PHONY: dev
-dev: $(VENV)/.installed $(SAM_VENV)/.installed $(if $(filter rie,$(RUNTIME)),$(RIE_VENV)/.installed) $(DASHBOARD_LIBRARY) $(if $(shell command -v java),$(DYNAMODB_LOCAL)) ## Run the API on 127.0.0.1:$(PORT) with DynamoDB Local on :$(DYNAMODB_PORT) (moto's server without Java); RUNTIME=rie: the sam build output under the Lambda runtime emulator
+dev: python $(VENV)/.installed $(SAM_VENV)/.installed $(if $(filter rie,$(RUNTIME)),$(RIE_VENV)/.installed) $(DASHBOARD_LIBRARY) $(if $(shell command -v java),$(DYNAMODB_LOCAL)) ## Run the API on 127.0.0.1:$(PORT) with DynamoDB Local on :$(DYNAMODB_PORT) (moto's server without Java); RUNTIME=rie: the sam build output under the Lambda runtime emulator
 	$(PY) -m localrun dev --runtime $(RUNTIME) --port $(PORT) --dynamodb-port $(DYNAMODB_PORT) --data-dir $(DATA_DIR) --on-start scripts.seed_catalog:seed
 
 .PHONY: invoke
@@ -130,11 +130,11 @@ $(TYPESCRIPT_CLIENT): clients/typescript/package.json clients/typescript/package
 typescript-client: $(TYPESCRIPT_CLIENT) ## Install the TypeScript client's pinned packages (npm ci in clients/typescript; test does it)
 
 .PHONY: test
-test: java $(VENV)/.installed $(SAM_VENV)/.installed $(RIE_VENV)/.installed $(DASHBOARD_LIBRARY) $(DYNAMODB_LOCAL) $(TYPESCRIPT_CLIENT) browser ## Run every test (unit, handlers, local API over HTTP, events, template, built artifacts under the emulator, the TypeScript client under Node)
+test: python java $(VENV)/.installed $(SAM_VENV)/.installed $(RIE_VENV)/.installed $(DASHBOARD_LIBRARY) $(DYNAMODB_LOCAL) $(TYPESCRIPT_CLIENT) browser ## Run every test (unit, handlers, local API over HTTP, events, template, built artifacts under the emulator, the TypeScript client under Node)
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 .PHONY: test-artifacts
-test-artifacts: java $(VENV)/.installed $(SAM_VENV)/.installed $(RIE_VENV)/.installed $(DASHBOARD_LIBRARY) $(DYNAMODB_LOCAL) ## Only the built artifacts: sam build, then every function, route, the authorizer, the rollup and MCP under the Lambda runtime emulator (make test runs it too)
+test-artifacts: python java $(VENV)/.installed $(SAM_VENV)/.installed $(RIE_VENV)/.installed $(DASHBOARD_LIBRARY) $(DYNAMODB_LOCAL) ## Only the built artifacts: sam build, then every function, route, the authorizer, the rollup and MCP under the Lambda runtime emulator (make test runs it too)
 	$(PY) -m pytest -n 1 tests/artifacts tests/localrun/test_rie.py
 
 .PHONY: dynamodb-local

@@ -265,6 +265,8 @@ class LocalApi:
             self.command += ["--on-start", on_start]
         if build_dir is not None:
             self.command += ["--runtime", "rie", "--build-dir", str(build_dir), "--no-build"]
+        else:  # whatever RUNTIME says: the caller asks for the emulator by giving a build
+            self.command += ["--runtime", "process"]
         self.env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
         self.quiet = quiet
         self.startup_timeout = startup_timeout
