@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -26,14 +27,17 @@ from cashback import clock, reputation
 from cashback.analytics import growth
 from cashback.observability import MetricUnit, logger, metrics
 from cashback.store import analytics as analytics_store
+from cashback.store import events
 
 CHUNK_ITEMS = 98  # + the state update = 99 < 100 items per transaction
 # Events are read only once they are this old: every writer takes its timestamp less than a
 # function timeout before its write lands, so nothing can appear behind the watermark later.
 CLOSE_GRACE_SECONDS = 60
-WINDOW_SECONDS = 6 * 3600
-MAX_EVENTS_PER_RUN = 200_000  # a larger backlog is finished by the next runs
-FIRST_RUN_LOOKBACK_SECONDS = 3_600
+PAGE_EVENTS = 4_000  # events counted per page; a page read holds at most PAGE_EVENTS + SHARDS
+PER_SHARD = PAGE_EVENTS // events.SHARDS
+MAX_EVENTS_PER_RUN = 40_000  # whole pages; a larger backlog is finished by the next runs
+RUN_TIME_MARGIN_MS = 90_000  # no page starts with less left before the timeout (a page, the rebuild)
+FIRST_RUN_LOOKBACK_SECONDS = events.EVENT_RETENTION_SECONDS  # every event still kept
 LEADERBOARD_SIZE = 10
 TREND_DAY_SIZE = 50
 PERIODS: dict[str, int | None] = {"7d": 7, "30d": 30, "all": None}
@@ -103,78 +107,172 @@ def deltas_of(batch: list[dict[str, Any]]) -> Deltas:
 
 @dataclass(frozen=True)
 class RunReport:
-    windows: int
+    pages: int
     events: int
     chunks: int
     reads: int
     watermark: str
     rebuilt: bool
     stopped_by_concurrent_run: bool = False
+    most_events_held: int = 0  # the most events one page read held in memory (<= PAGE_EVENTS + SHARDS)
 
 
-def run(now: int | None = None) -> RunReport:
-    """Roll up every event written since the watermark (up to a little before now), in windows
-    of at most WINDOW_SECONDS, then rebuild the read models if anything changed."""
-    now = now or int(time.time())
-    target = clock.iso(now - CLOSE_GRACE_SECONDS)
-    state = analytics_store.get_state()
-    if state is None:
-        state_now: dict[str, Any] | None = None
-        watermark, upper, chunk_done = clock.iso(now - FIRST_RUN_LOOKBACK_SECONDS), "", 0
-    else:
-        state_now = {k: state[k] for k in ("watermark", "upper", "chunk")}
-        watermark, upper, chunk_done = str(state["watermark"]), str(state["upper"]), int(state["chunk"])
-    windows = events_read = chunks = reads = 0
-    reputations_changed = False
-    # Days an earlier run counted but did not rebuild (it crashed or lost a race) come first.
-    touched_days: set[str] = set((state or {}).get(analytics_store.PENDING_DAYS, set()))
-    while (upper or watermark < target) and events_read < MAX_EVENTS_PER_RUN:
-        high = upper or min(target, clock.iso(clock.epoch_of(watermark) + WINDOW_SECONDS))
-        batch, window_reads = analytics_store.read_events(watermark, high)
-        reads += window_reads
-        deltas = deltas_of(batch)
-        touched_days |= deltas.days
+@dataclass
+class _Cursor:
+    """Where the rollup stands: every event sorting before `watermark` is counted; `upper` is the
+    end of the page in progress ("" between pages) and `chunk` how many of its steps are applied."""
+
+    watermark: str
+    upper: str = ""
+    chunk: int = 0
+
+    def state(self) -> dict[str, Any]:
+        return {"watermark": self.watermark, "upper": self.upper, "chunk": self.chunk}
+
+
+@dataclass
+class _Run:
+    """One run's progress: the cursor, the state as last written, and what the run did."""
+
+    cursor: _Cursor
+    saved: dict[str, Any] | None  # the state as stored (None: no state yet); every write expects it
+    touched_days: set[str]
+    pages: int = 0
+    events: int = 0
+    chunks: int = 0
+    reads: int = 0
+    held: int = 0
+    reputations_changed: bool = False
+
+    def report(self, rebuilt: bool, stopped: bool = False) -> RunReport:
+        return RunReport(
+            self.pages, self.events, self.chunks, self.reads, self.cursor.watermark, rebuilt, stopped, self.held
+        )
+
+    def save(self, new: _Cursor, write: Callable[[dict[str, Any] | None, dict[str, Any]], bool]) -> bool:
+        """Write `new` as the state (with whatever `write` adds), if the state is still as saved."""
+        new_state = new.state()
+        if not write(self.saved, {**new_state, "as_of": new.watermark[:20]}):
+            logger.warning("another rollup moved the watermark; stopping", extra={"at": self.cursor.state()})
+            return False
+        self.saved = new_state
+        return True
+
+    def count(self, page: analytics_store.EventPage) -> bool:
+        """ADD one page's deltas in chunks, then merge its keywords into the day's top list, each
+        step a transaction that also moves the state; False if another run moved it first."""
+        self.reads += page.queries
+        self.held = max(self.held, page.held)
+        deltas = deltas_of(page.events)
+        self.touched_days |= deltas.days
         # Scores derive from live totals, not from these deltas: computing them before the watermark
         # moves means a crash can only make the next run compute them again.
         if deltas.reputation_agents:
             reputation.refresh(deltas.reputation_agents)
-            reputations_changed = True
+            self.reputations_changed = True
         items = sorted(deltas.counters)
-        groups = [items[i : i + CHUNK_ITEMS] for i in range(0, len(items), CHUNK_ITEMS)] or [[]]
+        groups = [items[i : i + CHUNK_ITEMS] for i in range(0, len(items), CHUNK_ITEMS)]
+        keywords = _keywords_by_day(items)
+        low, after = self.cursor.watermark, _Cursor(page.end)
         for index, group in enumerate(groups):
-            if index < chunk_done:
-                continue  # applied by an earlier run that stopped part-way through this window
-            done = index == len(groups) - 1
-            new_state = {
-                "watermark": high if done else watermark,
-                "upper": "" if done else high,
-                "chunk": 0 if done else index + 1,
-            }
-            applied = analytics_store.apply_chunk(
-                {k: deltas.counters[k] for k in group},
-                {k: deltas.labels.get(k, {}) for k in group},
-                expected=state_now,
-                new_state={**new_state, "as_of": new_state["watermark"]},
-                days=deltas.days,
-            )
-            if not applied:
-                logger.warning("another rollup moved the watermark; stopping", extra={"window": [watermark, high]})
-                return RunReport(windows, events_read, chunks, reads, watermark, False, stopped_by_concurrent_run=True)
-            state_now = new_state
-            chunks += 1
-        watermark, upper, chunk_done = high, "", 0
-        events_read += len(batch)
-        windows += 1
-    rebuilt = bool(touched_days) or reputations_changed or analytics_store.read_models_stale(_today(now).isoformat())
-    if rebuilt:
-        reads += rebuild_read_models(now, touched_days)
+            if index < self.cursor.chunk:
+                continue  # applied by an earlier run that stopped part-way through this page
+            step = after if index == len(groups) - 1 and not keywords else _Cursor(low, page.end, index + 1)
+            counters = {k: deltas.counters[k] for k in group}
+            labels = {k: deltas.labels.get(k, {}) for k in group}
+            if not self.save(step, partial(analytics_store.apply_chunk, counters, labels, days=deltas.days)):
+                return False
+            self.chunks += 1
+        if keywords:  # every count of the page is applied: merge the counts as they are now
+            tops = {}
+            for day, touched in keywords.items():
+                tops[day], reads = _merged_keyword_top(day, touched)
+                self.reads += reads
+            if not self.save(after, partial(analytics_store.put_keyword_tops, tops)):
+                return False
+            self.chunks += 1
+        self.cursor = after
+        self.events += len(page.events)
+        self.pages += 1
+        return True
+
+
+def run(now: int | None = None, remaining_ms: Callable[[], int] | None = None) -> RunReport:
+    """Roll up the events written since the watermark (up to a little before now), page by page,
+    then rebuild the read models if anything changed. A run counts at most MAX_EVENTS_PER_RUN
+    events and holds at most PAGE_EVENTS + SHARDS at once; it starts no page with less than
+    RUN_TIME_MARGIN_MS left (`remaining_ms`, the Lambda context's); the next run goes on."""
+    now = now or int(time.time())
+    target = clock.iso(now - CLOSE_GRACE_SECONDS)
+    state = analytics_store.get_state()
+    # Days an earlier run counted but did not rebuild (it crashed or lost a race) come first.
+    pending = set((state or {}).get(analytics_store.PENDING_DAYS, set()))
+    if state is None:  # the first run counts every event still kept, not only the last hour's
+        this = _Run(_Cursor(clock.iso(now - FIRST_RUN_LOOKBACK_SECONDS)), None, pending)
+    else:
+        cursor = _Cursor(str(state["watermark"]), str(state["upper"]), int(state["chunk"]))
+        this = _Run(cursor, cursor.state(), pending)
+    while this.cursor.upper or this.cursor.watermark < target:
+        if this.events + PAGE_EVENTS > MAX_EVENTS_PER_RUN:
+            break
+        if remaining_ms is not None and remaining_ms() < RUN_TIME_MARGIN_MS:
+            break
+        low = this.cursor.watermark
+        high = this.cursor.upper or min(target, _next_day(low))
+        if not this.count(analytics_store.read_event_page(low, high, PER_SHARD)):
+            return this.report(rebuilt=False, stopped=True)
+    # Pages without events move the cursor only here: one write for all of them.
+    if this.cursor.state() != this.saved and not this.save(this.cursor, partial(analytics_store.put_keyword_tops, {})):
+        return this.report(rebuilt=False, stopped=True)
+    touched_days = this.touched_days
+    rebuilt = bool(touched_days) or this.reputations_changed
+    if rebuilt or analytics_store.read_models_stale(_today(now).isoformat()):
+        rebuilt = True
+        this.reads += rebuild_read_models(now, touched_days)
         if touched_days:
             analytics_store.clear_pending_days(touched_days)
-    metrics.add_metric(name="RollupEvents", unit=MetricUnit.Count, value=events_read)
-    lag = max(0, now - clock.epoch_of(watermark))
+    metrics.add_metric(name="RollupEvents", unit=MetricUnit.Count, value=this.events)
+    lag = max(0, now - clock.epoch_of(this.cursor.watermark[:20]))
     # Alarmed (RollupLagAlarm): a watermark that trails now by more than a few runs is a stalled rollup.
     metrics.add_metric(name="RollupWatermarkLagSeconds", unit=MetricUnit.Seconds, value=lag)
-    return RunReport(windows, events_read, chunks, reads, watermark, rebuilt)
+    return this.report(rebuilt)
+
+
+def _next_day(moment: str) -> str:
+    """The start of the UTC day after this ISO time or event sort key: a page never spans two days."""
+    return clock.iso(datetime.fromisoformat(moment[:10]).replace(tzinfo=UTC) + timedelta(days=1))
+
+
+def _keywords_by_day(items: list[Key]) -> dict[str, set[str]]:
+    """The keywords a page counted, by day."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for pk, sk in items:
+        if pk.startswith(analytics_store.keyword_day("")):
+            found[pk.removeprefix(analytics_store.keyword_day(""))].add(sk)
+    return dict(found)
+
+
+def _merged_keyword_top(day: str, touched: set[str]) -> tuple[dict[str, Any], int]:
+    """The day's top keywords after a page: the previous top list merged with the current counts of
+    the keywords the page touched. Exact, because a keyword's searches only grow: one that was not
+    in the top list and was not touched is still behind every keyword of that list."""
+    previous = analytics_store.keyword_top(day)
+    if previous is None:  # the first page of the day (or a day counted before top lists existed)
+        counts, reads = analytics_store.keyword_searches(day, None)
+        return top_keywords(counts, False), reads + 1
+    counts = {str(e["sk"]): Decimal(e["searches"]) for e in previous.get("keywords", [])}
+    fresh, reads = analytics_store.keyword_searches(day, touched)
+    return top_keywords({**counts, **fresh}, bool(previous.get("truncated"))), reads + 1
+
+
+def top_keywords(counts: dict[str, Decimal], truncated: bool) -> dict[str, Any]:
+    """The TREND_DAY_SIZE keywords with the most searches (ties: the lower keyword), and whether
+    there were more."""
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {
+        "keywords": [{"sk": k, "searches": v} for k, v in ranked[:TREND_DAY_SIZE]],
+        "truncated": truncated or len(ranked) > TREND_DAY_SIZE,
+    }
 
 
 def _today(now: int) -> date:
@@ -250,9 +348,13 @@ def _row(
 
 
 def trend_day(
-    products: list[dict[str, Any]], keywords: list[dict[str, Any]], merchants: list[dict[str, Any]]
+    products: list[dict[str, Any]],
+    keywords: list[dict[str, Any]],
+    merchants: list[dict[str, Any]],
+    keywords_cut: bool = False,
 ) -> dict[str, Any]:
-    """One day's top lists (at most TREND_DAY_SIZE each) and whether any list was cut."""
+    """One day's top lists (at most TREND_DAY_SIZE each) and whether any list was cut (the keywords
+    come already cut to the day's top list: `keywords_cut` says whether the day had more)."""
 
     def top(items: list[dict[str, Any]], *order: str) -> list[dict[str, Any]]:
         ranked = sorted(items, key=lambda i: (*tuple(-Decimal(i.get(f, 0)) for f in order), i["sk"]))
@@ -262,7 +364,7 @@ def trend_day(
         "products": top(products, "searches", "conversions"),
         "keywords": top(keywords, "searches"),
         "merchants": top(merchants, "conversions", "revenue", "clicks"),
-        "truncated": any(len(x) > TREND_DAY_SIZE for x in (products, keywords, merchants)),
+        "truncated": keywords_cut or any(len(x) > TREND_DAY_SIZE for x in (products, keywords, merchants)),
     }
 
 
@@ -281,9 +383,9 @@ def rebuild_read_models(now: int, touched_days: set[str]) -> int:
         for row in rows:
             row["agent_name"] = names.get(row["agent_id"], "")
     for day in sorted(touched_days):
-        parts, day_reads = analytics_store.read_trend_parts(day)
+        parts, keywords_cut, day_reads = analytics_store.read_trend_parts(day)
         reads += day_reads
-        analytics_store.put_trend_day(day, trend_day(*parts))
+        analytics_store.put_trend_day(day, trend_day(*parts, keywords_cut=keywords_cut))
     analytics_store.put_leaderboards(boards, clock.iso(now), today.isoformat())
     return reads + 1
 
