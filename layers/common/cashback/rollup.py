@@ -38,6 +38,7 @@ PER_SHARD = PAGE_EVENTS // events.SHARDS
 MAX_EVENTS_PER_RUN = 40_000  # whole pages; a larger backlog is finished by the next runs
 RUN_TIME_MARGIN_MS = 90_000  # no page starts with less left before the timeout (a page, the rebuild)
 FIRST_RUN_LOOKBACK_SECONDS = events.EVENT_RETENTION_SECONDS  # every event still kept
+LEGACY_KEYWORDS = "legacy_keywords_through"
 LEADERBOARD_SIZE = 10
 TREND_DAY_SIZE = 50
 PERIODS: dict[str, int | None] = {"7d": 7, "30d": 30, "all": None}
@@ -137,6 +138,8 @@ class _Run:
     cursor: _Cursor
     saved: dict[str, Any] | None  # the state as stored (None: no state yet); every write expects it
     touched_days: set[str]
+    # Days up to this one may hold keyword counts from before top lists were kept ("": none do).
+    legacy_keywords_through: str = ""
     pages: int = 0
     events: int = 0
     chunks: int = 0
@@ -152,7 +155,8 @@ class _Run:
     def save(self, new: _Cursor, write: Callable[[dict[str, Any] | None, dict[str, Any]], bool]) -> bool:
         """Write `new` as the state (with whatever `write` adds), if the state is still as saved."""
         new_state = new.state()
-        if not write(self.saved, {**new_state, "as_of": new.watermark[:20]}):
+        extra = {"as_of": new.watermark[:20], LEGACY_KEYWORDS: self.legacy_keywords_through}
+        if not write(self.saved, {**new_state, **extra}):
             logger.warning("another rollup moved the watermark; stopping", extra={"at": self.cursor.state()})
             return False
         self.saved = new_state
@@ -186,7 +190,7 @@ class _Run:
         if keywords:  # every count of the page is applied: merge the counts as they are now
             tops = {}
             for day, touched in keywords.items():
-                tops[day], reads = _merged_keyword_top(day, touched)
+                tops[day], reads = _merged_keyword_top(day, touched, day <= self.legacy_keywords_through)
                 self.reads += reads
             if not self.save(after, partial(analytics_store.put_keyword_tops, tops)):
                 return False
@@ -200,22 +204,24 @@ class _Run:
 def run(now: int | None = None, remaining_ms: Callable[[], int] | None = None) -> RunReport:
     """Roll up the events written since the watermark (up to a little before now), page by page,
     then rebuild the read models if anything changed. A run counts at most MAX_EVENTS_PER_RUN
-    events and holds at most PAGE_EVENTS + SHARDS at once; it starts no page with less than
-    RUN_TIME_MARGIN_MS left (`remaining_ms`, the Lambda context's); the next run goes on."""
+    events and holds at most PAGE_EVENTS + SHARDS at once; after its first page it starts none with
+    less than RUN_TIME_MARGIN_MS left (`remaining_ms`, the Lambda context's); the next run goes on."""
     now = now or int(time.time())
     target = clock.iso(now - CLOSE_GRACE_SECONDS)
     state = analytics_store.get_state()
     # Days an earlier run counted but did not rebuild (it crashed or lost a race) come first.
     pending = set((state or {}).get(analytics_store.PENDING_DAYS, set()))
     if state is None:  # the first run counts every event still kept, not only the last hour's
-        this = _Run(_Cursor(clock.iso(now - FIRST_RUN_LOOKBACK_SECONDS)), None, pending)
+        this = _Run(_Cursor(clock.iso(now - FIRST_RUN_LOOKBACK_SECONDS)), None, pending, "")
     else:
         cursor = _Cursor(str(state["watermark"]), str(state["upper"]), int(state["chunk"]))
-        this = _Run(cursor, cursor.state(), pending)
+        # A state from before top lists: the days up to its watermark's are seeded once from their counts.
+        this = _Run(cursor, cursor.state(), pending, str(state.get(LEGACY_KEYWORDS, cursor.watermark[:10])))
     while this.cursor.upper or this.cursor.watermark < target:
-        if this.events + PAGE_EVENTS > MAX_EVENTS_PER_RUN:
+        # The first page always runs: a short timeout slows the rollup down, never stalls it.
+        if this.pages and this.events + PAGE_EVENTS > MAX_EVENTS_PER_RUN:
             break
-        if remaining_ms is not None and remaining_ms() < RUN_TIME_MARGIN_MS:
+        if this.pages and remaining_ms is not None and remaining_ms() < RUN_TIME_MARGIN_MS:
             break
         low = this.cursor.watermark
         high = this.cursor.upper or min(target, _next_day(low))
@@ -252,14 +258,16 @@ def _keywords_by_day(items: list[Key]) -> dict[str, set[str]]:
     return dict(found)
 
 
-def _merged_keyword_top(day: str, touched: set[str]) -> tuple[dict[str, Any], int]:
+def _merged_keyword_top(day: str, touched: set[str], legacy: bool) -> tuple[dict[str, Any], int]:
     """The day's top keywords after a page: the previous top list merged with the current counts of
     the keywords the page touched. Exact, because a keyword's searches only grow: one that was not
-    in the top list and was not touched is still behind every keyword of that list."""
+    in the top list and was not touched is still behind every keyword of that list. A day counted
+    before top lists existed (`legacy`) is seeded once from all its counts."""
     previous = analytics_store.keyword_top(day)
-    if previous is None:  # the first page of the day (or a day counted before top lists existed)
+    if previous is None and legacy:
         counts, reads = analytics_store.keyword_searches(day, None)
         return top_keywords(counts, False), reads + 1
+    previous = previous or {}
     counts = {str(e["sk"]): Decimal(e["searches"]) for e in previous.get("keywords", [])}
     fresh, reads = analytics_store.keyword_searches(day, touched)
     return top_keywords({**counts, **fresh}, bool(previous.get("truncated"))), reads + 1
