@@ -225,3 +225,17 @@ def test_a_run_short_of_time_stops_after_a_page_and_the_next_goes_on(agent: str,
     while rollup.run(now=NOW + 1200).events:
         pass
     assert searches_counted() == 20
+
+
+def test_a_backlog_left_for_later_runs_reports_its_lag_to_the_alarm(
+    agent: str, small_pages: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_searches([NOW + 1 + n * 60 for n in range(100)])  # 100 minutes of searches, 24 counted a run
+    reported: dict[str, float] = {}
+    monkeypatch.setattr(rollup.metrics, "add_metric", lambda name, unit, value: reported.update({name: value}))
+
+    rollup.run(now=NOW + 6060)
+
+    lag_alarm_threshold = 1800  # RollupLagAlarm, template.yaml
+    assert reported["RollupEvents"] <= 24
+    assert reported["RollupWatermarkLagSeconds"] > lag_alarm_threshold

@@ -1,10 +1,11 @@
 """After an outage, the rollup catches up on its backlog in bounded runs and loses nothing.
 
-Three days of events (30k, with 5k unique keywords) wait in DynamoDB Local behind the watermark;
+Three days of events (6k, with 1k unique keywords) wait in DynamoDB Local behind the watermark;
 the rollup function (its handler, under its template role) runs as its schedule would until it has
-caught up. Each run counts at most MAX_EVENTS_PER_RUN events (lowered here so that the backlog
-takes several runs) and holds at most a page of them; the counters, the trending keywords and the
-leaderboards then agree with a brute-force recomputation from the raw events. The full-size
+caught up. Each run counts at most MAX_EVENTS_PER_RUN events and holds at most a page of them
+(both scaled down here with the backlog, so that it takes several runs of several pages); the
+counters, the trending keywords and the leaderboards then agree with a brute-force recomputation
+from the raw events. The full-size
 outage (300k events, 50k keywords) is `make bench ONLY=rollup-outage`, which reports runs, peak
 memory and time per run.
 """
@@ -19,13 +20,16 @@ from typing import Any
 
 import pytest
 
+from cashback import analytics, rollup
+from cashback.models import LeaderboardMetric, LeaderboardPeriod
+from cashback.store import events
 from localrun import dynamodb_local
 from tests import rollup_outage
 from tests.apigw import LambdaContext
 from tests.conftest import load_function
 
-EVENTS, UNIQUE_KEYWORDS, DAYS = 30_000, 5_000, 3
-MAX_EVENTS_PER_RUN = 10_000
+EVENTS, UNIQUE_KEYWORDS, DAYS = 6_000, 1_000, 3
+PAGE_EVENTS, MAX_EVENTS_PER_RUN = 500, 2_000  # the function's own: 4,000 and 40,000
 
 pytestmark = pytest.mark.skipif(
     dynamodb_local.unavailable_reason() is not None,
@@ -52,8 +56,6 @@ class Outage:
 
 @pytest.fixture(scope="module")
 def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
-    from cashback import rollup
-
     first, last = rollup_outage.outage_window(DAYS)
     with rollup_outage.dynamodb_local(tmp_path_factory.mktemp("outage")):
         rollup.run(now=first)  # the last run before the outage: the watermark stands at its start
@@ -63,6 +65,8 @@ def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
         reports: list[dict[str, Any]] = []
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(rollup, "MAX_EVENTS_PER_RUN", MAX_EVENTS_PER_RUN)
+            patch.setattr(rollup, "PAGE_EVENTS", PAGE_EVENTS)
+            patch.setattr(rollup, "PER_SHARD", PAGE_EVENTS // 4)
             while len(reports) < 20:
                 reports.append(function.lambda_handler({}, ScheduledContext()))
                 if reports[-1]["events"] == 0:
@@ -71,16 +75,13 @@ def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
 
 
 def test_the_backlog_is_caught_up_in_bounded_runs(outage: Outage) -> None:
-    from cashback import rollup
-    from cashback.store import events
-
     counted = [r["events"] for r in outage.reports]
     assert sum(counted) == EVENTS and counted[-1] == 0
     assert all(r["stopped_by_concurrent_run"] is False for r in outage.reports)
     assert max(counted) <= MAX_EVENTS_PER_RUN
     # A run stops only when another page might not fit: each but the last counts more than this.
-    assert all(n > MAX_EVENTS_PER_RUN - rollup.PAGE_EVENTS for n in counted[:-2])
-    assert max(r["most_events_held"] for r in outage.reports) <= rollup.PAGE_EVENTS + events.SHARDS
+    assert all(n > MAX_EVENTS_PER_RUN - PAGE_EVENTS for n in counted[:-2])
+    assert max(r["most_events_held"] for r in outage.reports) <= PAGE_EVENTS + events.SHARDS
     last_watermark = datetime.fromisoformat(outage.reports[-1]["watermark"][:19]).replace(tzinfo=UTC)
     assert last_watermark.timestamp() >= outage.last - 1
 
@@ -97,8 +98,6 @@ def test_every_counter_matches_a_recomputation(outage: Outage) -> None:
 
 
 def test_trending_keywords_match_a_recomputation_without_reading_the_flood(outage: Outage) -> None:
-    from cashback import analytics, rollup
-
     days = sorted({e["day"] for e in outage.items})
     for day in days:
         expected = rollup_outage.expected_top_keywords(outage.items, day, rollup.TREND_DAY_SIZE)
@@ -108,9 +107,6 @@ def test_trending_keywords_match_a_recomputation_without_reading_the_flood(outag
 
 
 def test_leaderboards_match_a_recomputation(outage: Outage) -> None:
-    from cashback import analytics
-    from cashback.models import LeaderboardMetric, LeaderboardPeriod
-
     expected = rollup_outage.expected_counters(outage.items)
     today = datetime.now(UTC).date()
     week = {(today - timedelta(days=n)).isoformat() for n in range(7)}
