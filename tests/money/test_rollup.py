@@ -10,6 +10,7 @@ import pytest
 from cashback import analytics, rollup, shopping
 from cashback.auth import Caller
 from cashback.models import LeaderboardMetric, LeaderboardPeriod, SearchRequest
+from cashback.settings import get_settings
 from cashback.store import activity as activity_store
 from cashback.store import agents as agent_store
 from cashback.store import analytics as analytics_store
@@ -239,3 +240,97 @@ def test_a_backlog_left_for_later_runs_reports_its_lag_to_the_alarm(
     lag_alarm_threshold = 1800  # RollupLagAlarm, template.yaml
     assert reported["RollupEvents"] <= 24
     assert reported["RollupWatermarkLagSeconds"] > lag_alarm_threshold
+
+
+AGENTS = [f"agt_PERIODSperiods{n:09d}" for n in range(5)]
+DAY = 86_400
+
+
+def put_agent_searches(epoch: int) -> None:
+    """Agent n searches n + 1 times at `epoch`."""
+    found = [
+        events.event_item(
+            "search", f"req-{agent}-{n}-{epoch}", epoch, {"agent_id": agent, "counters": {}, "products": []}
+        )
+        for index, agent in enumerate(AGENTS)
+        for n in range(index + 1)
+    ]
+    activity_store.put_items(found)
+
+
+def board(period: LeaderboardPeriod) -> list[tuple[str, int]]:
+    return [(row.agent_id, row.searches) for row in analytics.leaderboard(LeaderboardMetric.SEARCHES, period).agents]
+
+
+def queried_partitions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    queried: list[str] = []
+    query = dynamo.query_partition
+    monkeypatch.setattr(
+        dynamo, "query_partition", lambda table, pk, *a, **k: queried.append(pk) or query(table, pk, *a, **k)
+    )
+    return queried
+
+
+EXPECTED_BOARD = [(agent, index + 1) for index, agent in reversed(list(enumerate(AGENTS)))]
+
+
+def test_the_leaderboards_are_rebuilt_without_reading_daily_totals_and_move_on_by_five_days(
+    agent: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_agent_searches(NOW + 10)
+    queried = queried_partitions(monkeypatch)
+    rollup.run(now=NOW + 600)
+    assert not [pk for pk in queried if pk.startswith("AGENTDAY#")]
+    assert board(LeaderboardPeriod.WEEK) == EXPECTED_BOARD
+
+    queried.clear()
+    rollup.run(now=NOW + 7 * DAY)  # seven days on: out of this week, into the previous one
+    assert len({pk for pk in queried if pk.startswith("AGENTDAY#")}) == 7 * 5
+    assert board(LeaderboardPeriod.WEEK) == []
+    assert board(LeaderboardPeriod.MONTH) == EXPECTED_BOARD
+    growth = [
+        row.growth_rate for row in analytics.leaderboard(LeaderboardMetric.SEARCHES, LeaderboardPeriod.MONTH).agents
+    ]
+    assert growth == [None] * 5  # nothing the 30 days before
+
+
+def test_a_run_that_stops_part_way_through_moving_the_periods_on_is_finished_without_counting_twice(
+    agent: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_agent_searches(NOW + 10)
+    rollup.run(now=NOW + 600)
+    rollup.run(now=NOW + 6 * DAY)  # the next day moves the searches out of this week
+    applied = analytics_store.apply_chunk
+    calls = []
+
+    def crash_on_the_second_chunk(*args: object, **kwargs: object) -> bool:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("Lambda timed out")
+        return applied(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rollup, "CHUNK_ITEMS", 2)  # 5 agents: 3 chunks a day
+    with monkeypatch.context() as patched:
+        patched.setattr(analytics_store, "apply_chunk", crash_on_the_second_chunk)
+        with pytest.raises(RuntimeError):
+            rollup.run(now=NOW + 7 * DAY)
+    assert analytics_store.get_state()["upper"] == "SHIFT#2026-11-27"
+    rollup.run(now=NOW + 8 * DAY)
+    assert board(LeaderboardPeriod.WEEK) == []
+    assert board(LeaderboardPeriod.MONTH) == EXPECTED_BOARD
+    assert board(LeaderboardPeriod.ALL) == EXPECTED_BOARD
+
+
+def test_period_totals_kept_before_this_version_are_built_once_from_the_daily_totals(agent: str) -> None:
+    put_agent_searches(NOW + 10)
+    rollup.run(now=NOW + 600)
+    table = get_settings().analytics_table  # as an older rollup left it: daily totals, no period totals
+    dynamo.dynamodb().update_item(
+        TableName=table, Key=dynamo.key(*analytics_store.STATE_KEY), UpdateExpression="REMOVE periods_day"
+    )
+    for agent_id in AGENTS:
+        dynamo.dynamodb().delete_item(TableName=table, Key=dynamo.key(analytics_store.AGENT_PERIODS, agent_id))
+
+    rollup.run(now=NOW + 3 * DAY)
+
+    assert board(LeaderboardPeriod.WEEK) == EXPECTED_BOARD

@@ -7,9 +7,13 @@ conditioned on the watermark read, so a crash, a retry or a concurrent run never
 event twice (the loser of a race stops; the next run continues where the winner left off).
 
 What is aggregated: per day, each agent's, product's, keyword's and merchant's searches, clicks,
-conversions and revenue, and each agent's all-time totals; read models built from them: the
-leaderboards (top 10 agents per period and metric, with growth rates) and each day's trending lists.
-The item layout is in `store.analytics`.
+conversions and revenue, and each agent's all-time and period totals; read models built from them:
+the leaderboards (top 10 agents per period and metric, with growth rates) and each day's trending
+lists. The item layout is in `store.analytics`.
+
+Bounded whatever the backlog: events are read a page at a time (PAGE_EVENTS), a run counts at most
+MAX_EVENTS_PER_RUN, each day's top keywords are merged page by page (never a keyword partition
+read whole), and the period totals move on a day at a time (never 60 days of daily totals read).
 """
 
 from __future__ import annotations
@@ -42,8 +46,16 @@ LEGACY_KEYWORDS = "legacy_keywords_through"
 LEADERBOARD_SIZE = 10
 TREND_DAY_SIZE = 50
 PERIODS: dict[str, int | None] = {"7d": 7, "30d": 30, "all": None}
+# Each agent's period totals (`AGENTPERIODS`), kept as the days go by: bucket -> the ages in days,
+# relative to the totals' day, it sums [from, to). Counter names are `<bucket>#<counter>`, for every
+# counter of the agent's daily totals, so a new counter (say, one per currency) is summed alike.
+BUCKETS: dict[str, tuple[int, int]] = {"7d": (0, 7), "7d-previous": (7, 14), "30d": (0, 30), "30d-previous": (30, 60)}
+# The buckets each board reads: its figures and its growth (this period against the previous one).
+BOARD_BUCKETS = {"7d": ("7d", "7d-previous"), "30d": ("30d", "30d-previous"), "all": ("30d", "30d-previous")}
+SHIFT = "SHIFT#"  # `upper` while the period totals move on to the day that follows
+PERIODS_DAY = "periods_day"
 METRICS = ("conversions", "revenue", "searches")  # summed over days; reputation is ranked apart
-ALL_TIME_GROWTH_DAYS = 30  # period=all reports growth over the last 30 days vs the 30 before
+# period=all reports growth over the last 30 days vs the 30 before (BOARD_BUCKETS["all"])
 
 Key = tuple[str, str]
 
@@ -140,6 +152,7 @@ class _Run:
     touched_days: set[str]
     # Days up to this one may hold keyword counts from before top lists were kept ("": none do).
     legacy_keywords_through: str = ""
+    periods_day: str = ""  # the day the period totals are relative to ("": not kept yet)
     pages: int = 0
     events: int = 0
     chunks: int = 0
@@ -156,6 +169,7 @@ class _Run:
         """Write `new` as the state (with whatever `write` adds), if the state is still as saved."""
         new_state = new.state()
         extra = {"as_of": new.watermark[:20], LEGACY_KEYWORDS: self.legacy_keywords_through}
+        extra[PERIODS_DAY] = self.periods_day
         if not write(self.saved, {**new_state, **extra}):
             logger.warning("another rollup moved the watermark; stopping", extra={"at": self.cursor.state()})
             return False
@@ -174,6 +188,8 @@ class _Run:
         if deltas.reputation_agents:
             reputation.refresh(deltas.reputation_agents)
             self.reputations_changed = True
+        if self.periods_day:
+            _add_to_periods(deltas, date.fromisoformat(self.periods_day))
         items = sorted(deltas.counters)
         groups = [items[i : i + CHUNK_ITEMS] for i in range(0, len(items), CHUNK_ITEMS)]
         keywords = _keywords_by_day(items)
@@ -200,6 +216,36 @@ class _Run:
         self.pages += 1
         return True
 
+    def advance_periods(self, today: str) -> bool:
+        """Move the period totals on to `today`, a day at a time: each day ADDs the days entering
+        a bucket and takes out the days leaving it (5 daily partitions a day, whatever the history),
+        in chunks that move the state like a page's; False if another run moved it first."""
+        if self.cursor.upper and not self.cursor.upper.startswith(SHIFT):
+            return True  # a page in progress is finished first, counted where it started
+        if not self.periods_day:  # totals from before they were kept: built once from 60 days
+            self.reads += _build_periods(date.fromisoformat(today))
+            self.periods_day = today
+            return self.save(self.cursor, partial(analytics_store.put_keyword_tops, {}))
+        while self.periods_day < today:
+            day = date.fromisoformat(self.periods_day) + timedelta(days=1)
+            deltas, reads = _period_shift(day)
+            self.reads += reads
+            items = sorted(deltas)
+            groups = [items[i : i + CHUNK_ITEMS] for i in range(0, len(items), CHUNK_ITEMS)] or [[]]
+            marker = f"{SHIFT}{day.isoformat()}"
+            for index, group in enumerate(groups):
+                if self.cursor.upper == marker and index < self.cursor.chunk:
+                    continue  # applied by an earlier run that stopped part-way through this day
+                step = _Cursor(self.cursor.watermark, marker, index + 1)
+                if index == len(groups) - 1:
+                    step, self.periods_day = _Cursor(self.cursor.watermark), day.isoformat()
+                counters = {k: deltas[k] for k in group}
+                if not self.save(step, partial(analytics_store.apply_chunk, counters, {}, days=set())):
+                    return False
+                self.cursor = step
+                self.chunks += 1
+        return True
+
 
 def run(now: int | None = None, remaining_ms: Callable[[], int] | None = None) -> RunReport:
     """Roll up the events written since the watermark (up to a little before now), page by page,
@@ -211,12 +257,16 @@ def run(now: int | None = None, remaining_ms: Callable[[], int] | None = None) -
     state = analytics_store.get_state()
     # Days an earlier run counted but did not rebuild (it crashed or lost a race) come first.
     pending = set((state or {}).get(analytics_store.PENDING_DAYS, set()))
+    today = _today(now).isoformat()
     if state is None:  # the first run counts every event still kept, not only the last hour's
-        this = _Run(_Cursor(clock.iso(now - FIRST_RUN_LOOKBACK_SECONDS)), None, pending, "")
+        this = _Run(_Cursor(clock.iso(now - FIRST_RUN_LOOKBACK_SECONDS)), None, pending, "", today)
     else:
         cursor = _Cursor(str(state["watermark"]), str(state["upper"]), int(state["chunk"]))
         # A state from before top lists: the days up to its watermark's are seeded once from their counts.
-        this = _Run(cursor, cursor.state(), pending, str(state.get(LEGACY_KEYWORDS, cursor.watermark[:10])))
+        legacy = str(state.get(LEGACY_KEYWORDS, cursor.watermark[:10]))
+        this = _Run(cursor, cursor.state(), pending, legacy, str(state.get(PERIODS_DAY, "")))
+    if not this.advance_periods(today):
+        return this.report(rebuilt=False, stopped=True)
     while this.cursor.upper or this.cursor.watermark < target:
         # The first page always runs: a short timeout slows the rollup down, never stalls it.
         if this.pages and this.events + PAGE_EVENTS > MAX_EVENTS_PER_RUN:
@@ -226,6 +276,8 @@ def run(now: int | None = None, remaining_ms: Callable[[], int] | None = None) -
         low = this.cursor.watermark
         high = this.cursor.upper or min(target, _next_day(low))
         if not this.count(analytics_store.read_event_page(low, high, PER_SHARD)):
+            return this.report(rebuilt=False, stopped=True)
+        if not this.advance_periods(today):  # when a page in progress held it back
             return this.report(rebuilt=False, stopped=True)
     # Pages without events move the cursor only here: one write for all of them.
     if this.cursor.state() != this.saved and not this.save(this.cursor, partial(analytics_store.put_keyword_tops, {})):
@@ -287,39 +339,85 @@ def _today(now: int) -> date:
     return datetime.fromtimestamp(now, UTC).date()
 
 
+# ---------------------------------------------------------------- period totals
+
+
+def _age(day: str, base: date) -> int:
+    return (base - date.fromisoformat(day)).days
+
+
+def _add_to_periods(deltas: Deltas, base: date) -> None:
+    """Add a page's per-agent daily deltas to the period buckets their day falls in (relative to
+    `base`); a day after `base` joins its buckets when the totals move on to it."""
+    for (pk, agent), counters in list(deltas.counters.items()):
+        if not pk.startswith(analytics_store.agent_day("")):
+            continue
+        age = _age(pk.removeprefix(analytics_store.agent_day("")), base)
+        for bucket, (start, end) in BUCKETS.items():
+            if start <= age < end:
+                deltas.add((analytics_store.AGENT_PERIODS, agent), **{f"{bucket}#{n}": v for n, v in counters.items()})
+
+
+def _period_shift(day: date) -> tuple[dict[Key, dict[str, Any]], int]:
+    """What moving the period totals from the day before `day` on to `day` adds to each agent's
+    buckets: the days entering a bucket in, the days leaving it out; and the Query count."""
+    moves = {}
+    for bucket, (start, end) in BUCKETS.items():
+        moves.setdefault((day - timedelta(days=start)).isoformat(), []).append((bucket, 1))
+        moves.setdefault((day - timedelta(days=end)).isoformat(), []).append((bucket, -1))
+    agent_days, reads = analytics_store.read_agent_days(sorted(moves))
+    deltas = Deltas()
+    for moved, changes in moves.items():
+        for agent, item in agent_days.get(moved, {}).items():
+            counters = {n: v for n, v in item.items() if n not in ("pk", "sk") and isinstance(v, Decimal | int)}
+            for bucket, sign in changes:
+                deltas.add(
+                    (analytics_store.AGENT_PERIODS, agent), **{f"{bucket}#{n}": sign * v for n, v in counters.items()}
+                )
+    return dict(deltas.counters), reads
+
+
+def _build_periods(today: date) -> int:
+    """Every agent's period totals written anew from the last 60 days (once, for totals from
+    before they were kept: later days move them incrementally); the Query count."""
+    days = [(today - timedelta(days=age)).isoformat() for age in range(max(end for _, end in BUCKETS.values()))]
+    agent_days, reads = analytics_store.read_agent_days(days)
+    totals = Deltas()
+    for day, agents in agent_days.items():
+        for agent, item in agents.items():
+            counters = {n: v for n, v in item.items() if n not in ("pk", "sk") and isinstance(v, Decimal | int)}
+            for bucket, (start, end) in BUCKETS.items():
+                if start <= _age(day, today) < end:
+                    totals.add(
+                        (analytics_store.AGENT_PERIODS, agent), **{f"{bucket}#{n}": v for n, v in counters.items()}
+                    )
+    analytics_store.put_period_totals({agent: counters for (_, agent), counters in totals.counters.items()})
+    return reads
+
+
 # ---------------------------------------------------------------- read models
 
 
-def _period_sums(days: dict[str, dict[str, dict[str, Any]]], first: date, last: date) -> dict[str, dict[str, Decimal]]:
-    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: {m: Decimal(0) for m in METRICS})
-    day = first
-    while day <= last:
-        for agent, item in days.get(day.isoformat(), {}).items():
-            for metric in METRICS:
-                sums[agent][metric] += Decimal(item.get(metric, 0))
-        day += timedelta(days=1)
-    return sums
-
-
 def leaderboards(
-    agent_days: dict[str, dict[str, dict[str, Any]]],
+    periods: dict[str, dict[str, Any]],
     all_time: dict[str, dict[str, Any]],
-    today: date,
     reputations: dict[str, Decimal] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Top agents per `<period>#<metric>`, with growth = (this period - previous) / previous.
-    `reputation` boards rank scored agents by score (the same in every period: it is not summed
-    over days), showing the period's figures beside it; they have no growth."""
+    """Top agents per `<period>#<metric>`, ranked from each agent's period totals (`<bucket>#<metric>`
+    counters, see BUCKETS), with growth = (this period - previous) / previous. `reputation` boards
+    rank scored agents by score (the same in every period: it is not summed over days), showing the
+    period's figures beside it; they have no growth."""
     reputations = reputations or {}
+    agents = set(periods) | set(all_time)
+
+    def figures(source: dict[str, dict[str, Any]], prefix: str) -> dict[str, dict[str, Decimal]]:
+        return {a: {m: Decimal(source.get(a, {}).get(f"{prefix}{m}", 0)) for m in METRICS} for a in agents}
+
     boards: dict[str, list[dict[str, Any]]] = {}
-    for period, length in PERIODS.items():
-        span = length or ALL_TIME_GROWTH_DAYS
-        current = _period_sums(agent_days, today - timedelta(days=span - 1), today)
-        previous = _period_sums(agent_days, today - timedelta(days=2 * span - 1), today - timedelta(days=span))
-        if length is None:
-            totals = {a: {m: Decimal(item.get(m, 0)) for m in METRICS} for a, item in all_time.items()}
-        else:
-            totals = dict(current)
+    for period, (current_bucket, previous_bucket) in BOARD_BUCKETS.items():
+        current = figures(periods, f"{current_bucket}#")
+        previous = figures(periods, f"{previous_bucket}#")
+        totals = figures(all_time, "") if PERIODS[period] is None else current
         for metric in METRICS:
             ranked = sorted(
                 ((agent, values) for agent, values in totals.items() if values[metric] > 0),
@@ -377,15 +475,12 @@ def trend_day(
 
 
 def rebuild_read_models(now: int, touched_days: set[str]) -> int:
-    """Rebuild the leaderboards (from the last 60 days of per-agent aggregates and the all-time
-    totals) and the trending lists of the days this run touched; returns the reads it made."""
+    """Rebuild the leaderboards (from each agent's period and all-time totals, one partition each,
+    never the daily ones) and the trending lists of the days this run touched; returns the reads."""
     today = _today(now)
-    window = [(today - timedelta(days=offset)).isoformat() for offset in range(2 * max(30, ALL_TIME_GROWTH_DAYS))]
-    agent_days, reads = analytics_store.read_agent_days(window)
-    all_time, reputations, all_reads = analytics_store.read_all_time()
-    reads += all_reads
+    periods, all_time, reputations, reads = analytics_store.read_all_time()
     scores = {agent: Decimal(item["score"]) for agent, item in reputations.items() if item.get("score") is not None}
-    boards = leaderboards(agent_days, all_time, today, scores)
+    boards = leaderboards(periods, all_time, scores)
     names = analytics_store.agent_names({row["agent_id"] for rows in boards.values() for row in rows})
     for rows in boards.values():
         for row in rows:

@@ -4,6 +4,9 @@ Aggregates (pk / sk):
 - `AGENTDAY#<day>` / agent_id, `PRODUCTDAY#<day>` / match key, `KEYWORDDAY#<day>` / keyword,
   `MERCHANTDAY#<day>` / merchant id: searches, clicks, conversions, revenue of that day.
 - `AGENTALL` / agent_id: the same, all time.
+- `AGENTPERIODS` / agent_id: the same summed over the leaderboards' periods, `<bucket>#<counter>`
+  (`7d#revenue`, `30d-previous#searches`...; see `rollup.BUCKETS`), relative to the state's
+  `periods_day`, moved on a day at a time so the leaderboards never read the daily partitions.
 - `AGENTREP` / agent_id: the agent's reputation score (see `reputation`), refreshed for every agent
   whose feedback or conversions changed.
 Read models, rebuilt after each rollup run that changed something:
@@ -14,8 +17,10 @@ Read models, rebuilt after each rollup run that changed something:
   `KEYWORDDAY` partition, however many unique keywords a day had.
 - `ROLLUP` / `STATE`: `watermark`, the cursor (every event whose sort key sorts before it is
   counted: an ISO time, or the sort key of the next event inside a day), the page in progress
-  (`upper`, its end; `chunk`, the transactions of it already applied), `as_of`, and the days
-  counted but not yet rebuilt (kept until a rebuild, so a crash loses none).
+  (`upper`, its end, or `SHIFT#<day>` while the period totals move on to that day; `chunk`, the
+  transactions of it already applied), `as_of`, `periods_day` (the day `AGENTPERIODS` is relative
+  to), `legacy_keywords_through` (days up to it were counted before `KEYWORDTOP` existed) and the
+  days counted but not yet rebuilt (kept until a rebuild, so a crash loses none).
 Reads for the API are key lookups: the leaderboard is one GetItem, trending one BatchGetItem of at
 most 30 day items plus the rollup state.
 """
@@ -35,6 +40,7 @@ from cashback.store.dynamo import dump, dynamodb, key, unavailable
 STATE_KEY = ("ROLLUP", "STATE")
 REPUTATIONS = "AGENTREP"
 AGENT_ALL = "AGENTALL"
+AGENT_PERIODS = "AGENTPERIODS"
 KEYWORD_TOP = "KEYWORDTOP"
 
 
@@ -189,10 +195,15 @@ def read_agent_days(days: Iterable[str]) -> tuple[dict[str, dict[str, dict[str, 
     return {pk.split("#", 1)[1]: items for pk, items in found.items()}, reads
 
 
-def read_all_time() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], int]:
-    """All-time aggregates and reputation scores, each by agent id; and the Query count."""
-    found, reads = read_partitions([AGENT_ALL, REPUTATIONS])
-    return found.get(AGENT_ALL, {}), found.get(REPUTATIONS, {}), reads
+def read_all_time() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, dict[str, Any]], int]:
+    """Period totals, all-time aggregates and reputation scores, each by agent id; the Query count."""
+    found, reads = read_partitions([AGENT_PERIODS, AGENT_ALL, REPUTATIONS], consistent=True)
+    return found.get(AGENT_PERIODS, {}), found.get(AGENT_ALL, {}), found.get(REPUTATIONS, {}), reads
+
+
+def put_period_totals(totals: Mapping[str, Mapping[str, Any]]) -> None:
+    """Every agent's period totals written whole (`AGENTPERIODS` / agent id), replacing what was there."""
+    dynamo.batch_put(_table(), [{"pk": AGENT_PERIODS, "sk": agent, **counters} for agent, counters in totals.items()])
 
 
 def put_keyword_tops(
