@@ -361,7 +361,7 @@ def _add_to_periods(deltas: Deltas, base: date) -> None:
 def _period_shift(day: date) -> tuple[dict[Key, dict[str, Any]], int]:
     """What moving the period totals from the day before `day` on to `day` adds to each agent's
     buckets: the days entering a bucket in, the days leaving it out; and the Query count."""
-    moves = {}
+    moves: dict[str, list[tuple[str, int]]] = {}
     for bucket, (start, end) in BUCKETS.items():
         moves.setdefault((day - timedelta(days=start)).isoformat(), []).append((bucket, 1))
         moves.setdefault((day - timedelta(days=end)).isoformat(), []).append((bucket, -1))
@@ -488,7 +488,8 @@ def rebuild_read_models(now: int, touched_days: set[str]) -> int:
     for day in sorted(touched_days):
         parts, keywords_cut, day_reads = analytics_store.read_trend_parts(day)
         reads += day_reads
-        analytics_store.put_trend_day(day, trend_day(*parts, keywords_cut=keywords_cut))
+        products, keywords, merchants = parts
+        analytics_store.put_trend_day(day, trend_day(products, keywords, merchants, keywords_cut))
     analytics_store.put_leaderboards(boards, clock.iso(now), today.isoformat())
     return reads + 1
 
