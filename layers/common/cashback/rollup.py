@@ -250,8 +250,9 @@ class _Run:
 def run(now: int | None = None, remaining_ms: Callable[[], int] | None = None) -> RunReport:
     """Roll up the events written since the watermark (up to a little before now), page by page,
     then rebuild the read models if anything changed. A run counts at most MAX_EVENTS_PER_RUN
-    events and holds at most PAGE_EVENTS + SHARDS at once; after its first page it starts none with
-    less than RUN_TIME_MARGIN_MS left (`remaining_ms`, the Lambda context's); the next run goes on."""
+    events and holds at most PAGE_EVENTS + SHARDS at once; once it has counted some, it starts no
+    page with less than RUN_TIME_MARGIN_MS left (`remaining_ms`, the Lambda context's); the next
+    run goes on."""
     now = now or int(time.time())
     target = clock.iso(now - CLOSE_GRACE_SECONDS)
     state = analytics_store.get_state()
@@ -268,10 +269,11 @@ def run(now: int | None = None, remaining_ms: Callable[[], int] | None = None) -
     if not this.advance_periods(today):
         return this.report(rebuilt=False, stopped=True)
     while this.cursor.upper or this.cursor.watermark < target:
-        # The first page always runs: a short timeout slows the rollup down, never stalls it.
-        if this.pages and this.events + PAGE_EVENTS > MAX_EVENTS_PER_RUN:
+        # Until a run has counted something it goes on (empty days cost 4 Queries each): a short
+        # timeout or a small MAX_EVENTS_PER_RUN slows the rollup down, never stalls it.
+        if this.events and this.events + PAGE_EVENTS > MAX_EVENTS_PER_RUN:
             break
-        if this.pages and remaining_ms is not None and remaining_ms() < RUN_TIME_MARGIN_MS:
+        if this.events and remaining_ms is not None and remaining_ms() < RUN_TIME_MARGIN_MS:
             break
         low = this.cursor.watermark
         high = this.cursor.upper or min(target, _next_day(low))
