@@ -367,7 +367,7 @@ def _period_shift(day: date) -> tuple[dict[Key, dict[str, Any]], int]:
     for bucket, (start, end) in BUCKETS.items():
         moves.setdefault((day - timedelta(days=start)).isoformat(), []).append((bucket, 1))
         moves.setdefault((day - timedelta(days=end)).isoformat(), []).append((bucket, -1))
-    agent_days, reads = analytics_store.read_agent_days(sorted(moves))
+    agent_days, reads = analytics_store.read_agent_days(sorted(moves), consistent=True)
     deltas = Deltas()
     for moved, changes in moves.items():
         for agent, item in agent_days.get(moved, {}).items():
@@ -383,7 +383,7 @@ def _build_periods(today: date) -> int:
     """Every agent's period totals written anew from the last 60 days (once, for totals from
     before they were kept: later days move them incrementally); the Query count."""
     days = [(today - timedelta(days=age)).isoformat() for age in range(max(end for _, end in BUCKETS.values()))]
-    agent_days, reads = analytics_store.read_agent_days(days)
+    agent_days, reads = analytics_store.read_agent_days(days, consistent=True)
     totals = Deltas()
     for day, agents in agent_days.items():
         for agent, item in agents.items():

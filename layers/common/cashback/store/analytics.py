@@ -189,9 +189,9 @@ def read_partitions(pks: Iterable[str], consistent: bool = False) -> tuple[dict[
     return found, reads
 
 
-def read_agent_days(days: Iterable[str]) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
+def read_agent_days(days: Iterable[str], consistent: bool = False) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
     """Per-agent aggregates by day then agent id, for these days; and the Query count."""
-    found, reads = read_partitions([agent_day(d) for d in days])
+    found, reads = read_partitions([agent_day(d) for d in days], consistent=consistent)
     return {pk.split("#", 1)[1]: items for pk, items in found.items()}, reads
 
 
@@ -249,7 +249,7 @@ def read_trend_parts(day: str) -> tuple[list[list[dict[str, Any]]], bool, int]:
     """One day's product aggregates, top keywords and merchant aggregates (three lists, in that
     order), whether the keyword list was cut, and the request count. Products and merchants are
     bounded by the catalog; keywords are read from the day's top list, never the whole partition."""
-    found, reads = read_partitions([product_day(day), merchant_day(day)])
+    found, reads = read_partitions([product_day(day), merchant_day(day)], consistent=True)
     top = keyword_top(day) or {}
     parts = [
         list(found.get(product_day(day), {}).values()),
