@@ -2,12 +2,13 @@
 
 import argparse
 
-from bench import foundation, load, reputation, rollup, search
+from bench import foundation, load, reputation, rollup, rollup_outage, search
 
 BENCHMARKS = {
     "foundation": foundation.main,
     "search": search.main,
     "rollup": rollup.main,
+    "rollup-outage": rollup_outage.main,
     "reputation": reputation.main,
     "load": load.main,
 }

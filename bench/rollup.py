@@ -126,14 +126,14 @@ def main(quick: bool = False) -> None:
     rows = [measure(size, generator) for size in (QUICK_SIZES if quick else SIZES)]
     offers = len(generator.products)
     print(f"  {AGENTS:,} agents, {offers:,} offers; one day of events, then {LITTLE_NEW_ACTIVITY} more")
-    print(f"  {'run':<34}{'events':>8}{'windows':>8}{'chunks':>7}{'seconds':>9}  DynamoDB requests")
+    print(f"  {'run':<34}{'events':>8}{'pages':>8}{'chunks':>7}{'seconds':>9}  DynamoDB requests")
     for row in rows:
         for label, (report, seconds, calls) in (
             (f"{row['size']:,} events since last run", row["full"]),
             (f"{LITTLE_NEW_ACTIVITY} new on {row['size']:,} history", row["little"]),
         ):
             print(
-                f"  {label:<34}{report.events:>8}{report.windows:>8}{report.chunks:>7}{seconds:>9.2f}"
+                f"  {label:<34}{report.events:>8}{report.pages:>8}{report.chunks:>7}{seconds:>9.2f}"
                 f"  {calls.total()} ({describe(calls)})"
             )
     print(f"\n  {'read endpoint':<18}" + "".join(f"{row['size']:>10,} ev" for row in rows) + "  operations")

@@ -12,6 +12,6 @@ from cashback.observability import logger, metrics, tracer
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    report = rollup.run()
+    report = rollup.run(remaining_ms=context.get_remaining_time_in_millis)
     logger.info("rollup finished", extra=asdict(report))
     return asdict(report)

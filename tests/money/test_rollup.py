@@ -10,8 +10,11 @@ import pytest
 from cashback import analytics, directory, rollup, shopping
 from cashback.auth import Caller
 from cashback.models import AgentProfile, LeaderboardMetric, LeaderboardPeriod, SearchRequest
+from cashback.settings import get_settings
+from cashback.store import activity as activity_store
 from cashback.store import agents as agent_store
 from cashback.store import analytics as analytics_store
+from cashback.store import dynamo, events
 from cashback.store import reputation as reputation_store
 
 NOW = int(datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp())
@@ -118,3 +121,219 @@ def test_a_run_that_loses_a_race_counts_nothing(agent: str, clock: list[int], mo
     monkeypatch.undo()
     rollup.run(now=clock[0] + 420)
     assert searches_on_the_board() == 1
+
+
+def put_searches(epochs: list[int], keywords: list[str] | None = None) -> None:
+    """Search events as `shopping` writes them, one per epoch (and keyword, cycling)."""
+    words = keywords or ["pegasus"]
+    activity_store.put_items(
+        [
+            events.event_item(
+                "search",
+                f"req-{n}",
+                epoch,
+                {"agent_id": AGENT, "counters": {"searches": 1, f"kw:{words[n % len(words)]}": 1}, "products": []},
+            )
+            for n, epoch in enumerate(epochs)
+        ]
+    )
+
+
+def searches_counted(day: str = "2026-11-20") -> int:
+    return int(analytics_store.read_agent_days([day])[0].get(day, {}).get(AGENT, {}).get("searches", 0))
+
+
+def test_the_first_run_counts_every_event_still_kept_not_only_the_last_hour(aws: None) -> None:
+    put_searches([NOW - 3 * 3600, NOW - 20 * 3600, NOW - 30 * 86400])
+    report = rollup.run(now=NOW)
+    assert report.events == 3
+    assert analytics_store.read_agent_days(["2026-10-21"])[0]["2026-10-21"][AGENT]["searches"] == 1
+
+
+@pytest.fixture
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of 8 events (2 a shard), runs of at most 24: a backlog of 100 takes several runs."""
+    monkeypatch.setattr(rollup, "PAGE_EVENTS", 8)
+    monkeypatch.setattr(rollup, "PER_SHARD", 2)
+    monkeypatch.setattr(rollup, "MAX_EVENTS_PER_RUN", 24)
+
+
+def test_a_backlog_inside_one_day_is_counted_in_bounded_runs(agent: str, small_pages: None) -> None:
+    put_searches([NOW + 1 + n * 7 for n in range(100)])  # all after the watermark, within one day
+    reports = [rollup.run(now=NOW + 1200)]
+    while reports[-1].events:
+        reports.append(rollup.run(now=NOW + 1200))
+    assert sum(r.events for r in reports) == 100 and len(reports) <= 100 // (24 - 8) + 2
+    assert all(r.events <= 24 and r.most_events_held <= 8 + events.SHARDS for r in reports)
+    assert searches_counted() == 100
+
+
+def test_a_run_that_stops_part_way_through_a_page_is_finished_without_counting_twice(
+    agent: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_searches([NOW + 1 + n for n in range(8)], keywords=[f"word{n}" for n in range(8)])
+    applied = analytics_store.apply_chunk
+    calls = []
+
+    def crash_on_the_second_chunk(*args: object, **kwargs: object) -> bool:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("Lambda timed out")
+        return applied(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rollup, "CHUNK_ITEMS", 3)  # 8 keywords + 1 agent-day + 1 all-time item: 4 chunks
+    with monkeypatch.context() as patched:
+        patched.setattr(analytics_store, "apply_chunk", crash_on_the_second_chunk)
+        with pytest.raises(RuntimeError):
+            rollup.run(now=NOW + 1200)
+    assert analytics_store.get_state()["chunk"] == 1
+
+    def crash(*args: object) -> bool:
+        raise RuntimeError("Lambda timed out")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(analytics_store, "put_keyword_tops", crash)
+        with pytest.raises(RuntimeError):
+            rollup.run(now=NOW + 1260)  # counts the rest of the page, then stops before its keywords
+    report = rollup.run(now=NOW + 1320)
+    assert report.events == 8 and report.chunks == 1  # the page read again; only its keyword step left
+    assert searches_counted() == 8
+    keywords = analytics.trending(1, today=date(2026, 11, 20)).keywords
+    assert [(k.keyword, k.searches) for k in keywords] == [(f"word{n}", 1) for n in range(8)]
+
+
+def test_a_flood_of_unique_keywords_keeps_trending_exact_without_reading_the_flood(
+    agent: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    popular = [f"popular{n}" for n in range(12) for _ in range(12 - n)]
+    put_searches([NOW + 1 + n for n in range(len(popular) + 300)], [*popular, *(f"x{n:03d}" for n in range(300))])
+    queried: list[str] = []
+    query = dynamo.query_partition
+    monkeypatch.setattr(
+        dynamo, "query_partition", lambda table, pk, *a, **k: queried.append(pk) or query(table, pk, *a, **k)
+    )
+
+    rollup.run(now=NOW + 1200)
+
+    assert not [pk for pk in queried if pk.startswith("KEYWORDDAY#")]
+    trend = analytics.trending(1, today=date(2026, 11, 20))
+    expected = [(f"popular{n}", 12 - n) for n in range(10)]
+    assert [(k.keyword, k.searches) for k in trend.keywords] == expected
+    assert trend.approximate is True
+
+
+def test_a_run_short_of_time_stops_after_a_page_and_the_next_goes_on(agent: str, small_pages: None) -> None:
+    put_searches([NOW + 1 + n * 7 for n in range(20)])
+    report = rollup.run(now=NOW + 1200, remaining_ms=lambda: rollup.RUN_TIME_MARGIN_MS - 1)
+    assert report.pages == 1 and 0 < report.events <= 8
+    while rollup.run(now=NOW + 1200).events:
+        pass
+    assert searches_counted() == 20
+
+
+def test_a_backlog_left_for_later_runs_reports_its_lag_to_the_alarm(
+    agent: str, small_pages: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_searches([NOW + 1 + n * 60 for n in range(100)])  # 100 minutes of searches, 24 counted a run
+    reported: dict[str, float] = {}
+    monkeypatch.setattr(rollup.metrics, "add_metric", lambda name, unit, value: reported.update({name: value}))
+
+    rollup.run(now=NOW + 6060)
+
+    lag_alarm_threshold = 1800  # RollupLagAlarm, template.yaml
+    assert reported["RollupEvents"] <= 24
+    assert reported["RollupWatermarkLagSeconds"] > lag_alarm_threshold
+
+
+AGENTS = [f"agt_PERIODSperiods{n:09d}" for n in range(5)]
+DAY = 86_400
+
+
+def put_agent_searches(epoch: int) -> None:
+    """Agent n searches n + 1 times at `epoch`."""
+    found = [
+        events.event_item(
+            "search", f"req-{agent}-{n}-{epoch}", epoch, {"agent_id": agent, "counters": {}, "products": []}
+        )
+        for index, agent in enumerate(AGENTS)
+        for n in range(index + 1)
+    ]
+    activity_store.put_items(found)
+
+
+def board(period: LeaderboardPeriod) -> list[tuple[str, int]]:
+    return [(row.agent_id, row.searches) for row in analytics.leaderboard(LeaderboardMetric.SEARCHES, period).agents]
+
+
+def queried_partitions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    queried: list[str] = []
+    query = dynamo.query_partition
+    monkeypatch.setattr(
+        dynamo, "query_partition", lambda table, pk, *a, **k: queried.append(pk) or query(table, pk, *a, **k)
+    )
+    return queried
+
+
+EXPECTED_BOARD = [(agent, index + 1) for index, agent in reversed(list(enumerate(AGENTS)))]
+
+
+def test_the_leaderboards_are_rebuilt_without_reading_daily_totals_and_move_on_by_five_days(
+    agent: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_agent_searches(NOW + 10)
+    queried = queried_partitions(monkeypatch)
+    rollup.run(now=NOW + 600)
+    assert not [pk for pk in queried if pk.startswith("AGENTDAY#")]
+    assert board(LeaderboardPeriod.WEEK) == EXPECTED_BOARD
+
+    queried.clear()
+    rollup.run(now=NOW + 7 * DAY)  # seven days on: out of this week, into the previous one
+    assert len({pk for pk in queried if pk.startswith("AGENTDAY#")}) == 7 * 5
+    assert board(LeaderboardPeriod.WEEK) == []
+    assert board(LeaderboardPeriod.MONTH) == EXPECTED_BOARD
+    growth = [
+        row.growth_rate for row in analytics.leaderboard(LeaderboardMetric.SEARCHES, LeaderboardPeriod.MONTH).agents
+    ]
+    assert growth == [None] * 5  # nothing the 30 days before
+
+
+def test_a_run_that_stops_part_way_through_moving_the_periods_on_is_finished_without_counting_twice(
+    agent: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_agent_searches(NOW + 10)
+    rollup.run(now=NOW + 600)
+    rollup.run(now=NOW + 6 * DAY)  # the next day moves the searches out of this week
+    applied = analytics_store.apply_chunk
+    calls = []
+
+    def crash_on_the_second_chunk(*args: object, **kwargs: object) -> bool:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("Lambda timed out")
+        return applied(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rollup, "CHUNK_ITEMS", 2)  # 5 agents: 3 chunks a day
+    with monkeypatch.context() as patched:
+        patched.setattr(analytics_store, "apply_chunk", crash_on_the_second_chunk)
+        with pytest.raises(RuntimeError):
+            rollup.run(now=NOW + 7 * DAY)
+    assert analytics_store.get_state()["upper"] == "SHIFT#2026-11-27"
+    rollup.run(now=NOW + 8 * DAY)
+    assert board(LeaderboardPeriod.WEEK) == []
+    assert board(LeaderboardPeriod.MONTH) == EXPECTED_BOARD
+    assert board(LeaderboardPeriod.ALL) == EXPECTED_BOARD
+
+
+def test_period_totals_kept_before_this_version_are_built_once_from_the_daily_totals(agent: str) -> None:
+    put_agent_searches(NOW + 10)
+    rollup.run(now=NOW + 600)
+    table = get_settings().analytics_table  # as an older rollup left it: daily totals, no period totals
+    dynamo.dynamodb().update_item(
+        TableName=table, Key=dynamo.key(*analytics_store.STATE_KEY), UpdateExpression="REMOVE periods_day"
+    )
+    for agent_id in AGENTS:
+        dynamo.dynamodb().delete_item(TableName=table, Key=dynamo.key(analytics_store.AGENT_PERIODS, agent_id))
+
+    rollup.run(now=NOW + 3 * DAY)
+
+    assert board(LeaderboardPeriod.WEEK) == EXPECTED_BOARD

@@ -27,6 +27,7 @@ import secrets as random_secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -55,7 +56,8 @@ ROTATION_OVERLAP_SECONDS = 86_400  # after a rotation, deliveries carry both sig
 # As the rollup's: an event is read once it is this old, so none can appear behind the watermark.
 CLOSE_GRACE_SECONDS = 60
 FIRST_RUN_LOOKBACK_SECONDS = 3_600
-WINDOW_SECONDS = 6 * 3600
+PAGE_EVENTS_PER_SHARD = 1_000
+MAX_PAGES_PER_RUN = 10
 MAX_RETRIES_PER_RUN = 500
 PARALLEL_DELIVERIES = 8
 REPLAY_BATCH = 100
@@ -295,22 +297,24 @@ def run(now: int | None = None) -> RunReport:
     _deliver_all(claimed, now, report)
 
     seen = webhooks_store.get_watermark()
-    low = seen or clock.iso(now - FIRST_RUN_LOOKBACK_SECONDS)
-    high = min(clock.iso(now - CLOSE_GRACE_SECONDS), clock.iso(clock.epoch_of(low) + WINDOW_SECONDS))
-    report.watermark = low
-    if high <= low:
-        return report
-    events, _ = analytics_store.read_events(low, high)
-    report.events_read = len(events)
-    told = [e for e in events if e.get("kind") in ("conversion", "feedback")]
-    hooks = webhooks_store.webhooks_of(str(e["agent_id"]) for e in told)  # most agents have none
-    records = [r for r in (record_of(e) for e in told if e["agent_id"] in hooks) if r]
-    _deliver_all(records, now, report, hooks)
-    if webhooks_store.move_watermark(seen, high):
-        report.watermark = high
-    else:
-        report.stopped_by_concurrent_run = True
-        logger.warning("another delivery run moved the watermark", extra={"window": [low, high]})
-    lag = max(0, now - clock.epoch_of(report.watermark))
+    report.watermark = seen or clock.iso(now - FIRST_RUN_LOOKBACK_SECONDS)
+    closed = clock.iso(now - CLOSE_GRACE_SECONDS)
+    for _ in range(MAX_PAGES_PER_RUN):
+        low = report.watermark
+        high = min(closed, (date.fromisoformat(low[:10]) + timedelta(days=1)).isoformat() + "T00:00:00Z")
+        if high <= low:
+            break
+        page = analytics_store.read_event_page(low, high, PAGE_EVENTS_PER_SHARD)  # bounded, as the rollup reads
+        report.events_read += len(page.events)
+        told = [e for e in page.events if e.get("kind") in ("conversion", "feedback")]
+        hooks = webhooks_store.webhooks_of(str(e["agent_id"]) for e in told)  # most agents have none
+        records = [r for r in (record_of(e) for e in told if e["agent_id"] in hooks) if r]
+        _deliver_all(records, now, report, hooks)
+        if not webhooks_store.move_watermark(seen, page.end):
+            report.stopped_by_concurrent_run = True
+            logger.warning("another delivery run moved the watermark", extra={"page": [low, page.end]})
+            break
+        seen = report.watermark = page.end
+    lag = max(0, now - clock.epoch_of(report.watermark[:20]))  # an ISO time, or an event's sort key
     metrics.add_metric(name="WebhookLagSeconds", unit=MetricUnit.Seconds, value=lag)
     return report

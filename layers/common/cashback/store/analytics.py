@@ -4,13 +4,23 @@ Aggregates (pk / sk):
 - `AGENTDAY#<day>` / agent_id, `PRODUCTDAY#<day>` / match key, `KEYWORDDAY#<day>` / keyword,
   `MERCHANTDAY#<day>` / merchant id: searches, clicks, conversions, revenue of that day.
 - `AGENTALL` / agent_id: the same, all time.
+- `AGENTPERIODS` / agent_id: the same summed over the leaderboards' periods, `<bucket>#<counter>`
+  (`7d#revenue`, `30d-previous#searches`...; see `rollup.BUCKETS`), relative to the state's
+  `periods_day`, moved on a day at a time so the leaderboards never read the daily partitions.
 - `AGENTREP` / agent_id: the agent's reputation score (see `reputation`), refreshed for every agent
   whose feedback or conversions changed.
 Read models, rebuilt after each rollup run that changed something:
 - `LEADERBOARD` / `<period>#<metric>`: the top 10 agents with growth rates.
 - `TRENDDAY` / `<day>`: the day's top products, keywords and merchants.
-- `ROLLUP` / `STATE`: watermark (every event before it is counted), the window in progress, as_of,
-  and the days counted but not yet rebuilt (kept until a rebuild, so a crash loses none).
+- `KEYWORDTOP` / `<day>`: the day's top keywords (`keywords`: sk and searches) and whether the day
+  has more (`truncated`), kept up to date by the rollup page by page, so no rebuild reads a
+  `KEYWORDDAY` partition, however many unique keywords a day had.
+- `ROLLUP` / `STATE`: `watermark`, the cursor (every event whose sort key sorts before it is
+  counted: an ISO time, or the sort key of the next event inside a day), the page in progress
+  (`upper`, its end, or `SHIFT#<day>` while the period totals move on to that day; `chunk`, the
+  transactions of it already applied), `as_of`, `periods_day` (the day `AGENTPERIODS` is relative
+  to), `legacy_keywords_through` (days up to it were counted before `KEYWORDTOP` existed) and the
+  days counted but not yet rebuilt (kept until a rebuild, so a crash loses none).
 Reads for the API are key lookups: the leaderboard is one GetItem, trending one BatchGetItem of at
 most 30 day items plus the rollup state.
 """
@@ -18,9 +28,8 @@ most 30 day items plus the rollup state.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -31,7 +40,8 @@ from cashback.store.dynamo import dump, dynamodb, key, unavailable
 STATE_KEY = ("ROLLUP", "STATE")
 REPUTATIONS = "AGENTREP"
 AGENT_ALL = "AGENTALL"
-TREND_PARTS = ("PRODUCTDAY", "KEYWORDDAY", "MERCHANTDAY")
+AGENT_PERIODS = "AGENTPERIODS"
+KEYWORD_TOP = "KEYWORDTOP"
 
 
 def agent_day(day: str) -> str:
@@ -62,41 +72,45 @@ def get_state() -> dict[str, Any] | None:
     return dynamo.get_item(_table(), *STATE_KEY, consistent=True)
 
 
-def read_events(low: str, high: str) -> tuple[list[dict[str, Any]], int]:
-    """Every event written at or after `low` and before `high` (ISO times); and the Query count."""
+class EventPage(NamedTuple):
+    events: list[dict[str, Any]]  # in sort-key order
+    end: str  # every event in [low, end) is in `events`; reading [low, end) again returns them all
+    queries: int
+    held: int  # events read to find the page (at most SHARDS * (per_shard + 1))
+
+
+def read_event_page(low: str, high: str, per_shard: int) -> EventPage:
+    """The next page of events at or after `low` and before `high` (both in one UTC day), in
+    sort-key order: at most `per_shard` + 1 events are read from each shard, so at most
+    SHARDS * (per_shard + 1) are held. A page ends where the first shard with more to read
+    stopped, so it holds every event before that point and at most `per_shard` from each shard."""
+    end, reads = high, 0
     found: list[dict[str, Any]] = []
-    reads = 0
-    day = date.fromisoformat(low[:10])
-    while day.isoformat() <= high[:10]:
-        for shard in range(events.SHARDS):
-            after = None
-            while True:
-                items, after = dynamo.query_partition(
-                    get_settings().activity_table,
-                    events.partition(day.isoformat(), shard),
-                    1000,
-                    after_sk=after,
-                    sk_between=(low, high),
-                )
-                reads += 1
-                found += items
-                if after is None:
-                    break
-        day += timedelta(days=1)
-    return [e for e in found if e["sk"] < high], reads
+    for shard in range(events.SHARDS):
+        items: list[dict[str, Any]] = []
+        after = None
+        while len(items) <= per_shard:
+            page, after = dynamo.query_partition(
+                get_settings().activity_table,
+                events.partition(low[:10], shard),
+                per_shard + 1 - len(items),
+                after_sk=after,
+                sk_between=(low, high),
+            )
+            reads += 1
+            items += [e for e in page if e["sk"] < high]
+            if after is None:
+                break
+        if len(items) > per_shard:  # this shard has more: the page ends where its reading stopped
+            end = min(end, items[-1]["sk"])
+        found += items
+    page = sorted((e for e in found if e["sk"] < end), key=lambda e: str(e["sk"]))
+    return EventPage(page, end, reads, len(found))
 
 
-def apply_chunk(
-    counters: Mapping[tuple[str, str], Mapping[str, Any]],
-    labels: Mapping[tuple[str, str], Mapping[str, str]],
-    expected: Mapping[str, Any] | None,
-    new_state: Mapping[str, Any],
-    days: set[str],
-) -> bool:
-    """ADD a chunk of deltas and move the rollup state, in one transaction; False if the state
-    is no longer `expected` (another run moved it). `days` join the state's pending days: their
-    read models must be rebuilt, even if this run stops before it gets to that."""
-    table = _table()
+def _state_update(expected: Mapping[str, Any] | None, new_state: Mapping[str, Any], days: set[str]) -> dict[str, Any]:
+    """The transaction action that moves the rollup state from `expected` (None: no state yet) to
+    `new_state`, adding `days` to the pending days."""
     if expected is None:
         state_condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
         state_values: dict[str, Any] = {}
@@ -111,20 +125,32 @@ def apply_chunk(
         names["#pd"] = PENDING_DAYS
         state_values[":pd"] = set(days)
         pending = " ADD #pd :pd"
-    actions: list[dict[str, Any]] = [
-        {
-            "Update": {
-                "TableName": table,
-                "Key": key(*STATE_KEY),
-                "UpdateExpression": "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(new_state))) + pending,
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": dump(
-                    {**state_values, **{f":s{i}": v for i, v in enumerate(new_state.values())}}
-                ),
-                **state_condition,
-            }
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": key(*STATE_KEY),
+            "UpdateExpression": "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(new_state))) + pending,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": dump(
+                {**state_values, **{f":s{i}": v for i, v in enumerate(new_state.values())}}
+            ),
+            **state_condition,
         }
-    ]
+    }
+
+
+def apply_chunk(
+    counters: Mapping[tuple[str, str], Mapping[str, Any]],
+    labels: Mapping[tuple[str, str], Mapping[str, str]],
+    expected: Mapping[str, Any] | None,
+    new_state: Mapping[str, Any],
+    days: set[str],
+) -> bool:
+    """ADD a chunk of deltas and move the rollup state, in one transaction; False if the state
+    is no longer `expected` (another run moved it). `days` join the state's pending days: their
+    read models must be rebuilt, even if this run stops before it gets to that."""
+    table = _table()
+    actions: list[dict[str, Any]] = [_state_update(expected, new_state, days)]
     for (pk, sk), amounts in counters.items():
         adds, item_names, item_values = dynamo.add_expression(amounts, "a")
         update = "ADD " + adds
@@ -147,14 +173,14 @@ def apply_chunk(
     return dynamo.transact(actions) is None
 
 
-def read_partitions(pks: Iterable[str]) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
+def read_partitions(pks: Iterable[str], consistent: bool = False) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
     """Every item of each partition, by pk then sk; and the number of Query requests."""
     found: dict[str, dict[str, dict[str, Any]]] = {}
     reads = 0
     for pk in pks:
         after = None
         while True:
-            items, after = dynamo.query_partition(_table(), pk, 1000, after_sk=after)
+            items, after = dynamo.query_partition(_table(), pk, 1000, after_sk=after, consistent=consistent)
             reads += 1
             if items:
                 found.setdefault(pk, {}).update({i["sk"]: i for i in items})
@@ -163,22 +189,74 @@ def read_partitions(pks: Iterable[str]) -> tuple[dict[str, dict[str, dict[str, A
     return found, reads
 
 
-def read_agent_days(days: Iterable[str]) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
+def read_agent_days(days: Iterable[str], consistent: bool = False) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
     """Per-agent aggregates by day then agent id, for these days; and the Query count."""
-    found, reads = read_partitions([agent_day(d) for d in days])
+    found, reads = read_partitions([agent_day(d) for d in days], consistent=consistent)
     return {pk.split("#", 1)[1]: items for pk, items in found.items()}, reads
 
 
-def read_all_time() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], int]:
-    """All-time aggregates and reputation scores, each by agent id; and the Query count."""
-    found, reads = read_partitions([AGENT_ALL, REPUTATIONS])
-    return found.get(AGENT_ALL, {}), found.get(REPUTATIONS, {}), reads
+def read_all_time() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, dict[str, Any]], int]:
+    """Period totals, all-time aggregates and reputation scores, each by agent id; the Query count."""
+    found, reads = read_partitions([AGENT_PERIODS, AGENT_ALL, REPUTATIONS], consistent=True)
+    return found.get(AGENT_PERIODS, {}), found.get(AGENT_ALL, {}), found.get(REPUTATIONS, {}), reads
 
 
-def read_trend_parts(day: str) -> tuple[list[list[dict[str, Any]]], int]:
-    """One day's product, keyword and merchant aggregates (three lists, in that order); the Query count."""
-    found, reads = read_partitions([f"{part}#{day}" for part in TREND_PARTS])
-    return [list(found.get(f"{part}#{day}", {}).values()) for part in TREND_PARTS], reads
+def put_period_totals(totals: Mapping[str, Mapping[str, Any]]) -> None:
+    """Every agent's period totals written whole (`AGENTPERIODS` / agent id), replacing what was there."""
+    dynamo.batch_put(_table(), [{"pk": AGENT_PERIODS, "sk": agent, **counters} for agent, counters in totals.items()])
+
+
+def put_keyword_tops(
+    tops: Mapping[str, Mapping[str, Any]], expected: Mapping[str, Any] | None, new_state: Mapping[str, Any]
+) -> bool:
+    """Write days' top keywords (`keywords`, `truncated`) and move the rollup state, in one
+    transaction; False if the state is no longer `expected`."""
+    actions: list[dict[str, Any]] = [_state_update(expected, new_state, set())]
+    for day, top in tops.items():
+        actions.append(
+            {
+                "Update": {
+                    "TableName": _table(),
+                    "Key": key(KEYWORD_TOP, day),
+                    "UpdateExpression": "SET #k = :k, #t = :t",
+                    "ExpressionAttributeNames": {"#k": "keywords", "#t": "truncated"},
+                    "ExpressionAttributeValues": dump({":k": list(top["keywords"]), ":t": bool(top["truncated"])}),
+                }
+            }
+        )
+    return dynamo.transact(actions) is None
+
+
+def keyword_top(day: str) -> dict[str, Any] | None:
+    """The day's top keywords item, None before the rollup first kept one for that day."""
+    return dynamo.get_item(_table(), KEYWORD_TOP, day, consistent=True)
+
+
+def keyword_searches(day: str, keywords: Iterable[str] | None) -> tuple[dict[str, Decimal], int]:
+    """Searches counted so far for these keywords of the day (None: every keyword of the day, a
+    whole-partition read kept for days counted before `KEYWORDTOP` existed); the request count."""
+    if keywords is None:
+        found, reads = read_partitions([keyword_day(day)], consistent=True)
+        items = list(found.get(keyword_day(day), {}).values())
+    else:
+        wanted = sorted(set(keywords))
+        items = dynamo.batch_get(_table(), [(keyword_day(day), k) for k in wanted], consistent=True)
+        reads = -(-len(wanted) // 100)
+    return {str(i["sk"]): Decimal(i.get("searches", 0)) for i in items}, reads
+
+
+def read_trend_parts(day: str) -> tuple[list[list[dict[str, Any]]], bool, int]:
+    """One day's product aggregates, top keywords and merchant aggregates (three lists, in that
+    order), whether the keyword list was cut, and the request count. Products and merchants are
+    bounded by the catalog; keywords are read from the day's top list, never the whole partition."""
+    found, reads = read_partitions([product_day(day), merchant_day(day)], consistent=True)
+    top = keyword_top(day) or {}
+    parts = [
+        list(found.get(product_day(day), {}).values()),
+        list(top.get("keywords", [])),
+        list(found.get(merchant_day(day), {}).values()),
+    ]
+    return parts, bool(top.get("truncated")), reads + 1
 
 
 def agent_names(agent_ids: set[str]) -> dict[str, str]:

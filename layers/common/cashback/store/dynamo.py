@@ -89,6 +89,7 @@ def query_partition(
     newest_first: bool = False,
     after_sk: str | None = None,
     sk_between: tuple[str, str] | None = None,
+    consistent: bool = False,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Up to `limit` items of one partition in sort-key order (optionally after a sort key, or
     within a sort-key range); and the last sort key read when more items remain, else None."""
@@ -104,6 +105,7 @@ def query_partition(
             ExpressionAttributeValues=dump(values),
             ScanIndexForward=not newest_first,
             Limit=limit,
+            ConsistentRead=consistent,
             **kwargs,
         )
     except (ClientError, BotoCoreError) as exc:
@@ -129,7 +131,7 @@ def _until_processed(send: Callable[[dict[str, Any]], dict[str, Any]], pending: 
     raise StoreUnavailable(details={"reason": f"{what} kept returning unprocessed items"})
 
 
-def batch_get(table: str, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
+def batch_get(table: str, keys: list[tuple[str, str]], consistent: bool = False) -> list[dict[str, Any]]:
     """Items by key with BatchGetItem, 100 keys a request, retrying unprocessed keys with backoff."""
     found: list[dict[str, Any]] = []
 
@@ -139,7 +141,8 @@ def batch_get(table: str, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
         return response.get("UnprocessedKeys") or {}
 
     for start in range(0, len(keys), 100):
-        _until_processed(send, {table: {"Keys": [key(pk, sk) for pk, sk in keys[start : start + 100]]}}, "BatchGetItem")
+        request = {"Keys": [key(pk, sk) for pk, sk in keys[start : start + 100]], "ConsistentRead": consistent}
+        _until_processed(send, {table: request}, "BatchGetItem")
     return found
 
 
