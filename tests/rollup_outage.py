@@ -23,6 +23,7 @@ from localrun.dynamodb_local import DynamoDBLocal
 from tests.conftest import ROOT, clear_cached_clients
 
 AGENTS = [f"agt_OUTAGEoutage{n:010d}" for n in range(500)]
+CURRENCIES = ("USD", "USD", "EUR")  # revenue is counted per currency, never summed across them
 PRODUCTS = 400
 MERCHANTS = 12
 COMMON_KEYWORDS = [f"common{n}" for n in range(200)]  # the rest of the keywords are each searched once
@@ -78,7 +79,7 @@ def backlog(count: int, unique_keywords: int, first: int, last: int, seed: int =
         refund = rng.random() < 0.1
         amount = Decimal(rng.randint(1, 9999)) / 100
         day = clock.iso(epoch - rng.choice([0, 0, 3600]))[:10]
-        fields |= {"click_id": f"clk{serial}", "occurred_day": day}
+        fields |= {"click_id": f"clk{serial}", "occurred_day": day, "currency": rng.choice(CURRENCIES)}
         fields |= {"d_confirmed_count": -1 if refund else 1, "d_revenue": -amount if refund else amount}
         items.append(
             events.event_item("conversion", f"conv{serial}:{'refunded' if refund else 'confirmed'}", epoch, fields)
@@ -124,7 +125,7 @@ def expected_counters(items: list[dict[str, Any]]) -> dict[tuple[str, str], Coun
                 (f"PRODUCTDAY#{day}", event["match_key"]),
             ):
                 found[key]["conversions"] += event["d_confirmed_count"]
-                found[key]["revenue"] += event["d_revenue"]
+                found[key][f"revenue:{event['currency']}"] += event["d_revenue"]
     return found
 
 
@@ -133,9 +134,9 @@ def stored_counters(pks: set[str]) -> dict[tuple[str, str], Counter[str]]:
     from cashback.store import analytics
 
     found, _ = analytics.read_partitions(sorted(pks))
-    names = ("searches", "clicks", "conversions", "revenue")
+    names = ("searches", "clicks", "conversions")
     return {
-        (pk, sk): Counter({n: item[n] for n in names if n in item})
+        (pk, sk): Counter({n: v for n, v in item.items() if n in names or n.startswith("revenue:")})
         for pk, items in found.items()
         for sk, item in items.items()
     }
@@ -160,3 +161,11 @@ def outage_window(days: int, now: datetime | None = None) -> tuple[int, int]:
     """Epochs from `days` days ago to two minutes ago (the rollup leaves the last minute alone)."""
     end = (now or datetime.now(UTC)) - timedelta(minutes=2)
     return int((end - timedelta(days=days)).timestamp()), int(end.timestamp())
+
+
+def publish_agents() -> None:
+    """Every backlog agent as a public profile: public boards rank public agents only."""
+    from tests.helpers import publish_agent
+
+    for agent in AGENTS:
+        publish_agent(agent, agent[-6:])

@@ -10,6 +10,7 @@ from cashback import analytics, rollup
 from cashback.auth import Caller
 from cashback.models import LeaderboardMetric, LeaderboardPeriod
 from tests.apigw import body_of
+from tests.helpers import publish_agent
 from tests.money.conftest import AGENT, OTHER_NETWORK, OTHER_SECRET, delivery, post
 
 EUR = {"secret": OTHER_SECRET, "key_id": OTHER_NETWORK}  # globex reports for m_euro
@@ -48,6 +49,7 @@ def test_the_timeline_and_the_revenue_trend_are_by_currency(clicks: dict[str, st
 
 
 def test_the_revenue_leaderboard_ranks_within_one_currency_and_trending_shows_each(clicks: dict[str, str]) -> None:
+    publish_agent(AGENT, "shopper")
     earn_in_two_currencies(clicks)
     rollup.run(now=int(time.time()) + 120)
     by_currency = {

@@ -7,15 +7,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from cashback import analytics, directory, rollup, shopping
+from cashback import analytics, rollup, shopping
 from cashback.auth import Caller
-from cashback.models import AgentProfile, LeaderboardMetric, LeaderboardPeriod, SearchRequest
+from cashback.models import LeaderboardMetric, LeaderboardPeriod, SearchRequest
 from cashback.settings import get_settings
 from cashback.store import activity as activity_store
-from cashback.store import agents as agent_store
 from cashback.store import analytics as analytics_store
 from cashback.store import dynamo, events
-from cashback.store import reputation as reputation_store
+from tests.helpers import publish_agent
 
 NOW = int(datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp())
 AGENT = "agt_ROLLUProllupROLLUProll"
@@ -28,13 +27,14 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return moment
 
 
+AGENTS = [f"agt_PERIODSperiods{n:08d}" for n in range(5)]
+
+
 @pytest.fixture
 def agent(small_catalog: object, clock: list[int]) -> str:
-    profile = AgentProfile(
-        agent_id=AGENT, agent_name="roller", plan="standard", public=True, created_at="2026-11-01T00:00:00Z"
-    )
-    listing = reputation_store.summary_put(directory.entry_of(profile))  # public boards name public agents only
-    agent_store.create_agent(profile.model_dump(mode="json", exclude_none=True), "hash-roller", listing)
+    publish_agent(AGENT, "roller")
+    for index, other in enumerate(AGENTS):
+        publish_agent(other, f"period-{index}")
     rollup.run(now=clock[0])  # starts the watermark
     return AGENT
 
@@ -245,7 +245,6 @@ def test_a_backlog_left_for_later_runs_reports_its_lag_to_the_alarm(
     assert reported["RollupWatermarkLagSeconds"] > lag_alarm_threshold
 
 
-AGENTS = [f"agt_PERIODSperiods{n:09d}" for n in range(5)]
 DAY = 86_400
 
 

@@ -37,7 +37,8 @@ def confirm_sales(agent: dict, count: int) -> None:
                 currency=result.currency,
                 commission_amount=Decimal("3.00"),
                 occurred_at=datetime.now(UTC),
-            )
+            ),
+            conversions.Reporter(network="sybil-test-network"),
         )
 
 
