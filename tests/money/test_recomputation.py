@@ -351,6 +351,26 @@ def test_stats_trends_match_a_recomputation(history: dict) -> None:
     )
 
 
+def test_stats_with_trends_and_trending_with_network_totals_are_one_dynamodb_request_each(history: dict) -> None:
+    from cashback.store import dynamo
+
+    calls: list[str] = []
+
+    def count(model, **_: object) -> None:
+        calls.append(model.name)
+
+    events = dynamo.dynamodb().meta.events
+    events.register("before-call.dynamodb.*", count)
+    try:
+        analytics.stats(AGENTS[0], Caller.of_agent(AGENTS[0]), today=date.fromisoformat(day_of(START)))
+        stats_calls, calls[:] = list(calls), []
+        analytics.trending(30, today=date.fromisoformat(day_of(history["rolled_up_at"])))
+    finally:
+        events.unregister("before-call.dynamodb.*", count)
+    assert stats_calls == ["BatchGetItem"]
+    assert calls == ["BatchGetItem"]
+
+
 def test_network_totals_match_a_recomputation(history: dict) -> None:
     network = analytics.trending(7, today=date.fromisoformat(day_of(history["rolled_up_at"]))).network
     final = final_states(history).values()
