@@ -72,9 +72,8 @@ def register(request: RegisterAgentRequest) -> RegisteredAgent:
         created_at=clock.now_iso(),
     )
     listing = reputation_store.summary_put(directory.entry_of(profile)) if profile.public else None
-    agent_store.create_agent(
-        profile.model_dump(mode="json", exclude_none=True), hash_secret(token), listing, counted_event(profile.agent_id, 1)
-    )
+    fields = profile.model_dump(mode="json", exclude_none=True)
+    agent_store.create_agent(fields, hash_secret(token), listing, counted_event(profile.agent_id, 1))
     logger.info("agent registered", extra={"agent_id": profile.agent_id})
     metrics.add_metric(name="AgentRegistered", unit=MetricUnit.Count, value=1)
     return RegisteredAgent(**profile.model_dump(), token=token)
