@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -272,10 +273,13 @@ def test_trending_products_and_merchants_charts_show_the_apis_numbers(dashboard:
     assert products["series"] == {
         name: [float(p[name]) for p in trending["products"]] for name in ("searches", "clicks", "conversions")
     }
-    assert merchants["labels"] == [m["merchant_id"] for m in trending["merchants"]]
+    names = {m.merchant_id: m.name for m in MERCHANTS}
+    assert [m["name"] for m in trending["merchants"]] == [names[m["merchant_id"]] for m in trending["merchants"]]
+    assert merchants["labels"] == [label(m["name"], 24) for m in trending["merchants"]]
     assert merchants["series"] == {
         "clicks": [float(m["clicks"]) for m in trending["merchants"]],
         "conversions": [float(m["conversions"]) for m in trending["merchants"]],
+        "orders": [float(m["orders"]) for m in trending["merchants"]],
         **{
             f"revenue ({code})": [float(m["revenue"].get(code, 0)) for m in trending["merchants"]]
             for code in ("EUR", "USD")
@@ -287,6 +291,22 @@ def test_trending_products_and_merchants_charts_show_the_apis_numbers(dashboard:
     assert painted(merchants, "clicks") and painted(merchants, "conversions")
     keywords = dashboard.execute_script("return document.getElementById('keywords').textContent")
     assert all(f"{k['keyword']} ({k['searches']})" in keywords for k in trending["keywords"])
+
+
+def test_the_network_totals_show_the_apis_numbers_beside_the_charts(dashboard: Any, client: httpx.Client) -> None:
+    network = api(client, "/analytics/trending", days="7")["network"]
+    shown = dashboard.execute_script(
+        "const cells = document.querySelectorAll('#network-totals dd');"
+        "return Object.fromEntries(Array.from(cells, (dd) => [dd.dataset.total, dd.textContent]));"
+    )
+
+    assert network["agents"] >= 1 and network["searches"] >= 1 and network["conversions"] >= 1
+    assert shown["agents"] == str(network["agents"])
+    assert shown["searches"] == str(network["searches"])
+    assert shown["conversions"] == str(network["conversions"])
+    codes = sorted(network["commission"])
+    assert "EUR" in codes and "USD" in codes
+    assert shown["commission"] == ", ".join(f"{Decimal(network['commission'][c]):.2f} {c}" for c in codes)
 
 
 def test_an_agents_timeline_shows_its_30_days_from_the_api(

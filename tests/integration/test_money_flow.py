@@ -100,6 +100,17 @@ def test_the_same_delivery_ten_times_at_once_is_counted_once(client: httpx.Clien
     assert [c["conversion_id"] for c in listed.json()["conversions"]] == ["net-flow-1"]
 
 
+def test_stats_trends_compare_this_weeks_searches_with_the_week_before(
+    client: httpx.Client, shopper: dict[str, Any]
+) -> None:
+    trends = stats(client, shopper)["trends"]
+
+    # One search today, none in the 7 days before: growth is undefined, so null, never a 5xx.
+    assert trends["searches"] == {"last_7_days": 1, "previous_7_days": 0, "growth_rate": None}
+    assert set(trends) == {"searches", "conversions", "revenue"}
+    assert set(trends["conversions"]) == {"last_7_days", "previous_7_days", "growth_rate"}
+
+
 def test_an_unsigned_delivery_is_refused(client: httpx.Client, shopper: dict[str, Any]) -> None:
     response = client.post("/conversions", json=conversion(shopper["click_id"], "pending"))
     assert response.status_code == 401

@@ -10,12 +10,13 @@ import json
 import time
 from typing import Any
 
+import boto3
 import httpx
 import pytest
 
 from cashback.api.webhooks import sign
 from localrun.stack import DEFAULT_WEBHOOK_KEY_ID, DEFAULT_WEBHOOK_SECRET, LocalApi
-from tests.helpers import make_admin_key
+from tests.helpers import make_admin_key, run_rollup
 from tests.integration.conftest import bearer, error_code, register
 from tests.small_catalog import MERCHANTS, PRODUCTS
 
@@ -309,3 +310,31 @@ def test_another_agent_cannot_read_the_wallet_history(client: httpx.Client) -> N
     response = client.get(f"/agents/{owner['agent_id']}/wallet-history", headers=bearer(other["token"]))
     assert response.status_code == 403
     assert error_code(response) == "FORBIDDEN"
+
+
+# ---------------------------------------------------------------- the network's agent count
+
+
+def live_agents_in_the_table(local_api: LocalApi) -> int:
+    """Brute force: the agent profiles stored, less the deleted agents' tombstones."""
+    dynamodb = boto3.client("dynamodb", endpoint_url=local_api.dynamodb_endpoint, region_name="us-east-1")
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName="AgentsTable",
+        FilterExpression="sk = :profile AND (attribute_not_exists(standing) OR standing <> :deleted)",
+        ExpressionAttributeValues={":profile": {"S": "PROFILE"}, ":deleted": {"S": "deleted"}},
+        Select="COUNT",
+    )
+    return sum(page["Count"] for page in pages)
+
+
+def test_the_networks_agent_count_follows_registrations_and_deletions(
+    client: httpx.Client, operator: dict[str, str], local_api: LocalApi
+) -> None:
+    kept, gone = register(client, "counted-kept"), register(client, "counted-gone")
+    assert client.delete(f"/agents/{gone['agent_id']}", headers=operator).status_code == 200
+
+    run_rollup(local_api)
+
+    network = client.get("/analytics/trending").json()["network"]
+    assert network["agents"] == live_agents_in_the_table(local_api)
+    assert kept["agent_id"] != gone["agent_id"] and network["agents"] >= 1

@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 
-from cashback import analytics, conversions, directory, reputation, rollup, shopping
+from cashback import agents, analytics, conversions, directory, reputation, rollup, shopping
 from cashback.analytics import growth, ratio
 from cashback.auth import Caller, PrincipalKind
 from cashback.catalog import admin as catalog_admin
@@ -77,6 +77,7 @@ def simulate(clock: Clock, rng: random.Random) -> dict:
             profile.model_dump(mode="json", exclude_none=True),
             f"hash-{agent}",
             reputation_store.summary_put(directory.entry_of(profile)),
+            agents.counted_event(agent, 1),  # as registration writes it
         )
     rollup.run(now=clock.now)  # the first run starts the watermark at the beginning
     for day in range(DAYS):
@@ -305,6 +306,7 @@ def test_analytics_timelines_and_top_brands_match_a_recomputation(history: dict)
             expected = ledger.get((agent, point.date), {"conversions": 0, "revenue": Counter()})
             assert point.conversions == expected["conversions"]
             assert point.revenue == nonzero(expected["revenue"])
+            assert point.conversion_rate == ratio(expected["conversions"], point.clicks)
         brands: Counter[str] = Counter()
         for search in history["searches"]:
             if search["agent"] == agent:
@@ -318,6 +320,67 @@ def test_analytics_timelines_and_top_brands_match_a_recomputation(history: dict)
         assert [(b.name, b.count) for b in result.top_brands] == expected_top
         recent = [s for s in history["searches"] if s["agent"] == agent][-30:]
         assert [e.keywords for e in result.recent_searches] == [s["request"].keywords for s in reversed(recent)]
+
+
+def test_stats_trends_match_a_recomputation(history: dict) -> None:
+    today = date.fromisoformat(day_of(START + (DAYS - 1) * 86400))
+    last = {(today - timedelta(days=age)).isoformat() for age in range(7)}
+    before = {(today - timedelta(days=age)).isoformat() for age in range(7, 14)}
+    ledger = day_ledger(history)
+    for agent in AGENTS:
+        trends = analytics.stats(agent, Caller.of_agent(agent), today=today).trends
+        searches = [
+            sum(1 for s in history["searches"] if s["agent"] == agent and s["day"] in w) for w in (last, before)
+        ]
+        assert (trends.searches.last_7_days, trends.searches.previous_7_days) == tuple(searches)
+        assert trends.searches.growth_rate == growth(*searches)
+        mine = [(d, e) for (a, d), e in ledger.items() if a == agent]
+        confirmed = [sum(e["conversions"] for d, e in mine if d in w) for w in (last, before)]
+        assert (trends.conversions.last_7_days, trends.conversions.previous_7_days) == tuple(confirmed)
+        assert trends.conversions.growth_rate == growth(*confirmed)
+        revenue = [sum((e["revenue"] for d, e in mine if d in w), Counter()) for w in (last, before)]
+        for code in set(revenue[0]) | set(revenue[1]):
+            assert (trends.revenue[code].last_7_days, trends.revenue[code].previous_7_days) == (
+                revenue[0][code],
+                revenue[1][code],
+            )
+            assert trends.revenue[code].growth_rate == growth(revenue[0][code], revenue[1][code])
+    assert any(
+        t.searches.growth_rate is not None
+        for t in [analytics.stats(a, Caller.of_agent(a), today).trends for a in AGENTS]
+    )
+
+
+def test_stats_with_trends_and_trending_with_network_totals_are_one_dynamodb_request_each(history: dict) -> None:
+    from cashback.store import dynamo
+
+    calls: list[str] = []
+
+    def count(model, **_: object) -> None:
+        calls.append(model.name)
+
+    events = dynamo.dynamodb().meta.events
+    events.register("before-call.dynamodb.*", count)
+    try:
+        analytics.stats(AGENTS[0], Caller.of_agent(AGENTS[0]), today=date.fromisoformat(day_of(START)))
+        stats_calls, calls[:] = list(calls), []
+        analytics.trending(30, today=date.fromisoformat(day_of(history["rolled_up_at"])))
+    finally:
+        events.unregister("before-call.dynamodb.*", count)
+    assert stats_calls == ["BatchGetItem"]
+    assert calls == ["BatchGetItem"]
+
+
+def test_network_totals_match_a_recomputation(history: dict) -> None:
+    network = analytics.trending(7, today=date.fromisoformat(day_of(history["rolled_up_at"]))).network
+    final = final_states(history).values()
+    assert network.agents == len(AGENTS)
+    assert network.searches == len(history["searches"])
+    assert network.conversions == sum(earned(s)[0] for s in final)
+    commission: Counter = Counter()
+    for state in final:
+        commission[state["currency"]] += earned(state)[1]
+    assert network.commission == nonzero(commission)
 
 
 def test_leaderboards_match_a_recomputation(history: dict) -> None:
@@ -407,6 +470,23 @@ def test_trending_matches_a_recomputation(history: dict, days: int) -> None:
         assert product.conversion_rate == ratio(product.conversions, product.searches)
     assert [p.searches for p in result.products] == sorted((p.searches for p in result.products), reverse=True)
     assert result.approximate is False and result.as_of is not None
+    # Merchants: named from the catalog, with their orders (each conversion once, on the day first
+    # reported) and those orders' amounts by currency.
+    names = {m.merchant_id: m.name for m in MERCHANTS}
+    orders: Counter[str] = Counter()
+    amounts: dict[str, Counter] = defaultdict(Counter)
+    seen: set[str] = set()
+    for change in history["conversions"]:
+        if change["id"] in seen:
+            continue
+        seen.add(change["id"])
+        if within(change["day"]):
+            orders[change["result"].merchant_id] += 1
+            amounts[change["result"].merchant_id][change["currency"]] += Decimal("999.00")
+    assert result.merchants and all(m.name == names[m.merchant_id] for m in result.merchants)
+    for merchant in result.merchants:
+        assert merchant.orders == orders[merchant.merchant_id]
+        assert merchant.order_amount == nonzero(amounts[merchant.merchant_id])
 
 
 def match_key_of(result) -> str:

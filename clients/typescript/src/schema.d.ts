@@ -584,7 +584,7 @@ export interface paths {
         };
         /**
          * Follow an affiliate link
-         * @description Anonymous (per-IP limit). Redirects only to the merchant URL stored with the click.
+         * @description Anonymous: limited per click id, with a much higher per-IP ceiling (shoppers share addresses). Redirects only to the merchant URL stored with the click, even when counting the click fails.
          */
         get: operations["follow_r__click_id__get"];
         put?: never;
@@ -845,6 +845,12 @@ export interface components {
             revenue: {
                 [key: string]: string;
             };
+            /**
+             * Conversion Rate
+             * Format: decimal
+             * @description the day's confirmed conversions / its clicks, 4 places (0 without clicks), as in stats
+             */
+            conversion_rate: string;
         };
         /** RankedCount */
         RankedCount: {
@@ -938,6 +944,7 @@ export interface components {
             conversion_rate: string;
             /** Last Activity */
             last_activity: string | null;
+            trends: components["schemas"]["StatsTrends"];
             /**
              * As Of
              * @description these figures are live: written with each request
@@ -952,6 +959,37 @@ export interface components {
             confirmed: number;
             /** Refunded */
             refunded: number;
+        };
+        /**
+         * CountTrend
+         * @description A count over the last 7 days (today included) against the 7 before.
+         */
+        CountTrend: {
+            /** Last 7 Days */
+            last_7_days: number;
+            /** Previous 7 Days */
+            previous_7_days: number;
+            /**
+             * Growth Rate
+             * @description (last - previous) / previous, 4 places; null when previous is 0
+             */
+            growth_rate: string | null;
+        };
+        /**
+         * StatsTrends
+         * @description The last 7 days (today included, UTC) against the 7 before, from the agent's day counters.
+         */
+        StatsTrends: {
+            searches: components["schemas"]["CountTrend"];
+            /** @description confirmed conversions, net of refunds, by the day they occurred */
+            conversions: components["schemas"]["CountTrend"];
+            /**
+             * Revenue
+             * @description confirmed commission by currency: each currency with revenue in the last 14 days
+             */
+            revenue: {
+                [key: string]: components["schemas"]["RevenueTrend"];
+            };
         };
         /** BatchSearchItem */
         BatchSearchItem: {
@@ -1922,6 +1960,35 @@ export interface components {
             /** Rotated At */
             rotated_at: string;
         };
+        /**
+         * NetworkTotals
+         * @description The whole network, all time, as of the last rollup (kept by it: one item read).
+         */
+        NetworkTotals: {
+            /**
+             * Agents
+             * @description agents registered, less those deleted
+             */
+            agents: number;
+            /** Searches */
+            searches: number;
+            /**
+             * Conversions
+             * @description confirmed conversions, net of refunds
+             */
+            conversions: number;
+            /**
+             * Commission
+             * @description confirmed commission, net of refunds, by currency
+             * @example {
+             *       "EUR": "3.00",
+             *       "USD": "12.50"
+             *     }
+             */
+            commission: {
+                [key: string]: string;
+            };
+        };
         /** Trending */
         Trending: {
             /** Days */
@@ -1940,6 +2007,7 @@ export interface components {
              * @description true when a day had more entries than its stored top list
              */
             approximate: boolean;
+            network: components["schemas"]["NetworkTotals"];
             /** As Of */
             as_of: string | null;
         };
@@ -1954,18 +2022,43 @@ export interface components {
         TrendingMerchant: {
             /** Merchant Id */
             merchant_id: string;
+            /**
+             * Name
+             * @description the merchant's name in the catalog (its id when it has no record)
+             */
+            name: string;
             /** Clicks */
             clicks: number;
-            /** Conversions */
+            /**
+             * Conversions
+             * @description confirmed conversions, net of refunds
+             */
             conversions: number;
             /**
              * Revenue
+             * @description confirmed commission by currency
              * @example {
              *       "EUR": "3.00",
              *       "USD": "12.50"
              *     }
              */
             revenue: {
+                [key: string]: string;
+            };
+            /**
+             * Orders
+             * @description orders reported by networks (each conversion once, when first reported)
+             */
+            orders: number;
+            /**
+             * Order Amount
+             * @description those orders' amounts by currency
+             * @example {
+             *       "EUR": "3.00",
+             *       "USD": "12.50"
+             *     }
+             */
+            order_amount: {
                 [key: string]: string;
             };
         };

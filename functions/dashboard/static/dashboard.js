@@ -278,10 +278,11 @@
     draw("merchants-chart", {
       type: "bar",
       data: {
-        labels: merchants.map((m) => shorten(m.merchant_id, 24)),
+        labels: merchants.map((m) => shorten(m.name || m.merchant_id, 24)),
         datasets: [
           bars("clicks", merchants.map((m) => number(m.clicks)), COLORS.clicks, "y"),
           bars("conversions", merchants.map((m) => number(m.conversions)), COLORS.conversions, "y"),
+          bars("orders", merchants.map((m) => number(m.orders)), COLORS.searches, "y"),
           ...currenciesOf(merchants, "revenue").map((code) =>
             bars("revenue (" + code + ")", merchants.map((m) => revenueIn(m, code)), COLORS.revenue, "revenue"),
           ),
@@ -302,10 +303,31 @@
     byId("keywords").textContent = keywords.length
       ? keywords.map((k) => k.keyword + " (" + k.searches + ")").join(", ")
       : "none yet";
+    showNetwork(trending.network || {});
     const approximate = trending.approximate ? " Approximate: a day had more entries than its top list." : "";
     asOf("trending-as-of", trending.as_of);
     byId("trending-as-of").textContent += approximate;
     setState("trending", "ready");
+  }
+
+  // The network's totals, all time, as of the last rollup (they come with the trending answer).
+  function showNetwork(network) {
+    const list = byId("network-totals");
+    list.replaceChildren();
+    const entries = [
+      ["Agents", String(number(network.agents))],
+      ["Searches", String(number(network.searches))],
+      ["Conversions", String(number(network.conversions))],
+      ["Commission", amounts(network.commission)],
+    ];
+    for (const [term, description] of entries) {
+      const dt = document.createElement("dt");
+      dt.textContent = term;
+      const dd = document.createElement("dd");
+      dd.textContent = description;
+      dd.dataset.total = term.toLowerCase();
+      list.append(dt, dd);
+    }
   }
 
   // ---------------------------------------------------------------- one agent's 30 days

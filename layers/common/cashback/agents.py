@@ -9,6 +9,7 @@ the next request is decided afresh, with the new plan's limits or the suspension
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -45,11 +46,20 @@ from cashback.observability import MetricUnit, logger, metrics
 from cashback.retry import LostRace, retry_on_race
 from cashback.settings import AWS_CLIENT_CONFIG
 from cashback.store import agents as agent_store
+from cashback.store import events
 from cashback.store import reputation as reputation_store
 
 # What PATCH /agents/{agent_id} may change; the rest of the profile is fixed at registration.
 WALLET = ("wallet_address", "crypto_preference")
 EDITABLE = ("agent_name", "description", "homepage_url", "mcp_endpoint_url", "erc8004", "public", *WALLET)
+
+
+def counted_event(agent_id: str, change: int) -> dict[str, Any]:
+    """The event of a registration (+1) or a deletion (-1), written with it: the rollup keeps the
+    network's agent count from these (the dashboard's totals), so no request writes one hot item."""
+    what = "registered" if change > 0 else "deleted"
+    fields = {"agent_id": agent_id, "d_agents": change}
+    return events.event_item("agent", f"{agent_id}:{what}", int(time.time()), fields)
 
 
 def register(request: RegisterAgentRequest) -> RegisteredAgent:
@@ -62,7 +72,8 @@ def register(request: RegisterAgentRequest) -> RegisteredAgent:
         created_at=clock.now_iso(),
     )
     listing = reputation_store.summary_put(directory.entry_of(profile)) if profile.public else None
-    agent_store.create_agent(profile.model_dump(mode="json", exclude_none=True), hash_secret(token), listing)
+    fields = profile.model_dump(mode="json", exclude_none=True)
+    agent_store.create_agent(fields, hash_secret(token), listing, counted_event(profile.agent_id, 1))
     logger.info("agent registered", extra={"agent_id": profile.agent_id})
     metrics.add_metric(name="AgentRegistered", unit=MetricUnit.Count, value=1)
     return RegisteredAgent(**profile.model_dump(), token=token)
@@ -181,8 +192,9 @@ def delete(agent_id: str, caller: Caller, api_id: str, stage: str) -> AgentDelet
             return AgentDeleted(agent_id=agent_id, deleted_at=str(stored["deleted_at"]))
         deleted_at = clock.now_iso()
         listing = reputation_store.listing_update(agent_id, None, directory.PUBLISHED)
+        event = counted_event(agent_id, -1)
         if agent_store.delete_agent(
-            agent_id, stored["token_hash"], stored.get("profile_revision"), listing, deleted_at
+            agent_id, stored["token_hash"], stored.get("profile_revision"), listing, deleted_at, event
         ):
             return AgentDeleted(agent_id=agent_id, deleted_at=deleted_at)
         raise LostRace

@@ -1,6 +1,7 @@
 """Per-agent reads: stats and analytics, each a fixed number of DynamoDB requests.
 
-Stats: one BatchGetItem (the search/click totals and the conversion totals items).
+Stats: one BatchGetItem (the search/click totals and the conversion totals items, and the 14 day
+items of each kind the trends sum: 30 keys).
 Analytics: three Queries, each bounded by 30 items (last 30 searches, 30 day items of
 search/click counters, 30 day items of conversion counters), whatever the history's size.
 """
@@ -18,14 +19,17 @@ from cashback.models import (
     AgentAnalytics,
     AgentStats,
     ConversionCounts,
+    CountTrend,
     DailyActivity,
     Leaderboard,
     LeaderboardMetric,
     LeaderboardPeriod,
     LeaderboardRow,
+    NetworkTotals,
     RankedCount,
     RevenueTrend,
     SearchLogEntry,
+    StatsTrends,
     Trending,
     TrendingKeyword,
     TrendingMerchant,
@@ -37,6 +41,7 @@ from cashback.store import analytics as analytics_store
 from cashback.store import reputation as reputation_store
 
 TIMELINE_DAYS = 30
+TREND_DAYS = 14  # this 7 days against the previous 7
 RECENT_SEARCHES = 30
 TOP = 5
 RATE_PLACES = Decimal("0.0001")
@@ -56,10 +61,11 @@ def growth(current: Decimal | int, previous: Decimal | int) -> Decimal | None:
     return ratio(Decimal(current) - Decimal(previous), previous)
 
 
-def stats(agent_id: str, caller: Caller) -> AgentStats:
+def stats(agent_id: str, caller: Caller, today: date | None = None) -> AgentStats:
     """The agent's live totals, for the agent itself or an admin key with analytics:read."""
     caller.require_agent_or_scope(agent_id, Scope.ANALYTICS_READ)
-    totals = activity_store.totals(agent_id)
+    days = _days(today or clock.today())[-TREND_DAYS:]
+    totals = activity_store.totals(agent_id, days)
     revenue = {code: cents(amount) for code, amount in totals.revenue.items()}
     last = max((v for v in (totals.last_activity, totals.last_conversion_at) if v), default=None)
     return AgentStats(
@@ -74,7 +80,48 @@ def stats(agent_id: str, caller: Caller) -> AgentStats:
         },
         conversion_rate=ratio(totals.confirmed, totals.clicks),
         last_activity=last,
+        trends=_trends(days, totals.activity_days, totals.conversion_days),
         as_of=clock.now_iso(),
+    )
+
+
+def _count_trend(days: list[str], items: dict[str, dict[str, Any]], counter: str) -> CountTrend:
+    counts = [int(items.get(day, {}).get(counter, 0)) for day in days]
+    last, previous = sum(counts[-7:]), sum(counts[:-7])
+    return CountTrend(last_7_days=last, previous_7_days=previous, growth_rate=growth(last, previous))
+
+
+def _revenue_trend(timeline: list[DailyActivity]) -> dict[str, RevenueTrend]:
+    """By currency: the last 7 days of `timeline` against the 7 before."""
+    last_7, previous_7 = _sum_by_currency(timeline[-7:]), _sum_by_currency(timeline[-14:-7])
+    return {
+        code: RevenueTrend(
+            last_7_days=last_7.get(code, Decimal("0.00")),
+            previous_7_days=previous_7.get(code, Decimal("0.00")),
+            growth_rate=growth(last_7.get(code, 0), previous_7.get(code, 0)),
+        )
+        for code in sorted(last_7.keys() | previous_7.keys())
+    }
+
+
+def _trends(days: list[str], activity: dict[str, dict[str, Any]], money: dict[str, dict[str, Any]]) -> StatsTrends:
+    """The 14 `days` (oldest first): the last 7 against the 7 before."""
+    return StatsTrends(
+        searches=_count_trend(days, activity, "searches"),
+        conversions=_count_trend(days, money, "conversions"),
+        revenue=_revenue_trend([_day(day, activity, money) for day in days]),
+    )
+
+
+def _day(day: str, activity: dict[str, dict[str, Any]], money: dict[str, dict[str, Any]]) -> DailyActivity:
+    clicks, conversions = int(activity.get(day, {}).get("clicks", 0)), int(money.get(day, {}).get("conversions", 0))
+    return DailyActivity(
+        date=day,
+        searches=int(activity.get(day, {}).get("searches", 0)),
+        clicks=clicks,
+        conversions=conversions,
+        revenue=by_currency(money.get(day, {}), "revenue"),
+        conversion_rate=ratio(conversions, clicks),
     )
 
 
@@ -116,17 +163,7 @@ def analytics(agent_id: str, caller: Caller, today: date | None = None) -> Agent
     searches = activity_store.recent_searches(agent_id, RECENT_SEARCHES)
     activity = activity_store.activity_days(agent_id, days[0], days[-1])
     money = activity_store.conversion_days(agent_id, days[0], days[-1])
-    timeline = [
-        DailyActivity(
-            date=day,
-            searches=int(activity.get(day, {}).get("searches", 0)),
-            clicks=int(activity.get(day, {}).get("clicks", 0)),
-            conversions=int(money.get(day, {}).get("conversions", 0)),
-            revenue=by_currency(money.get(day, {}), "revenue"),
-        )
-        for day in days
-    ]
-    last_7, previous_7 = _sum_by_currency(timeline[-7:]), _sum_by_currency(timeline[-14:-7])
+    timeline = [_day(day, activity, money) for day in days]
     return AgentAnalytics(
         agent_id=agent_id,
         recent_searches=[
@@ -138,14 +175,7 @@ def analytics(agent_id: str, caller: Caller, today: date | None = None) -> Agent
         timeline=timeline,
         top_brands=_top(_prefixed(list(activity.values()), "brand:")),
         top_merchants=_top(_prefixed(list(money.values()), "merchant:")),
-        revenue_trend={
-            code: RevenueTrend(
-                last_7_days=last_7.get(code, Decimal("0.00")),
-                previous_7_days=previous_7.get(code, Decimal("0.00")),
-                growth_rate=growth(last_7.get(code, 0), previous_7.get(code, 0)),
-            )
-            for code in sorted(last_7.keys() | previous_7.keys())
-        },
+        revenue_trend=_revenue_trend(timeline),
         as_of=clock.now_iso(),
     )
 
@@ -177,20 +207,26 @@ def leaderboard(metric: LeaderboardMetric, period: LeaderboardPeriod, currency: 
     )
 
 
-def _merge(day_lists: list[list[dict[str, Any]]], fields: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-    """Each entry's counters summed over the days; its revenue summed per currency (`revenue`)."""
+def _merge(
+    day_lists: list[list[dict[str, Any]]], fields: tuple[str, ...], money: tuple[str, ...] = ("revenue",)
+) -> dict[str, dict[str, Any]]:
+    """Each entry's counters summed over the days; its `money` counters summed per currency; its
+    latest label (`title`, `name`)."""
     merged: dict[str, dict[str, Any]] = {}
     for entries in day_lists:
         for entry in entries:
-            total = merged.setdefault(entry["sk"], {**{f: Decimal(0) for f in fields}, "revenue": {}})
+            total = merged.setdefault(entry["sk"], {**{f: Decimal(0) for f in fields}, **{m: {} for m in money}})
             for f in fields:
                 total[f] += Decimal(entry.get(f, 0))
-            for code, amount in by_currency(entry, "revenue").items():
-                total["revenue"][code] = total["revenue"].get(code, Decimal(0)) + amount
-            if entry.get("title"):
-                total["title"] = entry["title"]
+            for m in money:
+                for code, amount in by_currency(entry, m).items():
+                    total[m][code] = total[m].get(code, Decimal(0)) + amount
+            for label in ("title", "name"):
+                if entry.get(label):
+                    total[label] = entry[label]
     for total in merged.values():
-        total["revenue"] = {code: cents(amount) for code, amount in sorted(total["revenue"].items()) if amount}
+        for m in money:
+            total[m] = {code: cents(amount) for code, amount in sorted(total[m].items()) if amount}
     return merged
 
 
@@ -199,12 +235,15 @@ def _ranked(merged: dict[str, dict[str, Any]], *order: str) -> list[tuple[str, d
 
 
 def trending(days: int, today: date | None = None) -> Trending:
-    """One BatchGetItem: the last `days` days' top lists and the rollup state, merged here."""
+    """One BatchGetItem: the last `days` days' top lists, the network totals and the rollup state,
+    merged here."""
     dates = _days(today or clock.today())[-days:]
-    items, state = analytics_store.get_trend_days(dates)
+    items, state, network = analytics_store.get_trend_days(dates)
     products = _merge([i.get("products", []) for i in items], ("searches", "clicks", "conversions"))
     keywords = _merge([i.get("keywords", []) for i in items], ("searches",))
-    merchants = _merge([i.get("merchants", []) for i in items], ("clicks", "conversions"))
+    merchants = _merge(
+        [i.get("merchants", []) for i in items], ("clicks", "conversions", "orders"), ("revenue", "order_amount")
+    )
     return Trending(
         days=days,
         products=[
@@ -222,10 +261,22 @@ def trending(days: int, today: date | None = None) -> Trending:
         keywords=[TrendingKeyword(keyword=k, searches=int(v["searches"])) for k, v in _ranked(keywords, "searches")],
         merchants=[
             TrendingMerchant(
-                merchant_id=k, clicks=int(v["clicks"]), conversions=int(v["conversions"]), revenue=v["revenue"]
+                merchant_id=k,
+                name=v.get("name", k),
+                clicks=int(v["clicks"]),
+                conversions=int(v["conversions"]),
+                revenue=v["revenue"],
+                orders=int(v["orders"]),
+                order_amount=v["order_amount"],
             )
             for k, v in _ranked(merchants, "conversions", "clicks")
         ],
         approximate=any(bool(i.get("truncated")) for i in items),
+        network=NetworkTotals(
+            agents=int(network.get("agents", 0)),
+            searches=int(network.get("searches", 0)),
+            conversions=int(network.get("conversions", 0)),
+            commission={code: cents(amount) for code, amount in by_currency(network, "revenue").items()},
+        ),
         as_of=(state or {}).get("as_of"),
     )

@@ -239,6 +239,9 @@ def _event(updated: Conversion, delta: dict[str, Any], version: int) -> dict[str
             "currency": updated.currency,
             "status": updated.status.value,
             "occurred_day": updated.occurred_at[:10],
+            # The conversion's first report is an order (the merchants' order volume, in trending).
+            "new_order": version == 1,
+            "order_amount": updated.order_amount,
             **{f"d_{k}": v for k, v in delta.items()},
         },
     )

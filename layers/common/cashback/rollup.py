@@ -7,9 +7,11 @@ conditioned on the watermark read, so a crash, a retry or a concurrent run never
 event twice (the loser of a race stops; the next run continues where the winner left off).
 
 What is aggregated: per day, each agent's, product's, keyword's and merchant's searches, clicks,
-conversions and revenue, and each agent's all-time and period totals; read models built from them:
-the leaderboards (top 10 agents per period and metric, with growth rates) and each day's trending
-lists. The item layout is in `store.analytics`.
+conversions and revenue (and each merchant's orders: conversions counted once, when first
+reported, with their order amounts), each agent's all-time and period totals, and the network's
+totals (registered agents, searches, conversions, revenue); read models built from them: the
+leaderboards (top 10 agents per period and metric, with growth rates) and each day's trending
+lists, merchants named from the catalog as the lists are built. The item layout is in `store.analytics`.
 
 Bounded whatever the backlog: events are read a page at a time (PAGE_EVENTS), a run counts at most
 MAX_EVENTS_PER_RUN, each day's top keywords are merged page by page (never a keyword partition
@@ -31,6 +33,7 @@ from cashback import clock, directory, reputation
 from cashback.analytics import growth
 from cashback.observability import MetricUnit, logger, metrics
 from cashback.store import analytics as analytics_store
+from cashback.store import catalog as catalog_store
 from cashback.store import events
 
 CHUNK_ITEMS = 98  # + the state update = 99 < 100 items per transaction
@@ -86,10 +89,14 @@ def deltas_of(batch: list[dict[str, Any]]) -> Deltas:
         if kind == "feedback":
             deltas.reputation_agents.add(agent)
             continue
+        if kind == "agent":  # registered (+1) or deleted (-1): only the network's count changes
+            deltas.add(analytics_store.NETWORK, agents=int(event.get("d_agents", 0)))
+            continue
         if kind == "search":
             day = event["day"]
             deltas.add((analytics_store.agent_day(day), agent), searches=1)
             deltas.add((analytics_store.AGENT_ALL, agent), searches=1)
+            deltas.add(analytics_store.NETWORK, searches=1)
             for name, count in event.get("counters", {}).items():
                 if name.startswith("kw:"):
                     deltas.add((analytics_store.keyword_day(day), name[3:]), searches=int(count))
@@ -112,7 +119,11 @@ def deltas_of(batch: list[dict[str, Any]]) -> Deltas:
             money = {"conversions": int(event.get("d_confirmed_count", 0)), revenue: event.get("d_revenue", 0)}
             deltas.add((analytics_store.agent_day(day), agent), **money)
             deltas.add((analytics_store.AGENT_ALL, agent), **money)
+            deltas.add(analytics_store.NETWORK, **money)
             deltas.add((analytics_store.merchant_day(day), event["merchant_id"]), **money)
+            if event.get("new_order"):  # the conversion's first report: one order, with its amount
+                order = {"orders": 1, f"order_amount:{event.get('currency', 'USD')}": event.get("order_amount", 0)}
+                deltas.add((analytics_store.merchant_day(day), event["merchant_id"]), **order)
             if event.get("match_key"):
                 deltas.add((analytics_store.product_day(day), event["match_key"]), **money)
                 deltas.label((analytics_store.product_day(day), event["match_key"]), title=event.get("title"))
@@ -471,18 +482,26 @@ def trend_day(
     keywords: list[dict[str, Any]],
     merchants: list[dict[str, Any]],
     keywords_cut: bool = False,
+    merchant_names: Callable[[set[str]], dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """One day's top lists (at most TREND_DAY_SIZE each) and whether any list was cut (the keywords
-    come already cut to the day's top list: `keywords_cut` says whether the day had more)."""
+    come already cut to the day's top list: `keywords_cut` says whether the day had more). The
+    listed merchants carry their catalog `name` (`merchant_names`: ids -> names), so the read never
+    looks them up."""
 
     def top(items: list[dict[str, Any]], *order: str) -> list[dict[str, Any]]:
         ranked = sorted(items, key=lambda i: (*tuple(-Decimal(i.get(f, 0)) for f in order), i["sk"]))
         return [{k: v for k, v in i.items() if k != "pk"} for i in ranked[:TREND_DAY_SIZE]]
 
+    top_merchants = top(merchants, "conversions", "clicks")
+    names = merchant_names({str(m["sk"]) for m in top_merchants}) if merchant_names and top_merchants else {}
+    for merchant in top_merchants:
+        if names.get(str(merchant["sk"])):
+            merchant["name"] = names[str(merchant["sk"])]
     return {
         "products": top(products, "searches", "conversions"),
         "keywords": top(keywords, "searches"),
-        "merchants": top(merchants, "conversions", "clicks"),
+        "merchants": top_merchants,
         "truncated": keywords_cut or any(len(x) > TREND_DAY_SIZE for x in (products, keywords, merchants)),
     }
 
@@ -508,9 +527,16 @@ def rebuild_read_models(now: int, touched_days: set[str]) -> int:
         parts, keywords_cut, day_reads = analytics_store.read_trend_parts(day)
         reads += day_reads
         products, keywords, merchants = parts
-        analytics_store.put_trend_day(day, trend_day(products, keywords, merchants, keywords_cut))
+        lists = trend_day(products, keywords, merchants, keywords_cut, _merchant_names)
+        reads += 1 if lists["merchants"] else 0
+        analytics_store.put_trend_day(day, lists)
     analytics_store.put_leaderboards(boards, clock.iso(now), today.isoformat())
     return reads + 1
+
+
+def _merchant_names(merchant_ids: set[str]) -> dict[str, str]:
+    """The catalog's names of these merchants (ids without a record are left out)."""
+    return {m: str(item.get("name", "")) for m, item in catalog_store.get_merchants(merchant_ids).items()}
 
 
 def _rank_key(metric: str, entry: tuple[str, dict[str, Decimal]]) -> tuple[Decimal, str]:

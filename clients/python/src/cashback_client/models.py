@@ -114,6 +114,10 @@ class DailyActivity(BaseModel):
         dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")], Decimal],
         Field(examples=[{"EUR": "3.00", "USD": "12.50"}], title="Revenue"),
     ]
+    conversion_rate: Annotated[Decimal, Field(title="Conversion Rate")]
+    """
+    the day's confirmed conversions / its clicks, 4 places (0 without clicks), as in stats
+    """
 
 
 class RankedCount(BaseModel):
@@ -145,6 +149,38 @@ class ConversionCounts(BaseModel):
     pending: Annotated[int, Field(title="Pending")]
     confirmed: Annotated[int, Field(title="Confirmed")]
     refunded: Annotated[int, Field(title="Refunded")]
+
+
+class CountTrend(BaseModel):
+    """
+    A count over the last 7 days (today included) against the 7 before.
+    """
+
+    last_7_days: Annotated[int, Field(title="Last 7 Days")]
+    previous_7_days: Annotated[int, Field(title="Previous 7 Days")]
+    growth_rate: Annotated[Decimal | None, Field(title="Growth Rate")]
+    """
+    (last - previous) / previous, 4 places; null when previous is 0
+    """
+
+
+class StatsTrends(BaseModel):
+    """
+    The last 7 days (today included, UTC) against the 7 before, from the agent's day counters.
+    """
+
+    searches: CountTrend
+    conversions: CountTrend
+    """
+    confirmed conversions, net of refunds, by the day they occurred
+    """
+    revenue: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")], RevenueTrend],
+        Field(title="Revenue"),
+    ]
+    """
+    confirmed commission by currency: each currency with revenue in the last 14 days
+    """
 
 
 Category = TypeAliasType("Category", Annotated[str, Field(max_length=60, min_length=1, title="Category")])
@@ -777,6 +813,29 @@ class RotatedToken(BaseModel):
     rotated_at: Annotated[str, Field(title="Rotated At")]
 
 
+class NetworkTotals(BaseModel):
+    """
+    The whole network, all time, as of the last rollup (kept by it: one item read).
+    """
+
+    agents: Annotated[int, Field(title="Agents")]
+    """
+    agents registered, less those deleted
+    """
+    searches: Annotated[int, Field(title="Searches")]
+    conversions: Annotated[int, Field(title="Conversions")]
+    """
+    confirmed conversions, net of refunds
+    """
+    commission: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")], Decimal],
+        Field(examples=[{"EUR": "3.00", "USD": "12.50"}], title="Commission"),
+    ]
+    """
+    confirmed commission, net of refunds, by currency
+    """
+
+
 class TrendingKeyword(BaseModel):
     keyword: Annotated[str, Field(title="Keyword")]
     searches: Annotated[int, Field(title="Searches")]
@@ -784,12 +843,33 @@ class TrendingKeyword(BaseModel):
 
 class TrendingMerchant(BaseModel):
     merchant_id: Annotated[str, Field(title="Merchant Id")]
+    name: Annotated[str, Field(title="Name")]
+    """
+    the merchant's name in the catalog (its id when it has no record)
+    """
     clicks: Annotated[int, Field(title="Clicks")]
     conversions: Annotated[int, Field(title="Conversions")]
+    """
+    confirmed conversions, net of refunds
+    """
     revenue: Annotated[
         dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")], Decimal],
         Field(examples=[{"EUR": "3.00", "USD": "12.50"}], title="Revenue"),
     ]
+    """
+    confirmed commission by currency
+    """
+    orders: Annotated[int, Field(title="Orders")]
+    """
+    orders reported by networks (each conversion once, when first reported)
+    """
+    order_amount: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")], Decimal],
+        Field(examples=[{"EUR": "3.00", "USD": "12.50"}], title="Order Amount"),
+    ]
+    """
+    those orders' amounts by currency
+    """
 
 
 class TrendingProduct(BaseModel):
@@ -1047,6 +1127,7 @@ class AgentStats(BaseModel):
     confirmed conversions / clicks, 4 places (0 without clicks)
     """
     last_activity: Annotated[str | None, Field(title="Last Activity")]
+    trends: StatsTrends
     as_of: Annotated[str, Field(title="As Of")]
     """
     these figures are live: written with each request
@@ -1251,6 +1332,7 @@ class Trending(BaseModel):
     """
     true when a day had more entries than its stored top list
     """
+    network: NetworkTotals
     as_of: Annotated[str | None, Field(title="As Of")]
 
 

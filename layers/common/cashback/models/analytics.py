@@ -32,6 +32,32 @@ class ConversionCounts(BaseModel):
     refunded: int
 
 
+class CountTrend(BaseModel):
+    """A count over the last 7 days (today included) against the 7 before."""
+
+    last_7_days: int
+    previous_7_days: int
+    growth_rate: Decimal | None = Field(description="(last - previous) / previous, 4 places; null when previous is 0")
+
+
+class RevenueTrend(BaseModel):
+    """One currency's revenue over the last 7 days against the 7 before."""
+
+    last_7_days: Decimal
+    previous_7_days: Decimal
+    growth_rate: Decimal | None = Field(description="(last - previous) / previous; null when previous is 0")
+
+
+class StatsTrends(BaseModel):
+    """The last 7 days (today included, UTC) against the 7 before, from the agent's day counters."""
+
+    searches: CountTrend
+    conversions: CountTrend = Field(description="confirmed conversions, net of refunds, by the day they occurred")
+    revenue: dict[Currency, RevenueTrend] = Field(
+        description="confirmed commission by currency: each currency with revenue in the last 14 days"
+    )
+
+
 class AgentStats(BaseModel):
     agent_id: str
     total_searches: int
@@ -44,6 +70,7 @@ class AgentStats(BaseModel):
     )
     conversion_rate: Decimal = Field(description="confirmed conversions / clicks, 4 places (0 without clicks)")
     last_activity: str | None
+    trends: StatsTrends
     as_of: str = Field(description="these figures are live: written with each request")
 
 
@@ -66,19 +93,14 @@ class DailyActivity(BaseModel):
     clicks: int
     conversions: int
     revenue: MoneyByCurrency
+    conversion_rate: Decimal = Field(
+        description="the day's confirmed conversions / its clicks, 4 places (0 without clicks), as in stats"
+    )
 
 
 class RankedCount(BaseModel):
     name: str
     count: int
-
-
-class RevenueTrend(BaseModel):
-    """One currency's revenue over the last 7 days against the 7 before."""
-
-    last_7_days: Decimal
-    previous_7_days: Decimal
-    growth_rate: Decimal | None = Field(description="(last - previous) / previous; null when previous is 0")
 
 
 class AgentAnalytics(BaseModel):
@@ -162,9 +184,21 @@ class TrendingKeyword(BaseModel):
 
 class TrendingMerchant(BaseModel):
     merchant_id: str
+    name: str = Field(description="the merchant's name in the catalog (its id when it has no record)")
     clicks: int
-    conversions: int
-    revenue: MoneyByCurrency
+    conversions: int = Field(description="confirmed conversions, net of refunds")
+    revenue: MoneyByCurrency = Field(description="confirmed commission by currency")
+    orders: int = Field(description="orders reported by networks (each conversion once, when first reported)")
+    order_amount: MoneyByCurrency = Field(description="those orders' amounts by currency")
+
+
+class NetworkTotals(BaseModel):
+    """The whole network, all time, as of the last rollup (kept by it: one item read)."""
+
+    agents: int = Field(description="agents registered, less those deleted")
+    searches: int
+    conversions: int = Field(description="confirmed conversions, net of refunds")
+    commission: MoneyByCurrency = Field(description="confirmed commission, net of refunds, by currency")
 
 
 class Trending(BaseModel):
@@ -173,4 +207,5 @@ class Trending(BaseModel):
     keywords: list[TrendingKeyword]
     merchants: list[TrendingMerchant] = Field(description="by conversions, then clicks (revenue is per currency)")
     approximate: bool = Field(description="true when a day had more entries than its stored top list")
+    network: NetworkTotals
     as_of: str | None

@@ -111,6 +111,8 @@ class Totals:
     revenue: dict[str, Decimal]  # by currency
     pending_revenue: dict[str, Decimal]
     last_conversion_at: str | None
+    activity_days: dict[str, dict[str, Any]]  # the days asked for that have counters, by day
+    conversion_days: dict[str, dict[str, Any]]
 
 
 def _money_counters(delta: Mapping[str, Any], currency: str) -> dict[str, Any]:
@@ -194,11 +196,13 @@ def get_click(click_id: str) -> Click | None:
 # ---------------------------------------------------------------- the agent's reads
 
 
-def totals(agent_id: str) -> Totals:
-    """Both totals items in one BatchGetItem."""
-    items = {
-        i["sk"]: i for i in dynamo.batch_get(_table(), [(f"AGENT#{agent_id}", s) for s in ("TOTALS", "CONVTOTALS")])
-    }
+def totals(agent_id: str, days: Sequence[str] = ()) -> Totals:
+    """Both totals items, and the day items (search/click and conversion counters) of `days`, in
+    one BatchGetItem: at most 49 days keep it one request."""
+    keys = [(f"AGENT#{agent_id}", s) for s in ("TOTALS", "CONVTOTALS")]
+    keys += [(f"AGENT#{agent_id}#{kind}", d) for kind in ("DAY", "CONVDAY") for d in days]
+    found = dynamo.batch_get(_table(), keys)
+    items = {i["sk"]: i for i in found if i["pk"] == f"AGENT#{agent_id}"}
     activity, money = items.get("TOTALS", {}), items.get("CONVTOTALS", {})
     return Totals(
         searches=int(activity.get("total_searches", 0)),
@@ -210,6 +214,8 @@ def totals(agent_id: str) -> Totals:
         revenue=by_currency(money, "revenue"),
         pending_revenue=by_currency(money, "pending_revenue"),
         last_conversion_at=money.get("last_conversion_at"),
+        activity_days={i["sk"]: i for i in found if i["pk"] == f"AGENT#{agent_id}#DAY"},
+        conversion_days={i["sk"]: i for i in found if i["pk"] == f"AGENT#{agent_id}#CONVDAY"},
     )
 
 

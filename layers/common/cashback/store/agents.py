@@ -50,15 +50,26 @@ def _credential_key(secret_hash: str) -> dict[str, Any]:
     return key(f"CRED#{secret_hash}", "CRED")
 
 
-def create_agent(profile: Mapping[str, Any], token_hash: str, listing: Mapping[str, Any] | None = None) -> None:
+def _event_put(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The transaction action that writes an event to the activity event log (the rollup counts it)."""
+    return {"Put": {"TableName": get_settings().activity_table, "Item": dump(event)}}
+
+
+def create_agent(
+    profile: Mapping[str, Any],
+    token_hash: str,
+    listing: Mapping[str, Any] | None = None,
+    event: Mapping[str, Any] | None = None,
+) -> None:
     """The profile and its credential (and, for a public agent, the `listing` action that writes its
-    directory entry), together or not at all."""
+    directory entry; the registration's `event`, which the rollup counts), together or not at all."""
     table = get_settings().agents_table
     credential = {"kind": "agent", "principal_id": profile["agent_id"], "plan": profile["plan"]}
     try:
         dynamodb().transact_write_items(
             TransactItems=[
                 *([listing] if listing else []),
+                *([_event_put(event)] if event else []),
                 {
                     "Put": {
                         "TableName": table,
@@ -184,11 +195,17 @@ def set_standing(agent_id: str, token_hash: str, seen_revision: str | None, fiel
 
 
 def delete_agent(
-    agent_id: str, token_hash: str, seen_revision: str | None, listing: Mapping[str, Any], deleted_at: str
+    agent_id: str,
+    token_hash: str,
+    seen_revision: str | None,
+    listing: Mapping[str, Any],
+    deleted_at: str,
+    event: Mapping[str, Any] | None = None,
 ) -> bool:
-    """Replace the profile with a tombstone, delete the credential and apply the `listing` action
-    (the directory entry goes), in one transaction conditioned on the profile read; False when
-    another change got there first. The wallet history goes apart (`erase_wallet_history`)."""
+    """Replace the profile with a tombstone, delete the credential, apply the `listing` action
+    (the directory entry goes) and write the deletion's `event`, in one transaction conditioned on
+    the profile read; False when another change got there first. The wallet history goes apart
+    (`erase_wallet_history`)."""
     table = get_settings().agents_table
     values: dict[str, Any] = {}
     condition = _revision_condition(seen_revision, values) + " AND token_hash = :token"
@@ -212,6 +229,7 @@ def delete_agent(
             }
         },
         dict(listing),
+        *([_event_put(event)] if event else []),
     ]
     return transact(actions) is None
 

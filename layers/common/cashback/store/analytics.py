@@ -4,6 +4,9 @@ Aggregates (pk / sk):
 - `AGENTDAY#<day>` / agent_id, `PRODUCTDAY#<day>` / match key, `KEYWORDDAY#<day>` / keyword,
   `MERCHANTDAY#<day>` / merchant id: searches, clicks, conversions, revenue of that day.
 - `AGENTALL` / agent_id: the same, all time.
+- `NETWORK` / `TOTALS`: the whole network, all time: `agents` (registrations less deletions, from
+  their events), searches, conversions, `revenue:<cur>`; ADDed with the same deltas, in the same
+  transactions, so it always equals the sum of the counted events.
 - `AGENTPERIODS` / agent_id: the same summed over the leaderboards' periods, `<bucket>#<counter>`
   (`7d#revenue`, `30d-previous#searches`...; see `rollup.BUCKETS`), relative to the state's
   `periods_day`, moved on a day at a time so the leaderboards never read the daily partitions.
@@ -22,7 +25,7 @@ Read models, rebuilt after each rollup run that changed something:
   to), `legacy_keywords_through` (days up to it were counted before `KEYWORDTOP` existed) and the
   days counted but not yet rebuilt (kept until a rebuild, so a crash loses none).
 Reads for the API are key lookups: the leaderboard is one GetItem, trending one BatchGetItem of at
-most 30 day items plus the rollup state.
+most 30 day items plus the rollup state and the network totals.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ REPUTATIONS = "AGENTREP"
 AGENT_ALL = "AGENTALL"
 AGENT_PERIODS = "AGENTPERIODS"
 KEYWORD_TOP = "KEYWORDTOP"
+NETWORK = ("NETWORK", "TOTALS")
 
 
 def agent_day(day: str) -> str:
@@ -302,8 +306,15 @@ def get_leaderboard(name: str) -> dict[str, Any] | None:
     return dynamo.get_item(_table(), "LEADERBOARD", name)
 
 
-def get_trend_days(days: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """The day items that exist, and the rollup state, in one BatchGetItem."""
-    items = dynamo.batch_get(_table(), [("TRENDDAY", d) for d in days] + [STATE_KEY])
+def get_trend_days(days: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, Any]]:
+    """The day items that exist, the rollup state and the network totals (empty before the first
+    count), in one BatchGetItem."""
+    items = dynamo.batch_get(_table(), [("TRENDDAY", d) for d in days] + [STATE_KEY, NETWORK])
     state = next((i for i in items if i["pk"] == STATE_KEY[0]), None)
-    return [i for i in items if i["pk"] == "TRENDDAY"], state
+    network = next((i for i in items if i["pk"] == NETWORK[0]), {})
+    return [i for i in items if i["pk"] == "TRENDDAY"], state, network
+
+
+def network_totals() -> dict[str, Any]:
+    """The network totals item (empty before the first count)."""
+    return dynamo.get_item(_table(), *NETWORK, consistent=True) or {}
