@@ -17,7 +17,7 @@ from cashback_client import (
     UnauthorizedError,
     models,
 )
-from localrun.stack import DEFAULT_WEBHOOK_SECRET, LocalApi
+from localrun.stack import DEFAULT_WEBHOOK_KEY_ID, DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.client.conftest import COMMISSION, RUNNING_SHOES, Shopper
 from tests.helpers import free_port, make_admin_key
 from tests.small_catalog import HEADPHONES
@@ -289,13 +289,15 @@ def test_follow_and_a_signed_conversion_go_through_the_client(connect: Connect, 
              "occurred_at": "2026-11-25T10:00:00Z"}  # fmt: skip
 
     redirect = api.follow(link.rsplit("/", 1)[1])
-    receipt = connect().record_conversion(event, DEFAULT_WEBHOOK_SECRET)
+    receipt = connect().record_conversion(event, DEFAULT_WEBHOOK_SECRET, DEFAULT_WEBHOOK_KEY_ID)
 
     assert redirect.status == 302
     assert redirect.location.startswith("https://")
     assert receipt.applied is True
     with pytest.raises(UnauthorizedError):
-        connect().record_conversion({**event, "conversion_id": "net-client-bad"}, "not-the-secret")
+        connect().record_conversion(
+            {**event, "conversion_id": "net-client-bad"}, "not-the-secret", DEFAULT_WEBHOOK_KEY_ID
+        )
 
 
 def test_an_agent_registers_reads_rotates_and_deletes_its_webhook(connect: Connect) -> None:

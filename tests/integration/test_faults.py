@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from cashback.api.webhooks import sign
-from localrun.stack import DEFAULT_WEBHOOK_SECRET, LocalApi
+from localrun.stack import DEFAULT_WEBHOOK_KEY_ID, DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.conftest import ROOT
 from tests.helpers import make_admin_key
 from tests.small_catalog import MERCHANTS, PRODUCTS
@@ -103,7 +103,7 @@ def world(local_api: LocalApi, client: httpx.Client) -> dict[str, Any]:
 
 def deliver(client: httpx.Client, body: dict[str, Any]) -> httpx.Response:
     raw = json.dumps(body).encode()
-    headers = {"X-Cashback-Signature": sign(DEFAULT_WEBHOOK_SECRET, int(time.time()), raw)}
+    headers = {"X-Cashback-Signature": sign(DEFAULT_WEBHOOK_SECRET, int(time.time()), raw, DEFAULT_WEBHOOK_KEY_ID)}
     return client.post("/conversions", content=raw, headers={**headers, "Content-Type": "application/json"})
 
 

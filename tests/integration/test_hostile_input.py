@@ -218,6 +218,7 @@ class Prober:
         agent_id = world["agent"]["agent_id"]
         self.path_values = {"agent_id": agent_id, "author_id": agent_id, "click_id": "clk_" + "A" * 22}
         self.path_values["product_id"] = "sku-1"
+        self.path_values["key_id"] = "adm_" + "A" * 22
         self.template = path
         self.tried = 0
         self.failures: list[str] = []

@@ -142,7 +142,7 @@ def test_a_suspended_agents_links_redirect_and_its_conversions_count(
     stats = client.get(f"/agents/{agent['agent_id']}/stats", headers=operator)
     assert stats.status_code == 200, stats.text
     assert stats.json()["conversions"]["confirmed"] == 1
-    assert stats.json()["revenue"] == "4.55"
+    assert stats.json()["revenue"] == {"USD": "4.55"}
 
 
 def test_a_reinstated_agent_is_served_again_at_once(client: httpx.Client, operator: dict[str, str]) -> None:

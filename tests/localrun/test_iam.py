@@ -117,7 +117,7 @@ def roles() -> dict[str, iam.Role]:
     return iam.roles(translated, deployment.parameter_overrides("default"))
 
 
-def test_only_registration_and_rotation_may_write_credentials(roles: dict[str, iam.Role]) -> None:
+def test_only_registration_rotation_and_the_operators_may_write_credentials(roles: dict[str, iam.Role]) -> None:
     writes = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")
     writers = {
         name
@@ -126,7 +126,8 @@ def test_only_registration_and_rotation_may_write_credentials(roles: dict[str, i
         if r.allows(iam.Request(f"dynamodb:{action}", AGENTS, ("CRED#" + "0" * 64,)))
     }
 
-    assert writers == {"RegisterAgentFunction", "RotateTokenFunction"}
+    # Operators change a credential's plan or standing, and delete it with the agent or the admin key.
+    assert writers == {"RegisterAgentFunction", "RotateTokenFunction", "AgentAdminFunction", "AdminKeysFunction"}
 
 
 def test_no_function_may_scan_a_table(roles: dict[str, iam.Role]) -> None:

@@ -50,7 +50,7 @@ def test_the_authorizer_comes_from_the_api_definition() -> None:
     assert authorizer.function == "AuthorizerFunction"
     assert authorizer.payload_type == "TOKEN"
     assert authorizer.header == "Authorization"
-    assert authorizer.validation_expression == "^Bearer [A-Za-z0-9_-]{20,128}$"
+    assert authorizer.validation_expression == "^Bearer cbk_(agent|admin)_[A-Za-z0-9_-]{32,64}$"
     assert authorizer.cache_seconds == 300
 
 

@@ -120,11 +120,12 @@ class Redirect(BaseModel):
         return cls(status=response.status_code, location=response.headers.get("Location", ""))
 
 
-def signature(secret: str, body: bytes, timestamp: int | None = None) -> str:
-    """`X-Cashback-Signature` of a webhook body: `t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`."""
+def signature(secret: str, key_id: str, body: bytes, timestamp: int | None = None) -> str:
+    """`X-Cashback-Signature` of a webhook body, signed with a network's key:
+    `t=<unix>,k=<key id>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`."""
     t = int(time.time()) if timestamp is None else timestamp
     digest = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={t},v1={digest}"
+    return f"t={t},k={key_id},v1={digest}"
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ class Call(Generic[T]):
     body: Any = None
     authenticated: bool = True
     after: Callable[[T], None] | None = None
-    sign_with: str | None = None
+    sign_with: tuple[str, str] | None = None  # (network key id, secret)
     """a webhook secret: the body is signed (X-Cashback-Signature) instead of a bearer token sent"""
     from_response: Callable[[httpx.Response], T] | None = None
     """reads a success without a JSON body (a redirect)"""
@@ -302,8 +303,8 @@ class Core:
         path = f"/r/{quote(click_id, safe='')}"
         return Call("GET", path, Redirect, authenticated=False, from_response=Redirect.from_response)
 
-    def record_conversion(self, event: Mapping[str, Any], secret: str) -> Call[models.ConversionReceipt]:
-        return Call("POST", "/conversions", models.ConversionReceipt, body=dict(event), sign_with=secret)
+    def record_conversion(self, event: Mapping[str, Any], secret: str, key_id: str) -> Call[models.ConversionReceipt]:
+        return Call("POST", "/conversions", models.ConversionReceipt, body=dict(event), sign_with=(key_id, secret))
 
     # admin (the client's token is an admin key with the catalog scopes)
 
@@ -387,7 +388,7 @@ class Core:
             headers["Content-Type"] = "application/json"
             content = json.dumps(call.body, default=_json_default, separators=(",", ":")).encode()
         if call.sign_with is not None:
-            headers["X-Cashback-Signature"] = signature(call.sign_with, content or b"")
+            headers["X-Cashback-Signature"] = signature(call.sign_with[1], call.sign_with[0], content or b"")
         return http.build_request(
             call.method, self.base_url + call.path, params=call.params, headers=headers, content=content
         )

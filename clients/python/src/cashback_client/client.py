@@ -50,6 +50,14 @@ METHOD_NAMES = {
     "get_feedback_file": "feedback_file",
     "get_leaderboard": "leaderboard",
     "get_trending": "trending",
+    "list_admin_keys": "admin_keys",
+    "delete": "delete_agent",
+    "reinstate": "reinstate_agent",
+    "suspend": "suspend_agent",
+    "put_webhook": "set_webhook",
+    "list_failures": "failed_deliveries",
+    "replay": "replay_failed_deliveries",
+    "rotate_secret": "rotate_webhook_secret",
 }
 
 
@@ -248,9 +256,9 @@ class CashbackClient(_Base):
         """GET /r/{click_id}: the merchant URL the shopper is sent to (the redirect is not followed)."""
         return self._run(self._core.follow(click_id))
 
-    def record_conversion(self, event: Mapping[str, Any], secret: str) -> models.ConversionReceipt:
+    def record_conversion(self, event: Mapping[str, Any], secret: str, key_id: str) -> models.ConversionReceipt:
         """POST /conversions as an affiliate network: the event signed with the webhook secret."""
-        return self._run(self._core.record_conversion(event, secret))
+        return self._run(self._core.record_conversion(event, secret, key_id))
 
     def list_merchants(self, *, limit: int | None = None, cursor: str | None = None) -> models.MerchantPage:
         """GET /catalog/merchants (admin key, catalog:read): merchants by id, a page at a time."""
@@ -499,9 +507,9 @@ class AsyncCashbackClient(_Base):
         """GET /r/{click_id}: the merchant URL the shopper is sent to (the redirect is not followed)."""
         return await self._run(self._core.follow(click_id))
 
-    async def record_conversion(self, event: Mapping[str, Any], secret: str) -> models.ConversionReceipt:
+    async def record_conversion(self, event: Mapping[str, Any], secret: str, key_id: str) -> models.ConversionReceipt:
         """POST /conversions as an affiliate network: the event signed with the webhook secret."""
-        return await self._run(self._core.record_conversion(event, secret))
+        return await self._run(self._core.record_conversion(event, secret, key_id))
 
     async def list_merchants(self, *, limit: int | None = None, cursor: str | None = None) -> models.MerchantPage:
         """GET /catalog/merchants (admin key, catalog:read): merchants by id, a page at a time."""
