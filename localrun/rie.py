@@ -88,8 +88,9 @@ runtime.main(sys.argv)
 
 
 def sam_build(template_path: Path, build_dir: Path) -> None:
-    """What `sam deploy` would upload, into build_dir (aws-sam-cli from .venv-sam, cached builds)."""
-    command = [str(SAM), "build", "--cached", "--template", str(template_path), "--build-dir", str(build_dir)]
+    """What `sam deploy` would upload, into build_dir (aws-sam-cli from .venv-sam). Not `--cached`: its
+    dependency folder (.aws-sam/deps, shared by every build in the project) was seen half-deleted."""
+    command = [str(SAM), "build", "--template", str(template_path), "--build-dir", str(build_dir)]
     command += ["--cache-dir", str(build_dir.parent / "cache")]
     print("building:", " ".join(command), file=sys.stderr, flush=True)
     # sam build (BuildMethod python3.13) looks for python3.13 on PATH: our venv's base interpreter is one.
