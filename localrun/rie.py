@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -95,13 +96,19 @@ def sam_build(template_path: Path, build_dir: Path) -> None:
     print("building:", " ".join(command), file=sys.stderr, flush=True)
     # sam build (BuildMethod python3.13) looks for python3.13 on PATH: our venv's base interpreter is one.
     path = f"{Path(sys.base_prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
-    result = subprocess.run(  # noqa: S603 (aws-sam-cli from our own venv)
-        command,
-        cwd=template_path.parent,
-        env={**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": path},
-        check=False,
-        stdout=sys.stderr,
-    )
+    # One build at a time per project: sam build keeps working files under .aws-sam whatever
+    # --build-dir says, and two test workers building at once were seen to break each other.
+    lock_file = template_path.parent / ".aws-sam" / "build.lock"
+    lock_file.parent.mkdir(exist_ok=True)
+    with lock_file.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = subprocess.run(  # noqa: S603 (aws-sam-cli from our own venv)
+            command,
+            cwd=template_path.parent,
+            env={**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": path},
+            check=False,
+            stdout=sys.stderr,
+        )
     if result.returncode:
         raise LocalRunError(f"sam build failed ({result.returncode})")
 

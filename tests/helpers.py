@@ -33,8 +33,6 @@ def make_admin_key(local_api: LocalApi, scopes: str) -> str:
 
 
 # The rollup as its next schedule runs it: with the clock past the grace period in which it leaves
-# just-written events alone (rollup.CLOSE_GRACE_SECONDS), against the local API's DynamoDB.
-# The rollup as its next schedule runs it: with the clock past the grace period in which it leaves
 # just-written events alone (rollup.CLOSE_GRACE_SECONDS), against the local API's DynamoDB. The
 # clock is patched here, so the function runs in this process: bootstrapped exactly as the runner's
 # execution environments bootstrap it (its template environment and role, its CodeUri, the layer).
