@@ -32,56 +32,19 @@ def make_admin_key(local_api: LocalApi, scopes: str) -> str:
     return key
 
 
-# The rollup as its next schedule runs it: with the clock past the grace period in which it leaves
-# just-written events alone (rollup.CLOSE_GRACE_SECONDS), against the local API's DynamoDB. The
+# A scheduled function as its next schedule runs it, against the local API's DynamoDB: after waiting
+# for the next whole second, with its module's clock moved past the grace period in which it leaves
+# just-written events alone (CLOSE_GRACE_SECONDS). Every event written before the call is then read,
+# and every one written after it lands at or after the new watermark (windows are half-open). The
 # clock is patched here, so the function runs in this process: bootstrapped exactly as the runner's
 # execution environments bootstrap it (its template environment and role, its CodeUri, the layer).
-ROLLUP_LATER = """
-import json, os, sys, time, types
+RUN_LATER = """
+import importlib, json, os, sys, time, types
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
-from cashback import rollup
-rollup.time = types.SimpleNamespace(time=lambda: time.time() + rollup.CLOSE_GRACE_SECONDS + 5)
-from localrun import template, worker
-from localrun.invokers import ProcessInvoker
-path = Path("template.yaml").resolve()
-loaded = template.load(path)
-runtime = {"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_DYNAMODB": sys.argv[2]}
-spec = ProcessInvoker(loaded, path, {**os.environ, **runtime}).spec(loaded.functions["RollupFunction"])
-event = json.loads(Path("events/rollup/scheduled.json").read_text())
-handler = worker.bootstrap(spec)
-print(json.dumps(handler(event, worker.LambdaContext("RollupFunction", spec.timeout)), default=str))
-"""
-
-
-def run_rollup(local_api: LocalApi) -> dict[str, Any]:
-    """Run the scheduled rollup once against the local API's DynamoDB; its report."""
-    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}  # stdout is the report
-    result = subprocess.run(
-        [sys.executable, "-c", ROLLUP_LATER, str(ROOT / "layers" / "common"), local_api.dynamodb_endpoint],
-        cwd=ROOT,
-        env={**os.environ, **quiet},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report: dict[str, Any] = json.loads(result.stdout)
-    return report
-
-
-# The webhook delivery function as its next schedule runs it, like the rollup above: the clock moved
-# past the grace period in which it leaves just-written events alone (notify.CLOSE_GRACE_SECONDS),
-# after waiting for the next second, so every event written before the call is read and every one
-# written after it lands at or after the new watermark. Retries are due at once (the runs are the backoff).
-DELIVER_LATER = """
-import json, os, sys, time, types
-from pathlib import Path
-sys.path.insert(0, sys.argv[1])
-from cashback import notify
+function, module, event_path = sys.argv[3], importlib.import_module(sys.argv[4]), sys.argv[5]
 time.sleep(1.0 - time.time() % 1.0)
-notify.time = types.SimpleNamespace(time=lambda: time.time() + notify.CLOSE_GRACE_SECONDS)
+module.time = types.SimpleNamespace(time=lambda: time.time() + module.CLOSE_GRACE_SECONDS)
 from localrun import template, worker
 from localrun.invokers import ProcessInvoker
 from localrun.stack import DEFAULT_WEBHOOK_SEALING_KEY
@@ -91,25 +54,22 @@ runtime = {
     "AWS_REGION": "us-east-1",
     "AWS_ENDPOINT_URL_DYNAMODB": sys.argv[2],
     "WEBHOOK_SEALING_KEY": DEFAULT_WEBHOOK_SEALING_KEY,
-    "WEBHOOK_RETRY_DELAYS": "0",
-    "WEBHOOK_TIMEOUT_SECONDS": "2",
 }
-spec = ProcessInvoker(loaded, path, {**os.environ, **runtime}).spec(loaded.functions["DeliverWebhooksFunction"])
-event = json.loads(Path("events/deliver_webhooks/scheduled.json").read_text())
+spec = ProcessInvoker(loaded, path, {**os.environ, **runtime}).spec(loaded.functions[function])
+event = json.loads(Path(event_path).read_text())
 handler = worker.bootstrap(spec)
-print(json.dumps(handler(event, worker.LambdaContext("DeliverWebhooksFunction", spec.timeout)), default=str))
+print(json.dumps(handler(event, worker.LambdaContext(function, spec.timeout)), default=str))
 """
 
 
-def run_deliveries(local_api: LocalApi) -> dict[str, Any]:
-    """Run the scheduled webhook deliveries once against the local API's DynamoDB; its report.
-    One retry, due at once: the first run queues a failed delivery, the second dead-letters it."""
+def run_later(local_api: LocalApi, function: str, module: str, event: str, **env: str) -> dict[str, Any]:
+    """Run a scheduled function once, as its next schedule would; its report (the last stdout line)."""
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}  # stdout is the report
-    env = {**os.environ, **quiet, "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "WEBHOOK_ALLOW_HTTP": "true"}
+    arguments = [str(ROOT / "layers" / "common"), local_api.dynamodb_endpoint, function, module, event]
     result = subprocess.run(
-        [sys.executable, "-c", DELIVER_LATER, str(ROOT / "layers" / "common"), local_api.dynamodb_endpoint],
+        [sys.executable, "-c", RUN_LATER, *arguments],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, **quiet, **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -118,6 +78,27 @@ def run_deliveries(local_api: LocalApi) -> dict[str, Any]:
     assert result.returncode == 0, result.stderr[-3000:]
     report: dict[str, Any] = json.loads(result.stdout.splitlines()[-1])  # after the function's warnings
     return report
+
+
+def run_rollup(local_api: LocalApi) -> dict[str, Any]:
+    """Run the scheduled rollup once against the local API's DynamoDB; its report."""
+    return run_later(local_api, "RollupFunction", "cashback.rollup", "events/rollup/scheduled.json")
+
+
+def run_deliveries(local_api: LocalApi) -> dict[str, Any]:
+    """Run the scheduled webhook deliveries once against the local API's DynamoDB; its report.
+    One retry, due at once (the runs are the backoff): the first run queues a failed delivery, the
+    second dead-letters it."""
+    return run_later(
+        local_api,
+        "DeliverWebhooksFunction",
+        "cashback.notify",
+        "events/deliver_webhooks/scheduled.json",
+        WEBHOOK_ALLOWED_HOSTS="127.0.0.1",
+        WEBHOOK_ALLOW_HTTP="true",
+        WEBHOOK_RETRY_DELAYS="0",
+        WEBHOOK_TIMEOUT_SECONDS="2",
+    )
 
 
 def free_port() -> int:

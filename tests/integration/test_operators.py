@@ -327,10 +327,6 @@ def live_agents_in_the_table(local_api: LocalApi) -> int:
     return sum(page["Count"] for page in pages)
 
 
-@pytest.mark.skip(
-    reason="issue 16: after the merge, the network's agent count did not move over HTTP (in-process "
-    "recomputation agrees); open, see the stop's note"
-)
 def test_the_networks_agent_count_follows_registrations_and_deletions(
     client: httpx.Client, operator: dict[str, str], local_api: LocalApi
 ) -> None:
