@@ -27,7 +27,6 @@ from cashback.observability import logger
 from cashback.retry import new_revision
 from cashback.settings import get_settings
 from cashback.store.dynamo import (
-    cancellation_reasons,
     dump,
     dynamodb,
     get_item,
@@ -65,33 +64,28 @@ def create_agent(
     directory entry; the registration's `event`, which the rollup counts), together or not at all."""
     table = get_settings().agents_table
     credential = {"kind": "agent", "principal_id": profile["agent_id"], "plan": profile["plan"]}
-    try:
-        dynamodb().transact_write_items(
-            TransactItems=[
-                *([listing] if listing else []),
-                *([_event_put(event)] if event else []),
-                {
-                    "Put": {
-                        "TableName": table,
-                        "Item": {**_agent_key(profile["agent_id"]), **dump({**profile, "token_hash": token_hash})},
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": table,
-                        "Item": {**_credential_key(token_hash), **dump(credential)},
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-            ]
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "TransactionCanceledException":
-            raise Conflict("An agent with this id or token already exists; retry.") from exc
-        raise unavailable(exc) from exc
-    except BotoCoreError as exc:
-        raise unavailable(exc) from exc
+    reasons = transact(
+        [
+            *([listing] if listing else []),
+            *([_event_put(event)] if event else []),
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": {**_agent_key(profile["agent_id"]), **dump({**profile, "token_hash": token_hash})},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": {**_credential_key(token_hash), **dump(credential)},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+    )
+    if reasons is not None:
+        raise Conflict("An agent with this id or token already exists; retry.")
 
 
 DELETED = "deleted"
@@ -268,47 +262,42 @@ def get_credential(secret_hash: str) -> dict[str, Any] | None:
 def rotate_agent_token(agent_id: str, plan: str, old_hash: str, new_hash: str, rotated_at: str) -> None:
     """Swap the agent's credential in one transaction; fails if the old token is no longer current."""
     table = get_settings().agents_table
-    try:
-        dynamodb().transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": table,
-                        "Key": _agent_key(agent_id),
-                        "UpdateExpression": "SET token_hash = :new, token_rotated_at = :at",
-                        "ConditionExpression": "token_hash = :old",
-                        "ExpressionAttributeValues": dump({":new": new_hash, ":old": old_hash, ":at": rotated_at}),
-                    }
-                },
-                {
-                    "Delete": {
-                        "TableName": table,
-                        "Key": _credential_key(old_hash),
-                        "ConditionExpression": "principal_id = :agent",
-                        "ExpressionAttributeValues": dump({":agent": agent_id}),
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": table,
-                        "Item": {
-                            **_credential_key(new_hash),
-                            **dump({"kind": "agent", "principal_id": agent_id, "plan": plan}),
-                        },
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-            ]
+    reasons = transact(
+        [
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": _agent_key(agent_id),
+                    "UpdateExpression": "SET token_hash = :new, token_rotated_at = :at",
+                    "ConditionExpression": "token_hash = :old",
+                    "ExpressionAttributeValues": dump({":new": new_hash, ":old": old_hash, ":at": rotated_at}),
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": table,
+                    "Key": _credential_key(old_hash),
+                    "ConditionExpression": "principal_id = :agent",
+                    "ExpressionAttributeValues": dump({":agent": agent_id}),
+                }
+            },
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": {
+                        **_credential_key(new_hash),
+                        **dump({"kind": "agent", "principal_id": agent_id, "plan": plan}),
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+    )
+    if reasons is not None:
+        raise Conflict(
+            "The token was rotated concurrently; use the newest token.",
+            details={"reasons": reasons},
         )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "TransactionCanceledException":
-            raise Conflict(
-                "The token was rotated concurrently; use the newest token.",
-                details={"reasons": cancellation_reasons(exc)},
-            ) from exc
-        raise unavailable(exc) from exc
-    except BotoCoreError as exc:
-        raise unavailable(exc) from exc
 
 
 # ---------------------------------------------------------------- admin keys
@@ -335,31 +324,26 @@ def create_admin_key(key_id: str, key_hash: str, name: str, scopes: list[str], e
     listing = {**item, "key_id": key_id, "key_hash": key_hash}
     for field in ("kind", "principal_id", "plan"):
         del listing[field]
-    try:
-        dynamodb().transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": table,
-                        "Item": {**_credential_key(key_hash), **dump(item)},
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": table,
-                        "Item": {**_admin_key_listing_key(key_id), **dump(listing)},
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-            ]
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "TransactionCanceledException":
-            raise Conflict("An admin key with this id already exists; retry.") from exc
-        raise unavailable(exc) from exc
-    except BotoCoreError as exc:
-        raise unavailable(exc) from exc
+    reasons = transact(
+        [
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": {**_credential_key(key_hash), **dump(item)},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": {**_admin_key_listing_key(key_id), **dump(listing)},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+    )
+    if reasons is not None:
+        raise Conflict("An admin key with this id already exists; retry.")
 
 
 def admin_keys(limit: int, after_sk: str | None) -> tuple[list[dict[str, Any]], str | None]:
@@ -375,34 +359,29 @@ def revoke_admin_key(key_id: str, key_hash: str, revoked_at: str) -> dict[str, A
     """Delete the key's credential and mark its listing revoked, in one transaction; the listing
     as it is after (a key revoked twice keeps its first revocation time)."""
     table = get_settings().agents_table
-    try:
-        dynamodb().transact_write_items(
-            TransactItems=[
-                {
-                    "Delete": {
-                        "TableName": table,
-                        "Key": _credential_key(key_hash),
-                        "ConditionExpression": "attribute_not_exists(pk) OR principal_id = :key",
-                        "ExpressionAttributeValues": dump({":key": key_id}),
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": table,
-                        "Key": _admin_key_listing_key(key_id),
-                        "UpdateExpression": "SET revoked_at = if_not_exists(revoked_at, :at)",
-                        "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeValues": dump({":at": revoked_at}),
-                    }
-                },
-            ]
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "TransactionCanceledException":
-            raise Conflict("The admin key changed concurrently; retry.") from exc
-        raise unavailable(exc) from exc
-    except BotoCoreError as exc:
-        raise unavailable(exc) from exc
+    reasons = transact(
+        [
+            {
+                "Delete": {
+                    "TableName": table,
+                    "Key": _credential_key(key_hash),
+                    "ConditionExpression": "attribute_not_exists(pk) OR principal_id = :key",
+                    "ExpressionAttributeValues": dump({":key": key_id}),
+                }
+            },
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": _admin_key_listing_key(key_id),
+                    "UpdateExpression": "SET revoked_at = if_not_exists(revoked_at, :at)",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeValues": dump({":at": revoked_at}),
+                }
+            },
+        ]
+    )
+    if reasons is not None:
+        raise Conflict("The admin key changed concurrently; retry.")
     listing = get_admin_key(key_id)
     if listing is None:
         raise Conflict("The admin key changed concurrently; retry.")
