@@ -87,6 +87,12 @@ def _shown(item: dict[str, Any], secret: str | None = None) -> Webhook:
     )
 
 
+def calling_agent(caller: Caller) -> str:
+    """The calling agent's id: the MCP webhook tools act on the caller's own webhook (admin keys
+    and anonymous callers: 403, as an agent's route refuses them)."""
+    return caller.require_any_agent()
+
+
 def set_webhook(agent_id: str, caller: Caller, request: WebhookRequest) -> tuple[Webhook, bool]:
     """Register or move the agent's webhook; True when it is new (the secret is shown then only)."""
     caller.require_agent(agent_id)
