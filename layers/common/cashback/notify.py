@@ -322,5 +322,6 @@ def run(now: int | None = None) -> RunReport:
             break
         seen = report.watermark = page.end
     lag = max(0, now - clock.epoch_of(report.watermark[:20]))  # an ISO time, or an event's sort key
+    # Alarmed (WebhookLagAlarm): a run keeps it at CLOSE_GRACE_SECONDS; more than 10 minutes is a stalled delivery.
     metrics.add_metric(name="WebhookLagSeconds", unit=MetricUnit.Seconds, value=lag)
     return report
