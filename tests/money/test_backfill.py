@@ -185,3 +185,23 @@ def test_the_backfill_gives_the_figures_of_a_fresh_write_and_a_second_run_change
         "conversions": 2,
         "commission": {"EUR": Decimal("8.50"), "USD": Decimal("4.00")},
     }
+
+
+def test_the_backfill_never_writes_figures_read_before_a_change_it_did_not_see(moment: list[int]) -> None:
+    from cashback.store import activity as activity_store
+    from cashback.store import analytics as analytics_store
+
+    with template_tables_in_moto():
+        history = _history(previous_release=True, moment=moment)
+        next(history)
+        _as_previous_release_wrote_it()
+        state = analytics_store.get_state()
+        totals = activity_store.get_item(f"AGENT#{AGENT}", "CONVTOTALS")
+        assert state and totals
+        next(history, None)  # conversions change and a rollup run counts them after the reads
+
+        assert not activity_store.split_conversion_totals(totals, {"revenue:USD": Decimal("4.00")})
+        assert not analytics_store.split_all_time_revenue(AGENT, {"USD": Decimal("4.00")}, state)
+        assert not analytics_store.put_network_totals({"agents": 99}, state)
+        assert analytics_store.network_totals().get("agents") != 99
+        assert "revenue" in (activity_store.get_item(f"AGENT#{AGENT}", "CONVTOTALS") or {})

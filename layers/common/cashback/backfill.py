@@ -152,15 +152,16 @@ def _rollup_state() -> tuple[dict[str, Any], int] | None:
 
 def all_time_revenue(dry_run: bool = False) -> StepReport:
     report = StepReport("all_time_revenue")
-    for agent_id, item in sorted(analytics_store.all_time_totals().items()):
-        if "revenue" not in item:
-            continue
-        report.examined += 1
-        at = _rollup_state()
-        if at is None:
-            report.left.append(f"{agent_id}: the rollup has not run yet or is mid-page; run it first")
-            continue
-        state, counted_before = at
+    at = _rollup_state()  # read before the aggregates: every write holds only while it is unchanged
+    legacy = {a: item for a, item in analytics_store.all_time_totals().items() if "revenue" in item}
+    report.examined = len(legacy)
+    if not legacy:
+        return report
+    if at is None:
+        report.left = ["the rollup has not run yet or is mid-page; run it first"]
+        return report
+    state, counted_before = at
+    for agent_id, item in sorted(legacy.items()):
         sums, settled = _contributions(agent_id, counted_before)
         revenue = {code: c.revenue for code, c in sorted(sums.items()) if c.revenue or f"revenue:{code}" in item}
         if not settled:
