@@ -119,6 +119,10 @@ wipe: $(VENV)/.installed ## Delete the local DynamoDB data (make dev starts empt
 admin-key: $(VENV)/.installed ## Create an admin key: make admin-key SCOPES=catalog:write,agents:read [NAME=ops] [EXPIRES=30d] [STACK=name for AWS]
 	$(PY) -m scripts.admin_key --scopes "$(SCOPES)" --name "$(or $(NAME),admin)" $(if $(EXPIRES),--expires "$(EXPIRES)") $(if $(STACK),--stack $(STACK),--dynamodb-port $(DYNAMODB_PORT))
 
+.PHONY: backfill
+backfill: $(VENV)/.installed ## Bring data written by earlier versions to this version's shape (idempotent, resumable): make backfill [DRY_RUN=1] [STACK=name for AWS]
+	$(PY) -m scripts.backfill $(if $(DRY_RUN),--dry-run) $(if $(STACK),--stack $(STACK),--dynamodb-port $(DYNAMODB_PORT))
+
 # The TypeScript client's pinned packages (clients/typescript/package-lock.json), installed with
 # npm ci when the lock is newer than what is installed; its tests run under make test.
 TYPESCRIPT_CLIENT := clients/typescript/node_modules/.package-lock.json

@@ -35,7 +35,9 @@ _invocation: ContextVar[tools.Invocation] = ContextVar("invocation")
 INSTRUCTIONS = (
     "Cashback for AI shopping agents. search_products finds offers with cashback and tracked affiliate "
     "links, compare_cashback ranks the merchants selling one product by cashback, get_agent_stats reads "
-    "your own totals, get_trending shows what agents search and buy. Money is a decimal string; a tool "
+    "your own totals, get_trending shows what agents search and buy; set_webhook, get_webhook, delete_webhook, "
+    "rotate_webhook_secret, list_failed_webhook_deliveries and replay_failed_webhook_deliveries manage where "
+    "you are told about your conversions and feedback. Money is a decimal string; a tool "
     'that refuses answers isError with {"error": {"code", "message", "details", "request_id"}}.'
 )
 
@@ -50,7 +52,7 @@ def _tool(tool: tools.Tool) -> types.Tool:
         annotations=types.ToolAnnotations(
             title=tool.title,
             read_only_hint=tool.read_only,
-            destructive_hint=False,
+            destructive_hint=tool.destructive,
             idempotent_hint=tool.read_only,
             open_world_hint=False,
         ),

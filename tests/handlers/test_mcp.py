@@ -162,3 +162,101 @@ def test_get_is_405_allow_post_as_the_transport_says_for_a_server_without_an_sse
     assert header(response, "Allow") == "POST"
     assert body_of(response)["error"]["code"] == "METHOD_NOT_ALLOWED"
     assert header(response, "X-RateLimit-Remaining") == "99"
+
+
+# ---------------------------------------------------------------- the agent's webhook as tools
+
+
+@pytest.fixture
+def webhook_targets(aws: None, settings_env: Callable[[str, str], None], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shopper exists; webhooks seal locally and may point at 127.0.0.1 (as the local runner allows)."""
+    from tests.helpers import publish_agent
+
+    monkeypatch.delenv("WEBHOOK_KMS_KEY_ID", raising=False)
+    for name, value in {
+        "WEBHOOK_SEALING_KEY": "a local key for tests",
+        "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+        "WEBHOOK_ALLOW_HTTP": "true",
+    }.items():
+        settings_env(name, value)
+    publish_agent(AGENT, "shopper")
+
+
+def result_of(name: str, arguments: dict[str, Any], authorizer: dict[str, Any] | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = call(name, arguments, authorizer)["result"]
+    return result
+
+
+def test_the_webhook_tools_show_the_secret_once_and_manage_the_callers_own_webhook(webhook_targets: None) -> None:
+    from cashback.settings import get_settings
+    from cashback.store import dynamo
+
+    created = result_of("set_webhook", {"url": "https://127.0.0.1/hooks/cashback"})
+    secret = created["structuredContent"]["secret"]
+    moved = result_of("set_webhook", {"url": "https://127.0.0.1/hooks/moved"})
+    read = result_of("get_webhook", {})
+    rotated = result_of("rotate_webhook_secret", {})
+
+    assert created["isError"] is False and secret.startswith("whsec_")
+    assert moved["structuredContent"]["secret"] is None  # moving keeps the secret and does not show it
+    assert read["structuredContent"]["url"] == "https://127.0.0.1/hooks/moved"
+    assert read["structuredContent"]["secret"] is None
+    new_secret = rotated["structuredContent"]["secret"]
+    assert new_secret.startswith("whsec_") and new_secret != secret
+    assert result_of("get_webhook", {})["structuredContent"]["secret"] is None  # shown once, by rotation only
+    stored = dynamo.get_item(get_settings().agents_table, f"AGENT#{AGENT}", "WEBHOOK")
+    assert (
+        stored and secret not in json.dumps(stored, default=str) and new_secret not in json.dumps(stored, default=str)
+    )
+
+    deleted = result_of("delete_webhook", {})
+    gone = result_of("get_webhook", {})
+
+    assert deleted["structuredContent"] == {"deleted": AGENT}
+    assert gone["isError"] is True and gone["structuredContent"]["error"]["code"] == "WEBHOOK_NOT_FOUND"
+
+
+def test_failed_deliveries_are_listed_and_replayed_through_the_tools(webhook_targets: None) -> None:
+    from cashback.store import webhooks as webhooks_store
+
+    assert result_of("set_webhook", {"url": "https://127.0.0.1/hooks/cashback"})["isError"] is False
+    for n in range(3):
+        record = {
+            "delivery_id": f"dlv_{n:032d}",
+            "agent_id": AGENT,
+            "event_type": "conversion.confirmed",
+            "body": '{"id":"dlv"}',
+            "attempts": 8,
+            "first_attempted_at": "2026-11-20T10:00:00Z",
+            "last_error": "HTTP 500",
+        }
+        webhooks_store.put_dead_letter(record, f"2026-11-20T11:0{n}:00Z")
+
+    first = result_of("list_failed_webhook_deliveries", {"limit": 2})["structuredContent"]
+    rest = result_of("list_failed_webhook_deliveries", {"cursor": first["next_cursor"]})["structuredContent"]
+    replayed = result_of("replay_failed_webhook_deliveries", {})["structuredContent"]
+
+    assert [f["delivery_id"] for f in first["failed"] + rest["failed"]] == [f"dlv_{n:032d}" for n in range(3)]
+    assert rest["next_cursor"] is None
+    assert replayed == {"requeued": 3, "remaining": False}
+    assert result_of("list_failed_webhook_deliveries", {})["structuredContent"]["failed"] == []
+
+
+def test_the_webhook_tools_refuse_admin_keys_and_private_targets(webhook_targets: None) -> None:
+    admin = admin_authorizer("adm_ops", "agents:write")
+    private = result_of("set_webhook", {"url": "https://10.0.0.1/hook"})
+
+    refused = {name: result_of(name, {}, admin) for name in ("get_webhook", "delete_webhook", "rotate_webhook_secret")}
+
+    assert private["structuredContent"]["error"]["code"] == "WEBHOOK_TARGET_FORBIDDEN"
+    assert {n: r["structuredContent"]["error"]["code"] for n, r in refused.items()} == dict.fromkeys(
+        refused, "FORBIDDEN"
+    )
+
+
+def test_tools_list_marks_only_delete_webhook_destructive(small_catalog: object) -> None:
+    listed = body_of(post({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}))["result"]["tools"]
+
+    destructive = sorted(t["name"] for t in listed if t["annotations"]["destructiveHint"])
+
+    assert destructive == ["delete_webhook"]

@@ -25,11 +25,18 @@ from cashback.models import (
     AgentStats,
     CompareRequest,
     CompareResponse,
+    Deleted,
+    FailedDeliveriesRequest,
+    FailedDeliveryPage,
     OwnStatsRequest,
+    OwnWebhookRequest,
+    ReplayResult,
     SearchRequest,
     SearchResponse,
     Trending,
     TrendingRequest,
+    Webhook,
+    WebhookRequest,
 )
 from localrun.stack import LocalApi
 from tests.helpers import make_admin_key
@@ -41,6 +48,12 @@ TOOLS = {
     "compare_cashback": (CompareRequest, CompareResponse),
     "get_agent_stats": (OwnStatsRequest, AgentStats),
     "get_trending": (TrendingRequest, Trending),
+    "set_webhook": (WebhookRequest, Webhook),
+    "get_webhook": (OwnWebhookRequest, Webhook),
+    "delete_webhook": (OwnWebhookRequest, Deleted),
+    "rotate_webhook_secret": (OwnWebhookRequest, Webhook),
+    "list_failed_webhook_deliveries": (FailedDeliveriesRequest, FailedDeliveryPage),
+    "replay_failed_webhook_deliveries": (OwnWebhookRequest, ReplayResult),
 }
 
 
@@ -129,7 +142,7 @@ def test_initialize_names_the_server_and_offers_tools(local_api: LocalApi, agent
     assert "search_products" in (result.instructions or "")
 
 
-def test_tools_list_has_the_four_tools_with_the_rest_routes_schemas(local_api: LocalApi, agent: dict[str, Any]) -> None:
+def test_tools_list_has_every_tool_with_the_rest_routes_schemas(local_api: LocalApi, agent: dict[str, Any]) -> None:
     async def scenario() -> Any:
         async with mcp_session(local_api, agent["token"]) as session:
             return await session.list_tools()
@@ -224,6 +237,27 @@ def test_get_trending_answers_what_get_trending_answers(
 
     assert not result.is_error and rest.status_code == 200
     assert result.structured_content == rest.json()
+
+
+def test_the_webhook_tools_act_on_the_callers_webhook_as_its_routes_do(
+    local_api: LocalApi, agent: dict[str, Any], client: httpx.Client
+) -> None:
+    token, path = agent["token"], f"/agents/{agent['agent_id']}/webhook"
+
+    created = call_tool(local_api, token, "set_webhook", {"url": "http://127.0.0.1:9/hooks/cashback"})
+    rest = client.get(path, headers=bearer(token))
+    rotated = call_tool(local_api, token, "rotate_webhook_secret", {})
+    failures = call_tool(local_api, token, "list_failed_webhook_deliveries", {})
+    deleted_by_rest = client.delete(path, headers=bearer(token))
+    gone = call_tool(local_api, token, "get_webhook", {})
+
+    assert not created.is_error and created.structured_content["secret"].startswith("whsec_")
+    assert rest.status_code == 200 and rest.json()["url"] == "http://127.0.0.1:9/hooks/cashback"
+    assert rest.json()["secret"] is None
+    assert rotated.structured_content["secret"] not in (None, created.structured_content["secret"])
+    assert failures.structured_content == {"failed": [], "next_cursor": None}
+    assert deleted_by_rest.status_code == 200
+    assert tool_error_code(gone) == "WEBHOOK_NOT_FOUND"
 
 
 # ---------------------------------------------------------------- errors

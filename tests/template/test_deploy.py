@@ -89,6 +89,7 @@ def test_every_alarm_notifies_the_operations_topic_and_watches_a_metric_that_exi
         "RollupLagAlarm",
         "RollupErrorsAlarm",
         "RollupFailureQueueAlarm",
+        "WebhookLagAlarm",
     } <= set(alarms)
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [{"Ref": "OperationsTopic"}], name

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from cashback.api import asgi, tools
 from cashback.auth import Caller, PrincipalKind
 from cashback.errors import Forbidden
-from cashback.models import CompareRequest, SearchRequest, TrendingRequest
+from cashback.models import CompareRequest, FailedDeliveriesRequest, SearchRequest, TrendingRequest
 from tests.conftest import ROOT
 
 DOCUMENT = json.loads((ROOT / "layers/common/cashback/openapi.json").read_text())
@@ -29,6 +29,7 @@ def query_parameters(method: str, path: str) -> dict[str, dict[str, Any]]:
         # agent_id is implicit for a tool: the calling agent.
         (CompareRequest, "get", "/compare", {"agent_id"}),
         (TrendingRequest, "get", "/analytics/trending", set()),
+        (FailedDeliveriesRequest, "get", "/agents/{agent_id}/webhook/failures", set()),
     ],
 )
 def test_tool_arguments_have_the_rest_routes_query_constraints(
@@ -45,7 +46,18 @@ def test_tool_arguments_have_the_rest_routes_query_constraints(
 
 
 def test_every_tool_has_object_schemas_in_and_out() -> None:
-    assert sorted(tools.TOOLS) == ["compare_cashback", "get_agent_stats", "get_trending", "search_products"]
+    assert sorted(tools.TOOLS) == [
+        "compare_cashback",
+        "delete_webhook",
+        "get_agent_stats",
+        "get_trending",
+        "get_webhook",
+        "list_failed_webhook_deliveries",
+        "replay_failed_webhook_deliveries",
+        "rotate_webhook_secret",
+        "search_products",
+        "set_webhook",
+    ]
     for tool in tools.TOOLS.values():
         assert tool.input_schema()["type"] == "object"
         assert tool.input_schema()["additionalProperties"] is False

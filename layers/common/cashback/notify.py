@@ -87,6 +87,12 @@ def _shown(item: dict[str, Any], secret: str | None = None) -> Webhook:
     )
 
 
+def calling_agent(caller: Caller) -> str:
+    """The calling agent's id: the MCP webhook tools act on the caller's own webhook (admin keys
+    and anonymous callers: 403, as an agent's route refuses them)."""
+    return caller.require_any_agent()
+
+
 def set_webhook(agent_id: str, caller: Caller, request: WebhookRequest) -> tuple[Webhook, bool]:
     """Register or move the agent's webhook; True when it is new (the secret is shown then only)."""
     caller.require_agent(agent_id)
@@ -316,5 +322,6 @@ def run(now: int | None = None) -> RunReport:
             break
         seen = report.watermark = page.end
     lag = max(0, now - clock.epoch_of(report.watermark[:20]))  # an ISO time, or an event's sort key
+    # Alarmed (WebhookLagAlarm): a run keeps it at CLOSE_GRACE_SECONDS; more than 10 minutes is a stalled delivery.
     metrics.add_metric(name="WebhookLagSeconds", unit=MetricUnit.Seconds, value=lag)
     return report

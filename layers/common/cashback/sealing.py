@@ -5,10 +5,10 @@ must read it back. It is stored sealed, never in clear, and never logged:
 
 - in AWS, encrypted by KMS (`WEBHOOK_KMS_KEY_ID`, the stack's WebhookSecretsKey) with the agent's id
   as encryption context, so a sealed secret copied to another agent's item does not decrypt. Only
-  the webhook function may Encrypt and only the delivery function may Decrypt (template.yaml). KMS
-  rather than one Secrets Manager secret per agent: no per-agent resource to create, pay for or
-  clean up, the sealed value lives beside the URL it signs for, and a database dump reveals nothing
-  without the key;
+  the webhook and MCP functions (the agent's webhook routes and tools) may Encrypt and only the
+  delivery function may Decrypt (template.yaml). KMS rather than one Secrets Manager secret per agent:
+  no per-agent resource to create, pay for or clean up, the sealed value lives beside the URL it
+  signs for, and a database dump reveals nothing without the key;
 - locally (`WEBHOOK_SEALING_KEY`, set by the local runner), with that key: HMAC-SHA256 as a stream
   cipher in counter mode, then an HMAC-SHA256 tag over context, nonce and ciphertext (standard
   library only; the layer has no cryptography package). For development and tests, never on AWS.

@@ -14,17 +14,24 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from cashback import analytics, shopping
+from cashback import analytics, notify, shopping
 from cashback.auth import Caller
 from cashback.models import (
     AgentStats,
     CompareRequest,
     CompareResponse,
+    Deleted,
+    FailedDeliveriesRequest,
+    FailedDeliveryPage,
     OwnStatsRequest,
+    OwnWebhookRequest,
+    ReplayResult,
     SearchRequest,
     SearchResponse,
     Trending,
     TrendingRequest,
+    Webhook,
+    WebhookRequest,
 )
 
 
@@ -46,6 +53,7 @@ class Tool:
     output_model: type[BaseModel]
     run: Callable[[Any, Invocation], BaseModel]
     read_only: bool  # no side effects an agent would notice (searches and compares mint links and are logged)
+    destructive: bool = False  # removes something the agent set up (its webhook)
 
     def input_schema(self) -> dict[str, Any]:
         return self.input_model.model_json_schema(mode="validation")
@@ -72,6 +80,37 @@ def _own_stats(_: OwnStatsRequest, call: Invocation) -> AgentStats:
 
 def _trending(request: TrendingRequest, _: Invocation) -> Trending:
     return analytics.trending(request.days)
+
+
+# The agent's webhook (as /agents/{agent_id}/webhook...): always the calling agent's own.
+
+
+def _set_webhook(request: WebhookRequest, call: Invocation) -> Webhook:
+    webhook, _ = notify.set_webhook(notify.calling_agent(call.caller), call.caller, request)
+    return webhook
+
+
+def _get_webhook(_: OwnWebhookRequest, call: Invocation) -> Webhook:
+    return notify.get_webhook(notify.calling_agent(call.caller), call.caller)
+
+
+def _delete_webhook(_: OwnWebhookRequest, call: Invocation) -> Deleted:
+    agent_id = notify.calling_agent(call.caller)
+    notify.delete_webhook(agent_id, call.caller)
+    return Deleted(deleted=agent_id)
+
+
+def _rotate_webhook_secret(_: OwnWebhookRequest, call: Invocation) -> Webhook:
+    return notify.rotate_secret(notify.calling_agent(call.caller), call.caller)
+
+
+def _failed_deliveries(request: FailedDeliveriesRequest, call: Invocation) -> FailedDeliveryPage:
+    agent_id = notify.calling_agent(call.caller)
+    return notify.failed_deliveries(agent_id, call.caller, request.limit, request.cursor)
+
+
+def _replay_deliveries(_: OwnWebhookRequest, call: Invocation) -> ReplayResult:
+    return notify.replay(notify.calling_agent(call.caller), call.caller)
 
 
 TOOLS: dict[str, Tool] = {
@@ -134,6 +173,85 @@ TOOLS: dict[str, Tool] = {
             output_model=Trending,
             run=_trending,
             read_only=True,
+        ),
+        Tool(
+            name="set_webhook",
+            title="Register or move your webhook",
+            description=(
+                "Where this API tells you about your conversions (pending, confirmed, refunded) and feedback "
+                "about you, by a signed POST (as PUT /agents/{your agent_id}/webhook). The url must be https and "
+                "resolve to public addresses only (else WEBHOOK_TARGET_FORBIDDEN). The first registration "
+                "returns the signing secret, shown only then: store it; moving the url keeps the secret and "
+                "does not show it."
+            ),
+            input_model=WebhookRequest,
+            output_model=Webhook,
+            run=_set_webhook,
+            read_only=False,
+        ),
+        Tool(
+            name="get_webhook",
+            title="Your webhook",
+            description=(
+                "Your webhook's url, events and times (as GET /agents/{your agent_id}/webhook); never its "
+                "secret. None registered: WEBHOOK_NOT_FOUND."
+            ),
+            input_model=OwnWebhookRequest,
+            output_model=Webhook,
+            run=_get_webhook,
+            read_only=True,
+        ),
+        Tool(
+            name="delete_webhook",
+            title="Delete your webhook",
+            description=(
+                "Stop deliveries to your webhook at once and drop its queued retries (as DELETE "
+                "/agents/{your agent_id}/webhook). None registered: WEBHOOK_NOT_FOUND."
+            ),
+            input_model=OwnWebhookRequest,
+            output_model=Deleted,
+            run=_delete_webhook,
+            read_only=False,
+            destructive=True,
+        ),
+        Tool(
+            name="rotate_webhook_secret",
+            title="Rotate your webhook's signing secret",
+            description=(
+                "A new signing secret, shown only in this result: store it (as POST "
+                "/agents/{your agent_id}/webhook/secret). For a day, deliveries carry a second v1= signature "
+                "made with the previous secret, so you can switch without losing a delivery."
+            ),
+            input_model=OwnWebhookRequest,
+            output_model=Webhook,
+            run=_rotate_webhook_secret,
+            read_only=False,
+        ),
+        Tool(
+            name="list_failed_webhook_deliveries",
+            title="Deliveries that failed every retry",
+            description=(
+                "Your webhook's deliveries that failed every retry, oldest first, each with its exact body and "
+                "last error (as GET /agents/{your agent_id}/webhook/failures); page with limit (1-100) and the "
+                "returned next_cursor."
+            ),
+            input_model=FailedDeliveriesRequest,
+            output_model=FailedDeliveryPage,
+            run=_failed_deliveries,
+            read_only=True,
+        ),
+        Tool(
+            name="replay_failed_webhook_deliveries",
+            title="Replay failed deliveries",
+            description=(
+                "Queue up to 100 failed deliveries (oldest first) for the next delivery run, within a minute, "
+                "each with its original body and id and a fresh set of retries (as POST "
+                "/agents/{your agent_id}/webhook/failures/replay); remaining=true: call again."
+            ),
+            input_model=OwnWebhookRequest,
+            output_model=ReplayResult,
+            run=_replay_deliveries,
+            read_only=False,
         ),
     )
 }

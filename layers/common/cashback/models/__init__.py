@@ -124,8 +124,10 @@ from cashback.models.wallets import (
     wallet_chain,
 )
 from cashback.models.webhooks import (
+    FailedDeliveriesRequest,
     FailedDelivery,
     FailedDeliveryPage,
+    OwnWebhookRequest,
     ReplayResult,
     Webhook,
     WebhookEventType,
@@ -177,6 +179,7 @@ __all__ = [
     "ErrorBody",
     "ErrorDetail",
     "EvmAddress",
+    "FailedDeliveriesRequest",
     "FailedDelivery",
     "FailedDeliveryPage",
     "Feedback",
@@ -199,6 +202,7 @@ __all__ = [
     "Money",
     "NetworkTotals",
     "OwnStatsRequest",
+    "OwnWebhookRequest",
     "Percent",
     "Plan",
     "Price",

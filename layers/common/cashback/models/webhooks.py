@@ -65,3 +65,19 @@ class FailedDeliveryPage(BaseModel):
 class ReplayResult(BaseModel):
     requeued: int = Field(description="dead letters queued for delivery at the next run (within a minute)")
     remaining: bool = Field(description="true when more dead letters are left: call again")
+
+
+class OwnWebhookRequest(BaseModel):
+    """No arguments: the MCP webhook tools act on the calling agent's own webhook only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FailedDeliveriesRequest(BaseModel):
+    """GET /agents/{agent_id}/webhook/failures's query parameters as one object (the MCP tool
+    list_failed_webhook_deliveries's arguments)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    cursor: Annotated[str | None, Field(max_length=512)] = None

@@ -21,7 +21,7 @@ Counters are atomic ADDs; each item takes all its counters in one UpdateItem.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -257,6 +257,60 @@ def _conversion_ref(network: str | None, conversion_id: str) -> str:
 def get_conversion(network: str, conversion_id: str) -> dict[str, Any] | None:
     """A network's conversion by its id ("" for those reported with the shared secret of earlier versions)."""
     return dynamo.get_item(_table(), f"CONV#{_conversion_ref(network, conversion_id)}", "CONV", consistent=True)
+
+
+# ---------------------------------------------------------------- the backfill (offline, operators)
+
+
+def legacy_conversion_totals() -> Iterator[list[dict[str, Any]]]:
+    """Conversion totals items that still hold currency-less money counters, a page at a time
+    (a Scan: the offline backfill only)."""
+    return dynamo.scan_pages(
+        _table(),
+        "#sk = :totals AND (attribute_exists(#r) OR attribute_exists(#p))",
+        {"#sk": "sk", "#r": "revenue", "#p": "pending_revenue"},
+        {":totals": "CONVTOTALS"},
+    )
+
+
+def agent_conversions(agent_id: str) -> list[dict[str, Any]]:
+    """Every conversion of the agent as it stands (its listing entries), strongly consistent."""
+    found: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page, after = dynamo.query_partition(_table(), f"AGENT#{agent_id}#CONV", 1000, after_sk=after, consistent=True)
+        found += page
+        if after is None:
+            return found
+
+
+def split_conversion_totals(seen: Mapping[str, Any], money: Mapping[str, Decimal]) -> bool:
+    """Replace the currency-less money counters of a conversion totals item by `money` (counter
+    name with its currency → amount, the whole figure), if the item is still as `seen`: every
+    count and money counter it had, and none of the new ones yet, unless seen. False otherwise."""
+    watched = {n: v for n, v in seen.items() if n.endswith("_count") or n.split(":")[0] in MONEY_COUNTERS}
+    names = {f"#w{i}": n for i, n in enumerate(watched)}
+    values: dict[str, Any] = {f":w{i}": v for i, v in enumerate(watched.values())}
+    conditions = [f"#w{i} = :w{i}" for i in range(len(watched))]
+    sets = []
+    for i, (name, amount) in enumerate(money.items()):
+        names[f"#m{i}"], values[f":m{i}"] = name, amount
+        sets.append(f"#m{i} = :m{i}")
+        if name not in watched:
+            conditions.append(f"attribute_not_exists(#m{i})")
+    names.update({"#lr": "revenue", "#lp": "pending_revenue"})
+    update = ("SET " + ", ".join(sets) + " " if sets else "") + "REMOVE #lr, #lp"
+    return (
+        dynamo.update_if(
+            _table(),
+            key(str(seen["pk"]), "CONVTOTALS"),
+            UpdateExpression=update,
+            ConditionExpression=" AND ".join(["attribute_exists(pk)", *conditions]),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=dump(values),
+        )
+        is not None
+    )
 
 
 # ---------------------------------------------------------------- raw access (tests, seeding, benchmarks)

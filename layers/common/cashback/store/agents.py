@@ -16,7 +16,7 @@ Item layout (pk / sk → attributes):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -33,6 +33,7 @@ from cashback.store.dynamo import (
     key,
     load,
     query_partition,
+    scan_pages,
     set_or_remove,
     transact,
     unavailable,
@@ -321,9 +322,7 @@ def create_admin_key(key_id: str, key_hash: str, name: str, scopes: list[str], e
         "created_at": clock.now_iso(),
         **({"expires_at": expires_at} if expires_at else {}),
     }
-    listing = {**item, "key_id": key_id, "key_hash": key_hash}
-    for field in ("kind", "principal_id", "plan"):
-        del listing[field]
+    listing = _admin_key_listing(item, key_hash)
     reasons = transact(
         [
             {
@@ -344,6 +343,48 @@ def create_admin_key(key_id: str, key_hash: str, name: str, scopes: list[str], e
     )
     if reasons is not None:
         raise Conflict("An admin key with this id already exists; retry.")
+
+
+def _admin_key_listing(credential: Mapping[str, Any], key_hash: str) -> dict[str, Any]:
+    """What the listing of an admin key holds, from its credential's attributes."""
+    listing = {k: v for k, v in credential.items() if k not in ("pk", "sk", "kind", "principal_id", "plan")}
+    return {**listing, "key_id": credential["principal_id"], "key_hash": key_hash}
+
+
+def admin_credentials() -> Iterator[list[dict[str, Any]]]:
+    """Every admin key's credential, a page at a time (a Scan: the offline backfill only)."""
+    return scan_pages(
+        get_settings().agents_table,
+        "#sk = :cred AND #kind = :admin",
+        {"#sk": "sk", "#kind": "kind"},
+        {":cred": "CRED", ":admin": "admin"},
+    )
+
+
+def add_admin_key_listing(credential: Mapping[str, Any]) -> bool:
+    """Write the listing of an admin key created before listings were kept (they were written
+    with the credential only), if it has none: False when it already had one."""
+    key_hash = str(credential["pk"]).removeprefix("CRED#")
+    listing = _admin_key_listing(credential, key_hash)
+    try:
+        dynamodb().put_item(
+            TableName=get_settings().agents_table,
+            Item={**_admin_key_listing_key(listing["key_id"]), **dump(listing)},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise unavailable(exc) from exc
+    except BotoCoreError as exc:
+        raise unavailable(exc) from exc
+    return True
+
+
+def agent_profiles() -> Iterator[list[dict[str, Any]]]:
+    """Every agent's profile or tombstone (agent_id, standing, created_at, deleted_at), a page at
+    a time (a Scan: the offline backfill only)."""
+    return scan_pages(get_settings().agents_table, "#sk = :profile", {"#sk": "sk"}, {":profile": "PROFILE"})
 
 
 def admin_keys(limit: int, after_sk: str | None) -> tuple[list[dict[str, Any]], str | None]:

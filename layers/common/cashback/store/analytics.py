@@ -318,3 +318,60 @@ def get_trend_days(days: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any
 def network_totals() -> dict[str, Any]:
     """The network totals item (empty before the first count)."""
     return dynamo.get_item(_table(), *NETWORK, consistent=True) or {}
+
+
+# ---------------------------------------------------------------- the backfill (offline, operators)
+
+
+def _state_unchanged(expected: Mapping[str, Any]) -> dict[str, Any]:
+    """The transaction action that holds only while the rollup state is still `expected`: every
+    ADD of the rollup moves the state in its transaction, so no count changed in between."""
+    return {
+        "ConditionCheck": {
+            "TableName": _table(),
+            "Key": key(*STATE_KEY),
+            "ConditionExpression": "#w = :w AND #u = :u AND #c = :c",
+            "ExpressionAttributeNames": {"#w": "watermark", "#u": "upper", "#c": "chunk"},
+            "ExpressionAttributeValues": dump(
+                {":w": expected["watermark"], ":u": expected["upper"], ":c": expected["chunk"]}
+            ),
+        }
+    }
+
+
+def all_time_totals() -> dict[str, dict[str, Any]]:
+    """Every agent's all-time aggregates (`AGENTALL`), by agent id, strongly consistent."""
+    found, _ = read_partitions([AGENT_ALL], consistent=True)
+    return found.get(AGENT_ALL, {})
+
+
+def split_all_time_revenue(agent_id: str, revenue: Mapping[str, Decimal], expected: Mapping[str, Any]) -> bool:
+    """Replace an agent's currency-less all-time `revenue` (earlier versions') by `revenue:<code>`
+    counters holding the whole figures, if the rollup state is still `expected` and the item still
+    has it; False otherwise (nothing written)."""
+    names = {f"#r{i}": f"revenue:{code}" for i, code in enumerate(revenue)}
+    values = {f":r{i}": amount for i, amount in enumerate(revenue.values())}
+    sets = ", ".join(f"#r{i} = :r{i}" for i in range(len(revenue)))
+    update: dict[str, Any] = {
+        "TableName": _table(),
+        "Key": key(AGENT_ALL, agent_id),
+        "UpdateExpression": (f"SET {sets} " if sets else "") + "REMOVE #legacy",
+        "ConditionExpression": "attribute_exists(#legacy)",
+        "ExpressionAttributeNames": {**names, "#legacy": "revenue"},
+    }
+    if values:
+        update["ExpressionAttributeValues"] = dump(values)
+    cancelled = dynamo.transact([_state_unchanged(expected), {"Update": update}])
+    if cancelled and not dynamo.lost_race(cancelled):
+        raise dynamo.StoreUnavailable(details={"reason": "TransactionCanceledException", "reasons": cancelled})
+    return cancelled is None
+
+
+def put_network_totals(totals: Mapping[str, Any], expected: Mapping[str, Any]) -> bool:
+    """Write the network totals whole (agents, searches, conversions, `revenue:<code>`), if the
+    rollup state is still `expected`; False otherwise (nothing written)."""
+    put = {"Put": {"TableName": _table(), "Item": dump({"pk": NETWORK[0], "sk": NETWORK[1], **totals})}}
+    cancelled = dynamo.transact([_state_unchanged(expected), put])
+    if cancelled and not dynamo.lost_race(cancelled):
+        raise dynamo.StoreUnavailable(details={"reason": "TransactionCanceledException", "reasons": cancelled})
+    return cancelled is None

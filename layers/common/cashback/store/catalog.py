@@ -123,6 +123,33 @@ def get_merchants(merchant_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     return {m["merchant_id"]: m for m in dynamo.batch_get(_table(), keys)}
 
 
+def unlisted() -> Iterator[list[dict[str, Any]]]:
+    """Merchants and offers written before `CatalogByKind` existed (no `kind`), a page at a time
+    (a Scan: the offline backfill only; keyword and match entries are filtered out)."""
+    return dynamo.scan_pages(
+        _table(),
+        "attribute_not_exists(#kind) AND (#sk = :merchant OR #sk = :product)",
+        {"#kind": "kind", "#sk": "sk"},
+        {":merchant": MERCHANT_KIND, ":product": PRODUCT_KIND},
+    )
+
+
+def add_kind(item: Mapping[str, Any]) -> bool:
+    """Put a merchant or an offer in the listing index (`kind`, `kind_id`) if it is not there yet
+    and still exists: False when there was nothing to do. Nothing else of the item changes."""
+    kind = str(item["sk"])
+    kind_id = str(item["pk"]).split("#", 1)[1]  # the merchant or product id its key names
+    done = dynamo.update_if(
+        _table(),
+        key(str(item["pk"]), kind),
+        UpdateExpression="SET #kind = :kind, #id = :id",
+        ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#kind)",
+        ExpressionAttributeNames={"#kind": "kind", "#id": "kind_id"},
+        ExpressionAttributeValues=dump({":kind": kind, ":id": kind_id}),
+    )
+    return done is not None
+
+
 # ---------------------------------------------------------------- offers and their index
 
 

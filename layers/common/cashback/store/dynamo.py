@@ -6,7 +6,7 @@ transaction). Only `cashback.store` modules import it; they turn `ClientError` i
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -112,6 +112,31 @@ def query_partition(
         raise unavailable(exc) from exc
     last = response.get("LastEvaluatedKey")
     return [load(i) for i in response["Items"]], load(last)["sk"] if last else None
+
+
+def scan_pages(
+    table: str, condition: str, names: Mapping[str, str], values: Mapping[str, Any] | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """Every item of a table that passes `condition` (a FilterExpression), a page at a time,
+    strongly consistent. For the operators' offline backfill only (`cashback.backfill`, run from
+    a machine with the operator's credentials): no request path Scans, and no function's role
+    allows it (tests/localrun/test_iam.py)."""
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "FilterExpression": condition,
+        "ExpressionAttributeNames": dict(names),
+        "ConsistentRead": True,
+        **({"ExpressionAttributeValues": dump(values)} if values else {}),
+    }
+    while True:
+        try:
+            response = dynamodb().scan(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise unavailable(exc) from exc
+        yield [load(i) for i in response["Items"]]
+        if "LastEvaluatedKey" not in response:
+            return
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 UNPROCESSED_ATTEMPTS = 8
