@@ -222,7 +222,7 @@ def lost_race(reasons: list[str]) -> bool:
     return set(reasons) <= {"None", "ConditionalCheckFailed", "TransactionConflict"}
 
 
-def transact(actions: list[dict[str, Any]]) -> list[str] | None:
+def transact(actions: Sequence[Mapping[str, Any]]) -> list[str] | None:
     """TransactWriteItems; None when it applied, else why each action was cancelled (one reason
     per action; all "None" for a conflict with another transaction). Other errors raise."""
     try:
