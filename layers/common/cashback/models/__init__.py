@@ -84,6 +84,14 @@ from cashback.models.conversions import (
     ConversionStatus,
     Money,
 )
+from cashback.models.payouts import (
+    PaidRecord,
+    PayoutAgent,
+    PayoutLine,
+    PayoutReport,
+    Period,
+    PeriodStatus,
+)
 from cashback.models.reputation import (
     DirectoryEntry,
     DirectoryPage,
@@ -199,7 +207,13 @@ __all__ = [
     "Money",
     "NetworkTotals",
     "OwnStatsRequest",
+    "PaidRecord",
+    "PayoutAgent",
+    "PayoutLine",
+    "PayoutReport",
     "Percent",
+    "Period",
+    "PeriodStatus",
     "Plan",
     "Price",
     "PriceRange",
