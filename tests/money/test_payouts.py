@@ -16,12 +16,15 @@ from cashback import agents, analytics, clock, payouts, shopping
 from cashback.auth import Caller, PrincipalKind, Scope
 from cashback.errors import ApiError, Forbidden
 from cashback.models import PayoutReport, RegisterAgentRequest, SearchRequest
+from tests.apigw import LambdaContext, admin_authorizer, api_event, header
+from tests.conftest import load_function
 from tests.money.conftest import OTHER_NETWORK, OTHER_SECRET, delivery, post
 
 EUR = {"secret": OTHER_SECRET, "key_id": OTHER_NETWORK}  # globex reports for m_euro
 READER = Caller(kind=PrincipalKind.ADMIN, principal_id="adm_PAYOUTSread", scopes=frozenset({Scope.ANALYTICS_READ}))
 PAYER = Caller(kind=PrincipalKind.ADMIN, principal_id="adm_PAYOUTSpay0", scopes=frozenset({Scope.PAYOUTS_WRITE}))
 WALLETS = ("0x" + "a1" * 20, "0x" + "b2" * 20)
+payouts_fn = load_function("payouts")
 
 
 def this_month() -> str:
@@ -220,3 +223,33 @@ def test_a_cursor_this_api_did_not_issue_is_refused() -> None:
         payouts.report(this_month(), READER, 10, "bm90LWFuLWFnZW50")  # "not-an-agent"
 
     assert (refused.value.status, refused.value.code) == (400, "INVALID_CURSOR")
+
+
+def get_csv_page(period: str, query: dict[str, str], headers: dict[str, str]) -> dict[str, Any]:
+    event = api_event(
+        "GET",
+        f"/admin/payouts/{period}",
+        resource="/admin/payouts/{period}",
+        path_parameters={"period": period},
+        query=query,
+        headers=headers,
+        authorizer=admin_authorizer("adm_PAYOUTSread", "analytics:read"),
+    )
+    return payouts_fn.lambda_handler(event, LambdaContext())
+
+
+def test_the_csv_is_paged_by_agent_with_the_next_cursor_in_a_header(
+    shoppers: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drive_conversions(shoppers, monkeypatch)
+
+    first = get_csv_page(this_month(), {"format": "csv", "limit": "1"}, {})
+    cursor = header(first, "X-Next-Cursor")
+    second = get_csv_page(this_month(), {"limit": "1", "cursor": cursor or ""}, {"Accept": "text/csv"})
+
+    assert (first["statusCode"], second["statusCode"]) == (200, 200)
+    assert (header(first, "Content-Type") or "").startswith("text/csv")
+    assert "X-Next-Cursor" in (header(first, "Access-Control-Expose-Headers") or "")
+    agents_seen = [{row["agent_id"] for row in csv.DictReader(io.StringIO(r["body"]))} for r in (first, second)]
+    assert agents_seen[0] | agents_seen[1] == {s["agent_id"] for s in shoppers}
+    assert len(agents_seen[0]) == len(agents_seen[1]) == 1
