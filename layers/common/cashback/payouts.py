@@ -32,6 +32,7 @@ from cashback.auth import Caller, Scope, is_agent_id
 from cashback.errors import ApiError
 from cashback.models import PaidRecord, PayoutAgent, PayoutLine, PayoutReport, PeriodStatus
 from cashback.money import by_currency, cents
+from cashback.observability import logger
 from cashback.store import agents as agents_store
 from cashback.store import payouts as payouts_store
 
@@ -103,5 +104,7 @@ def mark_paid(period: str, caller: Caller) -> PaidRecord:
     caller.require_scope(Scope.PAYOUTS_WRITE)
     if period >= clock.now_iso()[:7]:
         raise PeriodOpen(details={"period": period})
-    record, _ = payouts_store.mark_paid(period, {"paid_at": clock.now_iso(), "paid_by": caller.principal_id})
+    record, written = payouts_store.mark_paid(period, {"paid_at": clock.now_iso(), "paid_by": caller.principal_id})
+    if written:
+        logger.info("payout month marked paid", extra={"period": period, "paid_by": caller.principal_id})
     return PaidRecord.model_validate(record)
