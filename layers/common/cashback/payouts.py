@@ -45,10 +45,15 @@ class PeriodOpen(ApiError):
     default_message = "This month is not over yet; only a closed month can be marked paid."
 
 
+def _is_open(period: str) -> bool:
+    """The current month (or a later one): still changing."""
+    return period >= payouts_store.period_of(clock.now_iso())
+
+
 def _status(period: str, paid: PaidRecord | None) -> PeriodStatus:
     if paid is not None:
         return PeriodStatus.PAID
-    return PeriodStatus.OPEN if period >= clock.now_iso()[:7] else PeriodStatus.CLOSED
+    return PeriodStatus.OPEN if _is_open(period) else PeriodStatus.CLOSED
 
 
 def _paid(period: str) -> PaidRecord | None:
@@ -102,7 +107,7 @@ def as_csv(report: PayoutReport) -> str:
 def mark_paid(period: str, caller: Caller) -> PaidRecord:
     """Record that a closed month was paid, by whom and when; idempotent (the first record stands)."""
     caller.require_scope(Scope.PAYOUTS_WRITE)
-    if period >= clock.now_iso()[:7]:
+    if _is_open(period):
         raise PeriodOpen(details={"period": period})
     record, written = payouts_store.mark_paid(period, {"paid_at": clock.now_iso(), "paid_by": caller.principal_id})
     if written:
