@@ -15,8 +15,8 @@ The rules (the README's "Payouts" section says the same):
 - Reading needs an admin key with analytics:read, marking one with payouts:write.
 
 Cost (an operator's export, paged): a page of `limit` agents is one Query, one BatchGetItem of
-their profiles and, with the conversions, one Query per agent (more past 1,000 lines). CSV rows
-carry no conversions, so a CSV page is the first two only. Never a Scan.
+their profiles, one GetItem of the paid record and, with the conversions, one Query per agent (more
+past 1,000 lines). CSV rows carry no conversions, so a CSV page is the first three only. Never a Scan.
 """
 
 from __future__ import annotations
