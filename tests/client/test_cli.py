@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -238,3 +239,29 @@ def test_the_webhook_commands_print_the_secret_once_then_the_webhook_and_its_fai
     assert re.search(r"^url\s+http://127\.0\.0\.1:9/hooks/cli$", show_out, re.MULTILINE)
     assert "whsec_" not in show_out
     assert failures_out.strip() == "No failed deliveries."
+
+
+def test_an_operator_reads_a_months_payouts_as_a_table_or_csv_and_marks_a_closed_month_paid(
+    local_api: LocalApi, shopper: Shopper, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = make_admin_key(local_api, "analytics:read,payouts:write")
+    admin = ["--api-url", local_api.base_url, "--token", key]
+    month = time.strftime("%Y-%m", time.gmtime())
+    year, number = int(month[:4]), int(month[5:])
+    closed = f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+    assert main([*admin, "payouts", month, "--limit", "100"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{month}: open")
+    assert re.search(rf"^{shopper.agent_id}\s.*\s{COMMISSION} USD\s+1$", out, re.MULTILINE), out
+
+    assert main([*admin, "payouts", month, "--limit", "100", "--csv"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0] == "period,agent_id,wallet_address,crypto_preference,currency,commission"
+    assert f"{month},{shopper.agent_id},,,USD,{COMMISSION}" in rows
+
+    assert main([*admin, "payouts-paid", closed]) == 0
+    first = capsys.readouterr().out
+    assert main([*admin, "payouts-paid", closed]) == 0
+    assert capsys.readouterr().out == first
+    assert first.startswith(f"{closed} marked paid ")

@@ -63,7 +63,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with LocalApi(ROOT / "template.yaml", data_dir, env=env) as local_api:
         with httpx.Client(base_url=local_api.base_url, timeout=30) as client:
             agent = client.post("/agents", json={"agent_name": "schemathesis"}).json()
-        admin_key = make_admin_key(local_api, "catalog:read,catalog:write,agents:read,analytics:read")
+        admin_key = make_admin_key(local_api, "catalog:read,catalog:write,agents:read,analytics:read,payouts:write")
         yield {"base_url": local_api.base_url, "agent": agent, "admin_key": admin_key}
 
 

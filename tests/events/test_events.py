@@ -73,6 +73,9 @@ EXPECTED = {
     "agent_admin/suspend.json": 200,
     "agent_admin/suspend-without-scope.json": 403,
     "admin_keys/list.json": 200,
+    "payouts/report.json": 200,
+    "payouts/report-csv.json": 200,
+    "payouts/mark-paid.json": 200,
     "webhook/get-missing.json": 404,
     "deliver_webhooks/scheduled.json": "Delivered",
 }

@@ -206,7 +206,9 @@ def local_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
 def world(local_api: LocalApi) -> dict[str, Any]:
     with httpx.Client(base_url=local_api.base_url, timeout=30) as client:
         agent = client.post("/agents", json={"agent_name": "hostile"}).json()
-    admin = make_admin_key(local_api, "catalog:read,catalog:write,agents:read,analytics:read,feedback:write")
+    admin = make_admin_key(
+        local_api, "catalog:read,catalog:write,agents:read,analytics:read,feedback:write,payouts:write"
+    )
     return {"agent": agent, "admin": admin}
 
 
@@ -219,6 +221,7 @@ class Prober:
         self.path_values = {"agent_id": agent_id, "author_id": agent_id, "click_id": "clk_" + "A" * 22}
         self.path_values["product_id"] = "sku-1"
         self.path_values["key_id"] = "adm_" + "A" * 22
+        self.path_values["period"] = "2026-11"
         self.template = path
         self.tried = 0
         self.failures: list[str] = []

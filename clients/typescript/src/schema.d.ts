@@ -44,6 +44,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/payouts/{period}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The month's payout report
+         * @description Each agent that earned in the month (UTC): wallet, crypto preference, confirmed commission by currency net of refunds, and the conversions that make it up; a page of agents by agent id. `?format=csv` or `Accept: text/csv`: one row per agent and currency, the next page's cursor in `X-Next-Cursor`.
+         */
+        get: operations["payout_report_admin_payouts__period__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/payouts/{period}/paid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Mark a closed month paid
+         * @description Records who (the admin key id) and when; a second call returns the same record. The current month is open: 409 PERIOD_OPEN.
+         */
+        put: operations["mark_payouts_paid_admin_payouts__period__paid_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/agents": {
         parameters: {
             query?: never;
@@ -699,7 +739,7 @@ export interface components {
          * Scope
          * @enum {string}
          */
-        Scope: "agents:read" | "agents:write" | "keys:read" | "keys:write" | "catalog:write" | "catalog:read" | "analytics:read" | "feedback:write";
+        Scope: "agents:read" | "agents:write" | "keys:read" | "keys:write" | "catalog:write" | "catalog:read" | "analytics:read" | "feedback:write" | "payouts:write";
         /** AgentDeleted */
         AgentDeleted: {
             /**
@@ -1759,6 +1799,120 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** PaidRecord */
+        PaidRecord: {
+            /**
+             * Period
+             * @description a calendar month, UTC
+             * @example 2026-11
+             */
+            period: string;
+            /** Paid At */
+            paid_at: string;
+            /**
+             * Paid By
+             * @description the admin key id that marked the month paid
+             */
+            paid_by: string;
+        };
+        /** PayoutAgent */
+        PayoutAgent: {
+            /**
+             * Agent Id
+             * @example agt_3q2-7vJcN0bS9yW1xZ8kQA
+             */
+            agent_id: string;
+            /**
+             * Wallet Address
+             * @description where to pay, as the profile has it now
+             */
+            wallet_address?: string | null;
+            crypto_preference?: components["schemas"]["CryptoPreference"] | null;
+            /**
+             * Standing
+             * @description active, suspended or deleted (null: no profile)
+             */
+            standing?: string | null;
+            /**
+             * Commission
+             * @description confirmed commission placed in the month, net of refunds, by currency; negative: owed back
+             * @example {
+             *       "EUR": "3.00",
+             *       "USD": "12.50"
+             *     }
+             */
+            commission: {
+                [key: string]: string;
+            };
+            /**
+             * Conversions
+             * @description the lines that make up `commission`, one per conversion
+             */
+            conversions: components["schemas"]["PayoutLine"][];
+        };
+        /**
+         * PayoutLine
+         * @description One conversion's part of an agent's month: its confirmation (+commission), its refund
+         *     (-commission taken back), or both when both happened in the month.
+         */
+        PayoutLine: {
+            /** Conversion Id */
+            conversion_id: string;
+            /** Network */
+            network?: string | null;
+            /**
+             * Currency
+             * @example USD
+             */
+            currency: string;
+            /**
+             * Amount
+             * Format: decimal
+             * @description what this conversion adds to the month (negative: a refund), 2 places
+             */
+            amount: string;
+            /** @description the conversion's status as last applied in this month */
+            status: components["schemas"]["ConversionStatus"];
+            /**
+             * Commission Amount
+             * Format: decimal
+             */
+            commission_amount: string;
+            /** Refunded Commission */
+            refunded_commission?: string | null;
+            /** Merchant Id */
+            merchant_id: string;
+            /** Occurred At */
+            occurred_at: string;
+            /**
+             * Updated At
+             * @description when its last change in this month was applied (places it in the month)
+             */
+            updated_at: string;
+        };
+        /** PayoutReport */
+        PayoutReport: {
+            /**
+             * Period
+             * @description a calendar month, UTC
+             * @example 2026-11
+             */
+            period: string;
+            status: components["schemas"]["PeriodStatus"];
+            paid?: components["schemas"]["PaidRecord"] | null;
+            /**
+             * Agents
+             * @description agents that earned in the month, by agent id; one page
+             */
+            agents: components["schemas"]["PayoutAgent"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /**
+         * PeriodStatus
+         * @enum {string}
+         */
+        PeriodStatus: "open" | "closed" | "paid";
         /** RegisterAgentRequest */
         RegisterAgentRequest: {
             /** Description */
@@ -2363,6 +2517,211 @@ export interface operations {
             };
             /** @description ADMIN_KEY_NOT_FOUND; ROUTE_NOT_FOUND (the path parameter has characters no id has) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    payout_report_admin_payouts__period__get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+                /** @description csv: the same as Accept: text/csv */
+                format?: ("json" | "csv") | null;
+            };
+            header?: never;
+            path: {
+                /** @description a calendar month, UTC: YYYY-MM */
+                period: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutReport"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHORIZED (no or unknown token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN (no analytics:read scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ROUTE_NOT_FOUND (the period is not YYYY-MM) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DYNAMODB_UNAVAILABLE or RATE_LIMITER_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    mark_payouts_paid_admin_payouts__period__paid_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a calendar month, UTC: YYYY-MM */
+                period: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaidRecord"];
+                };
+            };
+            /** @description Invalid input: MALFORMED_JSON, MISSING_FIELD, INVALID_TYPE, UNKNOWN_FIELD, INVALID_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHORIZED (no or unknown token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN (no payouts:write scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ROUTE_NOT_FOUND (the period is not YYYY-MM) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PERIOD_OPEN */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

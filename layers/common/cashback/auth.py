@@ -40,6 +40,7 @@ class Scope(StrEnum):
     CATALOG_READ = "catalog:read"
     ANALYTICS_READ = "analytics:read"
     FEEDBACK_WRITE = "feedback:write"
+    PAYOUTS_WRITE = "payouts:write"
 
 
 ADMIN_KEY_ID_PATTERN = r"^adm_[A-Za-z0-9_-]{12}$"

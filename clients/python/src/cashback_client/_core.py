@@ -120,6 +120,17 @@ class Redirect(BaseModel):
         return cls(status=response.status_code, location=response.headers.get("Location", ""))
 
 
+class PayoutCsv(BaseModel):
+    """GET /admin/payouts/{period}?format=csv: one page of CSV text and the next page's cursor."""
+
+    text: str
+    next_cursor: str | None = None
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> PayoutCsv:
+        return cls(text=response.text, next_cursor=response.headers.get("X-Next-Cursor"))
+
+
 def signature(secret: str, key_id: str, body: bytes, timestamp: int | None = None) -> str:
     """`X-Cashback-Signature` of a webhook body, signed with a network's key:
     `t=<unix>,k=<key id>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`."""
@@ -354,6 +365,18 @@ class Core:
 
     def revoke_admin_key(self, key_id: str) -> Call[models.AdminKey]:
         return Call("DELETE", f"/admin/keys/{quote(key_id, safe='')}", models.AdminKey)
+
+    def payout_report(self, period: str, limit: int | None, cursor: str | None) -> Call[models.PayoutReport]:
+        path = f"/admin/payouts/{quote(period, safe='')}"
+        return Call("GET", path, models.PayoutReport, params=_present({"limit": limit, "cursor": cursor}))
+
+    def payout_report_csv(self, period: str, limit: int | None, cursor: str | None) -> Call[PayoutCsv]:
+        params = _present({"format": "csv", "limit": limit, "cursor": cursor})
+        path = f"/admin/payouts/{quote(period, safe='')}"
+        return Call("GET", path, PayoutCsv, params=params, from_response=PayoutCsv.from_response)
+
+    def mark_payouts_paid(self, period: str) -> Call[models.PaidRecord]:
+        return Call("PUT", f"/admin/payouts/{quote(period, safe='')}/paid", models.PaidRecord)
 
     def set_webhook(self, url: str, agent_id: str | None) -> Call[models.Webhook]:
         return Call("PUT", f"/agents/{self.agent(agent_id)}/webhook", models.Webhook, body={"url": url})

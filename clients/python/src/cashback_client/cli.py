@@ -28,13 +28,22 @@ from typing import Any
 from pydantic import BaseModel
 
 from cashback_client import models
-from cashback_client._core import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Retry, RetryPolicy
+from cashback_client._core import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, PayoutCsv, Retry, RetryPolicy
 from cashback_client.client import CashbackClient
 from cashback_client.errors import CashbackError, RateLimitedError
 from cashback_client.tables import amounts, clip, fraction, money, optional, pairs, percent, table
 
 # Operators' commands take an admin key as the token (--token or CASHBACK_TOKEN).
-OPERATOR_COMMANDS = {"plan", "suspend", "reinstate", "delete-agent", "admin-keys", "revoke-admin-key"}
+OPERATOR_COMMANDS = {
+    "plan",
+    "suspend",
+    "reinstate",
+    "delete-agent",
+    "admin-keys",
+    "revoke-admin-key",
+    "payouts",
+    "payouts-paid",
+}
 NEEDS_TOKEN = {
     "agent",
     "rotate-token",
@@ -221,6 +230,13 @@ def _wallet_and_operator_commands(command: Callable[[str, str], argparse.Argumen
     keys.add_argument("--cursor")
     revoke = command("revoke-admin-key", "operators: revoke an admin key at once (keys:write)")
     revoke.add_argument("key", metavar="KEY_ID", help="adm_…, as admin-keys lists it")
+    payouts = command("payouts", "operators: a month's payouts per agent and currency (analytics:read)")
+    payouts.add_argument("period", metavar="YYYY-MM", help="a calendar month, UTC")
+    payouts.add_argument("--limit", type=int, help="agents per page")
+    payouts.add_argument("--cursor")
+    payouts.add_argument("--csv", action="store_true", help="the page as CSV, one row per agent and currency")
+    paid = command("payouts-paid", "operators: mark a closed month paid, once (payouts:write)")
+    paid.add_argument("period", metavar="YYYY-MM")
 
 
 def _webhook_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
@@ -339,6 +355,10 @@ COMMANDS: dict[str, Callable[[CashbackClient, argparse.Namespace], BaseModel]] =
     "delete-agent": lambda api, args: api.delete_agent(args.agent),
     "admin-keys": lambda api, args: api.admin_keys(limit=args.limit, cursor=args.cursor),
     "revoke-admin-key": lambda api, args: api.revoke_admin_key(args.key),
+    "payouts": lambda api, args: (api.payout_report_csv if args.csv else api.payout_report)(
+        args.period, limit=args.limit, cursor=args.cursor
+    ),
+    "payouts-paid": lambda api, args: api.mark_payouts_paid(args.period),
     "webhook-set": lambda api, args: api.set_webhook(args.url, args.agent),
     "webhook": lambda api, args: api.get_webhook(args.agent),
     "webhook-delete": lambda api, args: api.delete_webhook(args.agent),
@@ -758,6 +778,36 @@ def _revoked_key(result: models.AdminKey, args: argparse.Namespace) -> str:
     return table(ADMIN_KEY_HEADERS, [_admin_key_row(result)])
 
 
+def _payouts(result: models.PayoutReport | PayoutCsv, args: argparse.Namespace) -> str:
+    if isinstance(result, PayoutCsv):
+        if result.next_cursor:
+            print(f"next page: --cursor {result.next_cursor}", file=sys.stderr)
+        return result.text.rstrip("\r\n")
+    paid = f", paid {result.paid.paid_at} by {result.paid.paid_by}" if result.paid else ""
+    lines = [f"{result.period}: {result.status.value}{paid}"]
+    if result.agents:
+        rows = [
+            [
+                a.agent_id,
+                a.wallet_address or "-",
+                a.crypto_preference.value if a.crypto_preference else "-",
+                amounts(a.commission),
+                str(len(a.conversions)),
+            ]
+            for a in result.agents
+        ]
+        lines += ["", table(["Agent", "Wallet", "Pays in", "Commission", "Conversions"], rows, {4})]
+    else:
+        lines.append("No agent earned in this month.")
+    if result.next_cursor:
+        lines += ["", f"next page: --cursor {result.next_cursor}"]
+    return "\n".join(lines)
+
+
+def _payouts_paid(result: models.PaidRecord, args: argparse.Namespace) -> str:
+    return f"{result.period} marked paid {result.paid_at} by {result.paid_by}."
+
+
 def _webhook(result: models.Webhook, args: argparse.Namespace) -> str:
     shown = pairs(
         [
@@ -804,6 +854,8 @@ RENDER: dict[str, Callable[..., str]] = {
     "delete-agent": _agent_deleted,
     "admin-keys": _admin_keys,
     "revoke-admin-key": _revoked_key,
+    "payouts": _payouts,
+    "payouts-paid": _payouts_paid,
     "health": _health,
     "register": _registered,
     "agent": _agent,

@@ -24,6 +24,7 @@ from cashback_client._core import (
     BatchItem,
     Call,
     Core,
+    PayoutCsv,
     Redirect,
     Retry,
     RetryPolicy,
@@ -314,6 +315,18 @@ class CashbackClient(_Base):
         """DELETE /admin/keys/{key_id} (keys:write): refused from the next request on."""
         return self._run(self._core.revoke_admin_key(key_id))
 
+    def payout_report(self, period: str, *, limit: int | None = None, cursor: str | None = None) -> models.PayoutReport:
+        """GET /admin/payouts/{period} (analytics:read): a page of agents with what they earned in the month."""
+        return self._run(self._core.payout_report(period, limit, cursor))
+
+    def payout_report_csv(self, period: str, *, limit: int | None = None, cursor: str | None = None) -> PayoutCsv:
+        """GET /admin/payouts/{period}?format=csv: one row per agent and currency; `next_cursor` pages on."""
+        return self._run(self._core.payout_report_csv(period, limit, cursor))
+
+    def mark_payouts_paid(self, period: str) -> models.PaidRecord:
+        """PUT /admin/payouts/{period}/paid (payouts:write): once; again returns the same record."""
+        return self._run(self._core.mark_payouts_paid(period))
+
     def set_webhook(self, url: str, agent_id: str | None = None) -> models.Webhook:
         """PUT /agents/{agent_id}/webhook: the first registration's answer holds the signing secret, shown once."""
         return self._run(self._core.set_webhook(url, agent_id))
@@ -565,6 +578,20 @@ class AsyncCashbackClient(_Base):
         """DELETE /admin/keys/{key_id} (keys:write): refused from the next request on."""
         return await self._run(self._core.revoke_admin_key(key_id))
 
+    async def payout_report(
+        self, period: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> models.PayoutReport:
+        """GET /admin/payouts/{period} (analytics:read): a page of agents with what they earned in the month."""
+        return await self._run(self._core.payout_report(period, limit, cursor))
+
+    async def payout_report_csv(self, period: str, *, limit: int | None = None, cursor: str | None = None) -> PayoutCsv:
+        """GET /admin/payouts/{period}?format=csv: one row per agent and currency; `next_cursor` pages on."""
+        return await self._run(self._core.payout_report_csv(period, limit, cursor))
+
+    async def mark_payouts_paid(self, period: str) -> models.PaidRecord:
+        """PUT /admin/payouts/{period}/paid (payouts:write): once; again returns the same record."""
+        return await self._run(self._core.mark_payouts_paid(period))
+
     async def set_webhook(self, url: str, agent_id: str | None = None) -> models.Webhook:
         """PUT /agents/{agent_id}/webhook: the first registration's answer holds the signing secret, shown once."""
         return await self._run(self._core.set_webhook(url, agent_id))
@@ -602,4 +629,13 @@ class AsyncCashbackClient(_Base):
         await self.aclose()
 
 
-__all__ = ["METHOD_NAMES", "AsyncCashbackClient", "CashbackClient", "Redirect", "Retry", "RetryPolicy", "SearchOptions"]
+__all__ = [
+    "METHOD_NAMES",
+    "AsyncCashbackClient",
+    "CashbackClient",
+    "PayoutCsv",
+    "Redirect",
+    "Retry",
+    "RetryPolicy",
+    "SearchOptions",
+]

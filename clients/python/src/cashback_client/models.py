@@ -27,6 +27,7 @@ class Scope(StrEnum):
     CATALOG_READ = "catalog:read"
     ANALYTICS_READ = "analytics:read"
     FEEDBACK_WRITE = "feedback:write"
+    PAYOUTS_WRITE = "payouts:write"
 
 
 class AgentDeleted(BaseModel):
@@ -686,6 +687,54 @@ class LeaderboardRow(BaseModel):
     """
 
 
+class PaidRecord(BaseModel):
+    period: Annotated[
+        str,
+        Field(examples=["2026-11"], pattern="^[0-9]{4}-(0[1-9]|1[0-2])$", title="Period"),
+    ]
+    """
+    a calendar month, UTC
+    """
+    paid_at: Annotated[str, Field(title="Paid At")]
+    paid_by: Annotated[str, Field(title="Paid By")]
+    """
+    the admin key id that marked the month paid
+    """
+
+
+class PayoutLine(BaseModel):
+    """
+    One conversion's part of an agent's month: its confirmation (+commission), its refund
+    (-commission taken back), or both when both happened in the month.
+    """
+
+    conversion_id: Annotated[str, Field(title="Conversion Id")]
+    network: Annotated[str | None, Field(title="Network")] = None
+    currency: Annotated[str, Field(examples=["USD"], pattern="^[A-Z]{3}$", title="Currency")]
+    amount: Annotated[Decimal, Field(title="Amount")]
+    """
+    what this conversion adds to the month (negative: a refund), 2 places
+    """
+    status: ConversionStatus
+    """
+    the conversion's status as last applied in this month
+    """
+    commission_amount: Annotated[Decimal, Field(title="Commission Amount")]
+    refunded_commission: Annotated[Decimal | None, Field(title="Refunded Commission")] = None
+    merchant_id: Annotated[str, Field(title="Merchant Id")]
+    occurred_at: Annotated[str, Field(title="Occurred At")]
+    updated_at: Annotated[str, Field(title="Updated At")]
+    """
+    when its last change in this month was applied (places it in the month)
+    """
+
+
+class PeriodStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    PAID = "paid"
+
+
 Description1 = TypeAliasType(
     "Description1",
     Annotated[str, Field(max_length=500, min_length=1, title="Description")],
@@ -1281,6 +1330,54 @@ class Leaderboard(BaseModel):
 class ConversionPage(BaseModel):
     conversions: Annotated[list[Conversion], Field(title="Conversions")]
     next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+
+
+class PayoutAgent(BaseModel):
+    agent_id: Annotated[
+        str,
+        Field(
+            examples=["agt_3q2-7vJcN0bS9yW1xZ8kQA"],
+            pattern="^agt_[A-Za-z0-9_-]{22}$",
+            title="Agent Id",
+        ),
+    ]
+    wallet_address: Annotated[str | None, Field(title="Wallet Address")] = None
+    """
+    where to pay, as the profile has it now
+    """
+    crypto_preference: CryptoPreference | None = None
+    standing: Annotated[str | None, Field(title="Standing")] = None
+    """
+    active, suspended or deleted (null: no profile)
+    """
+    commission: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")], Decimal],
+        Field(examples=[{"EUR": "3.00", "USD": "12.50"}], title="Commission"),
+    ]
+    """
+    confirmed commission placed in the month, net of refunds, by currency; negative: owed back
+    """
+    conversions: Annotated[list[PayoutLine], Field(title="Conversions")]
+    """
+    the lines that make up `commission`, one per conversion
+    """
+
+
+class PayoutReport(BaseModel):
+    period: Annotated[
+        str,
+        Field(examples=["2026-11"], pattern="^[0-9]{4}-(0[1-9]|1[0-2])$", title="Period"),
+    ]
+    """
+    a calendar month, UTC
+    """
+    status: PeriodStatus
+    paid: PaidRecord | None = None
+    agents: Annotated[list[PayoutAgent], Field(title="Agents")]
+    """
+    agents that earned in the month, by agent id; one page
+    """
+    next_cursor: Annotated[str | None, Field(title="Next Cursor")] = None
 
 
 class Erc8004Export(BaseModel):

@@ -57,6 +57,7 @@ EXPOSED_HEADERS = ", ".join(
         "RateLimit-Policy",
         "RateLimit",
         "Retry-After",
+        "X-Next-Cursor",
     ]
 )
 

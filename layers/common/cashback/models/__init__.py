@@ -84,6 +84,14 @@ from cashback.models.conversions import (
     ConversionStatus,
     Money,
 )
+from cashback.models.payouts import (
+    PaidRecord,
+    PayoutAgent,
+    PayoutLine,
+    PayoutReport,
+    Period,
+    PeriodStatus,
+)
 from cashback.models.reputation import (
     DirectoryEntry,
     DirectoryPage,
@@ -203,7 +211,13 @@ __all__ = [
     "NetworkTotals",
     "OwnStatsRequest",
     "OwnWebhookRequest",
+    "PaidRecord",
+    "PayoutAgent",
+    "PayoutLine",
+    "PayoutReport",
     "Percent",
+    "Period",
+    "PeriodStatus",
     "Plan",
     "Price",
     "PriceRange",

@@ -16,6 +16,7 @@ Item layout (pk / sk → attributes):
   versions (no network) keep `CONV#<conversion_id>`.
 - `AGENT#<agent_id>#CONV` / `<first seen>#<network>#<conversion_id>` → the agent's listing entry.
 - `AGENT#<agent_id>#SEARCH` / `<ISO time>#<request id>` → keywords, filters, results_count.
+- `PAYOUT#<YYYY-MM>...` → the payout months, written with the conversion (layout in `store/payouts.py`).
 Counters are atomic ADDs; each item takes all its counters in one UpdateItem.
 """
 
@@ -30,7 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cashback.money import by_currency
 from cashback.settings import get_settings
-from cashback.store import dynamo
+from cashback.store import dynamo, payouts
 from cashback.store.dynamo import add_expression, dump, dynamodb, key, unavailable
 
 
@@ -335,6 +336,7 @@ def apply_conversion(
 ) -> bool:
     """Write a conversion's new state and everything it changes in ONE transaction.
 
+    A change of revenue is also placed in its month's payout items (`store.payouts`).
     Conditioned on the version it was computed from (or on absence): returns False when another
     delivery got there first, so the caller re-reads and decides again. Nothing is half-applied.
     """
@@ -400,6 +402,8 @@ def apply_conversion(
                 }
             }
         )
+    if revenue := delta.get(f"revenue:{state['currency']}"):
+        actions += payouts.conversion_actions(state, ref, revenue)
     cancelled = dynamo.transact(actions)
     if cancelled and not dynamo.lost_race(cancelled):
         raise dynamo.StoreUnavailable(details={"reason": "TransactionCanceledException", "reasons": cancelled})

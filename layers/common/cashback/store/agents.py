@@ -27,6 +27,7 @@ from cashback.observability import logger
 from cashback.retry import new_revision
 from cashback.settings import get_settings
 from cashback.store.dynamo import (
+    batch_get,
     dump,
     dynamodb,
     get_item,
@@ -98,6 +99,12 @@ def get_agent(agent_id: str, consistent: bool = False) -> dict[str, Any]:
     if item is None or item.get("standing") == DELETED:
         raise AgentNotFound()
     return item
+
+
+def profiles(agent_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The profiles (or tombstones) of these agents, by agent id; one BatchGetItem per 100 agents."""
+    items = batch_get(get_settings().agents_table, [(f"AGENT#{a}", "PROFILE") for a in agent_ids])
+    return {str(i["pk"]).removeprefix("AGENT#"): i for i in items}
 
 
 def get_agent_or_tombstone(agent_id: str, consistent: bool = False) -> dict[str, Any] | None:
