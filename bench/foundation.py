@@ -111,8 +111,14 @@ def cold_starts(rounds: int = 3) -> None:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
     server.start()
     host, port = server.get_host_and_port()
+    from localrun import template
+
+    # The template's environment (Globals, as every function has it) at the prod log level.
+    deployed = {**template.load(ROOT / "template.yaml").functions["HealthFunction"].environment}
+    deployed["POWERTOOLS_LOG_LEVEL"] = "INFO"
     env = {
         **os.environ,
+        **deployed,
         "AWS_ENDPOINT_URL_DYNAMODB": f"http://{host}:{port}",
         "AWS_ENDPOINT_URL_API_GATEWAY": "http://127.0.0.1:9",
         # Tracing as deployed: Lambda sets LAMBDA_TASK_ROOT (without it Powertools turns the Tracer
