@@ -10,6 +10,7 @@ GET /mcp, where the transport would open a server-to-client SSE stream, is 405 (
 import asyncio
 import json
 from contextvars import ContextVar
+from functools import cache
 from typing import Any
 
 import mcp_types as types
@@ -59,7 +60,10 @@ def _tool(tool: tools.Tool) -> types.Tool:
     )
 
 
-TOOL_LIST = types.ListToolsResult(tools=[_tool(tool) for tool in tools.TOOLS.values()])
+@cache
+def tool_list() -> types.ListToolsResult:
+    """Built on the first tools/list (every tool's JSON schemas), not at import: a tools/call never needs it."""
+    return types.ListToolsResult(tools=[_tool(tool) for tool in tools.TOOLS.values()])
 
 
 def _result(structured: dict[str, Any], is_error: bool = False) -> types.CallToolResult:
@@ -70,7 +74,7 @@ def _result(structured: dict[str, Any], is_error: bool = False) -> types.CallToo
 
 
 async def list_tools(_: ServerRequestContext[Any], __: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-    return TOOL_LIST
+    return tool_list()
 
 
 async def call_tool(_: ServerRequestContext[Any], params: types.CallToolRequestParams) -> types.CallToolResult:

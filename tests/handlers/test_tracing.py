@@ -40,8 +40,11 @@ def xray_daemon() -> Iterator[socket.socket]:
     listener.close()
 
 
-def _traced_run(daemon: socket.socket, function_environment: dict[str, str]) -> tuple[list[str], list[str]]:
-    """The tokens the handlers answered, and every segment document the X-Ray SDK emitted."""
+def _traced_run(
+    daemon: socket.socket, function_environment: dict[str, str], child_script: str = CHILD
+) -> tuple[list[str], list[str]]:
+    """What the child printed last (by default the tokens the handlers answered, as JSON), and every
+    segment document the X-Ray SDK emitted."""
     host, port = daemon.getsockname()
     env = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")}
     env.update(function_environment)
@@ -56,9 +59,8 @@ def _traced_run(daemon: socket.socket, function_environment: dict[str, str]) -> 
             "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in (".", "layers/common")),
         }
     )
-    child = subprocess.run(
-        [sys.executable, "-c", CHILD], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
-    )
+    command = [sys.executable, "-c", child_script]
+    child = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert child.returncode == 0, child.stderr[-3000:]
     tokens: list[str] = json.loads(child.stdout.strip().splitlines()[-1])
     segments = []
@@ -88,3 +90,46 @@ def test_the_check_sees_a_token_when_the_tracer_records_responses(xray_daemon: s
     tokens, segments = _traced_run(xray_daemon, _template_environment(POWERTOOLS_TRACER_CAPTURE_RESPONSE="true"))
 
     assert all(any(token in s for s in segments) for token in tokens)
+
+
+def _subsegments(segments: list[str]) -> list[dict[str, Any]]:
+    """The documents the SDK sent (each datagram is a header line, then the document)."""
+    return [json.loads(datagram.split("\n", 1)[1]) for datagram in segments]
+
+
+def test_dynamodb_calls_are_traced(xray_daemon: socket.socket) -> None:
+    """The Tracer patches botocore (and nothing else at init): each DynamoDB call is a subsegment."""
+    _, segments = _traced_run(xray_daemon, _template_environment())
+
+    operations = {
+        document["aws"]["operation"]
+        for document in _subsegments(segments)
+        if document.get("namespace") == "aws" and document.get("name") == "dynamodb"
+    }
+    assert "TransactWriteItems" in operations or "PutItem" in operations, operations
+
+
+# The upstream catalog's client, against a local server standing in for the product API.
+UPSTREAM_CHILD = """
+import json, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class Products(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Type", "application/json"); self.end_headers()
+        self.wfile.write(b'{"products": []}')
+    def log_message(self, *args):
+        pass
+server = ThreadingHTTPServer(("127.0.0.1", 0), Products)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+from cashback.catalog.upstream import CircuitBreaker, UpstreamCatalog
+catalog = UpstreamCatalog(f"http://127.0.0.1:{server.server_port}", None, 1.0, CircuitBreaker())
+print(json.dumps([server.server_port, len(catalog.candidates(["kettle"]).listings)]))
+"""
+
+
+def test_upstream_catalog_requests_are_traced(xray_daemon: socket.socket) -> None:
+    """httpx is patched where a client is made, not at init: the upstream's requests stay traced."""
+    (port, _), segments = _traced_run(xray_daemon, _template_environment(), UPSTREAM_CHILD)
+
+    urls = [d.get("http", {}).get("request", {}).get("url", "") for d in _subsegments(segments)]
+    assert any(url.startswith(f"http://127.0.0.1:{port}/v1/products/search") for url in urls), urls

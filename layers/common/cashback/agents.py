@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cashback import clock, cursor, directory
+from cashback import clock, cursor
 from cashback.auth import (
     Caller,
     PrincipalKind,
@@ -71,6 +71,8 @@ def register(request: RegisterAgentRequest) -> RegisteredAgent:
         public=request.public,
         created_at=clock.now_iso(),
     )
+    from cashback import directory  # noqa: PLC0415  (lazy: its models load where profiles are written, not in the authorizer)
+
     listing = reputation_store.summary_put(directory.entry_of(profile)) if profile.public else None
     fields = profile.model_dump(mode="json", exclude_none=True)
     agent_store.create_agent(fields, hash_secret(token), listing, counted_event(profile.agent_id, 1))
@@ -98,6 +100,8 @@ def update_profile(agent_id: str, caller: Caller, request: UpdateAgentRequest) -
         except ValueError as exc:
             raise InvalidRequest("INVALID_VALUE", str(exc), {"fields": list(WALLET)}) from exc
         fields = updated.model_dump(mode="json", include=set(EDITABLE))
+        from cashback import directory  # noqa: PLC0415  (lazy: its models load where profiles are written, not in the authorizer)
+
         entry = directory.entry_of(updated) if updated.public else None
         listing = reputation_store.listing_update(agent_id, entry, directory.PUBLISHED)
         change = _wallet_change(stored, fields)
@@ -191,6 +195,8 @@ def delete(agent_id: str, caller: Caller, api_id: str, stage: str) -> AgentDelet
         if stored.get("standing") == Standing.DELETED.value:
             return AgentDeleted(agent_id=agent_id, deleted_at=str(stored["deleted_at"]))
         deleted_at = clock.now_iso()
+        from cashback import directory  # noqa: PLC0415  (lazy: its models load where profiles are written, not in the authorizer)
+
         listing = reputation_store.listing_update(agent_id, None, directory.PUBLISHED)
         event = counted_event(agent_id, -1)
         if agent_store.delete_agent(

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from cashback.errors import ApiError
+from cashback.observability import trace_httpx
 from cashback.settings import get_settings
 
 # getaddrinfo has no timeout of its own: a resolver that hangs must not hold a request until the
@@ -101,6 +102,7 @@ def _client() -> httpx.Client:
     """One client, reused while the container is warm (building its TLS context costs ~0.25 s).
     No kept-alive connections: requests go to addresses, and a connection opened and verified for
     one host name must never carry a request for another host at the same address."""
+    trace_httpx()
     return httpx.Client(
         timeout=get_settings().webhook_timeout_seconds,
         follow_redirects=False,

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from cashback.catalog.interface import CANDIDATES_PER_TOKEN, OFFERS_PER_PRODUCT, Candidates, Listing, listing_for
 from cashback.errors import ApiError
 from cashback.models import Product
-from cashback.observability import MetricUnit, logger, metrics
+from cashback.observability import MetricUnit, logger, metrics, trace_httpx
 from cashback.settings import get_settings
 
 MAX_RETRIES = 2
@@ -106,6 +106,7 @@ class CircuitBreaker:
 class UpstreamCatalog:
     def __init__(self, base_url: str, api_key: str | None, timeout_seconds: float, breaker: CircuitBreaker) -> None:
         self.breaker = breaker
+        trace_httpx()
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(timeout_seconds, connect=min(1.0, timeout_seconds)),

@@ -1,147 +1,323 @@
 """The API's request and response models (pydantic), one module per bounded context.
 
 The OpenAPI document is generated from these. Import from the context's module (`cashback.models.shopping`)
-or, for short, from here: every public model is re-exported.
+or, for short, from here: every public model is re-exported, lazily (PEP 562), so a function loads
+only the context modules it uses (building every model of the API cost about a quarter of a cold start).
+`tests/unit/test_models_reexport.py` keeps the names below and the imports for type checkers in step.
 """
 
 from __future__ import annotations
 
-from cashback.models.agents import (
-    PUBLIC_FIELD_DESCRIPTION,
-    AdminKey,
-    AdminKeyId,
-    AdminKeyPage,
-    AgentDeleted,
-    AgentName,
-    AgentProfile,
-    ChangePlanRequest,
-    Description,
-    Erc8004Identity,
-    Plan,
-    PublicProfile,
-    RegisterAgentRequest,
-    RegisteredAgent,
-    RotatedToken,
-    UpdateAgentRequest,
-    WalletChange,
-    WalletHistory,
-)
-from cashback.models.analytics import (
-    AgentAnalytics,
-    AgentStats,
-    ConversionCounts,
-    CountTrend,
-    DailyActivity,
-    Leaderboard,
-    LeaderboardMetric,
-    LeaderboardPeriod,
-    LeaderboardRow,
-    NetworkTotals,
-    OwnStatsRequest,
-    RankedCount,
-    RevenueTrend,
-    SearchLogEntry,
-    StatsTrends,
-    Trending,
-    TrendingKeyword,
-    TrendingMerchant,
-    TrendingProduct,
-    TrendingRequest,
-)
-from cashback.models.catalog import (
-    CatalogId,
-    Category,
-    Currency,
-    Deleted,
-    Merchant,
-    MerchantBatch,
-    MerchantPage,
-    Percent,
-    Price,
-    Product,
-    ProductBatch,
-    ProductPage,
-    UpsertResult,
-)
-from cashback.models.common import (
-    AgentId,
-    Decimal,
-    ErrorBody,
-    ErrorDetail,
-    EvmAddress,
-    HealthStatus,
-    HttpsUrl,
-    JsonSafeInt,
-    PublicText,
-    RollupHealth,
-    UpstreamHealth,
-)
-from cashback.models.conversions import (
-    Conversion,
-    ConversionEvent,
-    ConversionPage,
-    ConversionReceipt,
-    ConversionStatus,
-    Money,
-)
-from cashback.models.payouts import (
-    PaidRecord,
-    PayoutAgent,
-    PayoutLine,
-    PayoutReport,
-    Period,
-    PeriodStatus,
-)
-from cashback.models.reputation import (
-    DirectoryEntry,
-    DirectoryPage,
-    DirectorySort,
-    Erc8004Export,
-    Erc8004Feedback,
-    Feedback,
-    FeedbackReply,
-    FeedbackRequest,
-    FeedbackResponseRequest,
-    FeedbackRevoked,
-    FeedbackTag,
-    FeedbackUri,
-    Reputation,
-    ReputationInputs,
-    Score,
-    TagCount,
-)
-from cashback.models.shopping import (
-    BatchSearchItem,
-    BatchSearchRequest,
-    BatchSearchResponse,
-    CompareRequest,
-    CompareResponse,
-    CompareRow,
-    CompareSummary,
-    PriceRange,
-    SearchFilters,
-    SearchRequest,
-    SearchResponse,
-    SearchResult,
-    SortOrder,
-)
-from cashback.models.wallets import (
-    Chain,
-    CryptoPreference,
-    base58_decode,
-    wallet_chain,
-)
-from cashback.models.webhooks import (
-    FailedDeliveriesRequest,
-    FailedDelivery,
-    FailedDeliveryPage,
-    OwnWebhookRequest,
-    ReplayResult,
-    Webhook,
-    WebhookEventType,
-    WebhookRequest,
-    WebhookUrl,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cashback.models.agents import (
+        PUBLIC_FIELD_DESCRIPTION,
+        AdminKey,
+        AdminKeyId,
+        AdminKeyPage,
+        AgentDeleted,
+        AgentName,
+        AgentProfile,
+        ChangePlanRequest,
+        Description,
+        Erc8004Identity,
+        Plan,
+        PublicProfile,
+        RegisterAgentRequest,
+        RegisteredAgent,
+        RotatedToken,
+        UpdateAgentRequest,
+        WalletChange,
+        WalletHistory,
+    )
+    from cashback.models.analytics import (
+        AgentAnalytics,
+        AgentStats,
+        ConversionCounts,
+        CountTrend,
+        DailyActivity,
+        Leaderboard,
+        LeaderboardMetric,
+        LeaderboardPeriod,
+        LeaderboardRow,
+        NetworkTotals,
+        OwnStatsRequest,
+        RankedCount,
+        RevenueTrend,
+        SearchLogEntry,
+        StatsTrends,
+        Trending,
+        TrendingKeyword,
+        TrendingMerchant,
+        TrendingProduct,
+        TrendingRequest,
+    )
+    from cashback.models.catalog import (
+        CatalogId,
+        Category,
+        Currency,
+        Deleted,
+        Merchant,
+        MerchantBatch,
+        MerchantPage,
+        Percent,
+        Price,
+        Product,
+        ProductBatch,
+        ProductPage,
+        UpsertResult,
+    )
+    from cashback.models.common import (
+        AgentId,
+        Decimal,
+        ErrorBody,
+        ErrorDetail,
+        EvmAddress,
+        HealthStatus,
+        HttpsUrl,
+        JsonSafeInt,
+        PublicText,
+        RollupHealth,
+        UpstreamHealth,
+    )
+    from cashback.models.conversions import (
+        Conversion,
+        ConversionEvent,
+        ConversionPage,
+        ConversionReceipt,
+        ConversionStatus,
+        Money,
+    )
+    from cashback.models.payouts import (
+        PaidRecord,
+        PayoutAgent,
+        PayoutLine,
+        PayoutReport,
+        Period,
+        PeriodStatus,
+    )
+    from cashback.models.reputation import (
+        DirectoryEntry,
+        DirectoryPage,
+        DirectorySort,
+        Erc8004Export,
+        Erc8004Feedback,
+        Feedback,
+        FeedbackReply,
+        FeedbackRequest,
+        FeedbackResponseRequest,
+        FeedbackRevoked,
+        FeedbackTag,
+        FeedbackUri,
+        Reputation,
+        ReputationInputs,
+        Score,
+        TagCount,
+    )
+    from cashback.models.shopping import (
+        BatchSearchItem,
+        BatchSearchRequest,
+        BatchSearchResponse,
+        CompareRequest,
+        CompareResponse,
+        CompareRow,
+        CompareSummary,
+        PriceRange,
+        SearchFilters,
+        SearchRequest,
+        SearchResponse,
+        SearchResult,
+        SortOrder,
+    )
+    from cashback.models.wallets import (
+        Chain,
+        CryptoPreference,
+        base58_decode,
+        wallet_chain,
+    )
+    from cashback.models.webhooks import (
+        FailedDeliveriesRequest,
+        FailedDelivery,
+        FailedDeliveryPage,
+        OwnWebhookRequest,
+        ReplayResult,
+        Webhook,
+        WebhookEventType,
+        WebhookRequest,
+        WebhookUrl,
+    )
+
+# Which context module defines each re-exported name.
+_MODULE_OF: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "PUBLIC_FIELD_DESCRIPTION",
+            "AdminKey",
+            "AdminKeyId",
+            "AdminKeyPage",
+            "AgentDeleted",
+            "AgentName",
+            "AgentProfile",
+            "ChangePlanRequest",
+            "Description",
+            "Erc8004Identity",
+            "Plan",
+            "PublicProfile",
+            "RegisterAgentRequest",
+            "RegisteredAgent",
+            "RotatedToken",
+            "UpdateAgentRequest",
+            "WalletChange",
+            "WalletHistory",
+        ),
+        "agents",
+    ),
+    **dict.fromkeys(
+        (
+            "AgentAnalytics",
+            "AgentStats",
+            "ConversionCounts",
+            "CountTrend",
+            "DailyActivity",
+            "Leaderboard",
+            "LeaderboardMetric",
+            "LeaderboardPeriod",
+            "LeaderboardRow",
+            "NetworkTotals",
+            "OwnStatsRequest",
+            "RankedCount",
+            "RevenueTrend",
+            "SearchLogEntry",
+            "StatsTrends",
+            "Trending",
+            "TrendingKeyword",
+            "TrendingMerchant",
+            "TrendingProduct",
+            "TrendingRequest",
+        ),
+        "analytics",
+    ),
+    **dict.fromkeys(
+        (
+            "CatalogId",
+            "Category",
+            "Currency",
+            "Deleted",
+            "Merchant",
+            "MerchantBatch",
+            "MerchantPage",
+            "Percent",
+            "Price",
+            "Product",
+            "ProductBatch",
+            "ProductPage",
+            "UpsertResult",
+        ),
+        "catalog",
+    ),
+    **dict.fromkeys(
+        (
+            "AgentId",
+            "Decimal",
+            "ErrorBody",
+            "ErrorDetail",
+            "EvmAddress",
+            "HealthStatus",
+            "HttpsUrl",
+            "JsonSafeInt",
+            "PublicText",
+            "RollupHealth",
+            "UpstreamHealth",
+        ),
+        "common",
+    ),
+    **dict.fromkeys(
+        (
+            "Conversion",
+            "ConversionEvent",
+            "ConversionPage",
+            "ConversionReceipt",
+            "ConversionStatus",
+            "Money",
+        ),
+        "conversions",
+    ),
+    **dict.fromkeys(
+        (
+            "PaidRecord",
+            "PayoutAgent",
+            "PayoutLine",
+            "PayoutReport",
+            "Period",
+            "PeriodStatus",
+        ),
+        "payouts",
+    ),
+    **dict.fromkeys(
+        (
+            "DirectoryEntry",
+            "DirectoryPage",
+            "DirectorySort",
+            "Erc8004Export",
+            "Erc8004Feedback",
+            "Feedback",
+            "FeedbackReply",
+            "FeedbackRequest",
+            "FeedbackResponseRequest",
+            "FeedbackRevoked",
+            "FeedbackTag",
+            "FeedbackUri",
+            "Reputation",
+            "ReputationInputs",
+            "Score",
+            "TagCount",
+        ),
+        "reputation",
+    ),
+    **dict.fromkeys(
+        (
+            "BatchSearchItem",
+            "BatchSearchRequest",
+            "BatchSearchResponse",
+            "CompareRequest",
+            "CompareResponse",
+            "CompareRow",
+            "CompareSummary",
+            "PriceRange",
+            "SearchFilters",
+            "SearchRequest",
+            "SearchResponse",
+            "SearchResult",
+            "SortOrder",
+        ),
+        "shopping",
+    ),
+    **dict.fromkeys(
+        (
+            "Chain",
+            "CryptoPreference",
+            "base58_decode",
+            "wallet_chain",
+        ),
+        "wallets",
+    ),
+    **dict.fromkeys(
+        (
+            "FailedDeliveriesRequest",
+            "FailedDelivery",
+            "FailedDeliveryPage",
+            "OwnWebhookRequest",
+            "ReplayResult",
+            "Webhook",
+            "WebhookEventType",
+            "WebhookRequest",
+            "WebhookUrl",
+        ),
+        "webhooks",
+    ),
+}
 
 __all__ = [
     "PUBLIC_FIELD_DESCRIPTION",
@@ -261,3 +437,17 @@ __all__ = [
     "base58_decode",
     "wallet_chain",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`cashback.models.X`: X from its context module, imported on first use."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"cashback.models.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
