@@ -76,6 +76,7 @@ from cashback.models.common import (
     RollupHealth,
     UpstreamHealth,
 )
+from cashback.models.compat import CompatRegisterRequest
 from cashback.models.conversions import (
     Conversion,
     ConversionEvent,
@@ -155,6 +156,7 @@ __all__ = [
     "CompareResponse",
     "CompareRow",
     "CompareSummary",
+    "CompatRegisterRequest",
     "Conversion",
     "ConversionCounts",
     "ConversionEvent",
