@@ -42,7 +42,7 @@ def numbers(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return numbers(value.model_dump())
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+        return float(value)  # always a fraction (299.0, not 299), whatever places DynamoDB kept
     if isinstance(value, dict):
         return {key: numbers(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
