@@ -313,3 +313,36 @@ def test_the_compat_routes_count_against_the_agents_own_rate_limit(
     assert refused.json()["error"]["code"] == "RATE_LIMITED"
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.headers["X-RateLimit-Remaining"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "code"),
+    [
+        ("GET", "/api/agent/search?size=5", None, "MISSING_FIELD"),
+        ("GET", "/api/agent/search?keywords=shoes&size=many", None, "INVALID_TYPE"),
+        ("GET", "/api/agent/search?keywords=shoes&size=0", None, "INVALID_VALUE"),
+        ("GET", "/api/agent/search?keywords=shoes&agent_id=my-agent-001", None, "INVALID_VALUE"),
+        ("GET", "/api/agent/my-agent-001/stats", None, "INVALID_AGENT_ID"),
+        ("GET", "/api/analytics/trending?days=365", None, "INVALID_VALUE"),
+        ("POST", "/api/agent/register", {"agent_name": "a", "plan": "premium"}, "UNKNOWN_FIELD"),
+        (
+            "POST",
+            "/api/agent/register",
+            {"agent_name": "a", "crypto_preference": "MON", "wallet_address": "x"},
+            "INVALID_VALUE",
+        ),
+        ("POST", "/api/agent/register", {"agent_id": 7}, "INVALID_TYPE"),
+        ("POST", "/api/agent/register", "[1, 2", "MALFORMED_JSON"),
+    ],
+)
+def test_bad_input_on_the_compat_routes_is_a_400_with_our_error_body(
+    client: httpx.Client, seed_agent: dict[str, Any], method: str, path: str, body: Any, code: str
+) -> None:
+    content = body if isinstance(body, str) else json.dumps(body) if body is not None else None
+    headers = {**bearer(seed_agent["auth_token"]), "Content-Type": "application/json"}
+
+    response = client.request(method, path, content=content, headers=headers)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["request_id"] == response.headers["X-Request-Id"]
