@@ -2,8 +2,8 @@
 same functions as the main API, answered in the seed's shapes (README "Compatibility API").
 
 Each route calls the same use case as its main twin, with the same caller, so auth, rules and
-errors are the main API's; the guard (`http.api_endpoint`) runs for every route, so are the rate
-limits. What changes is only the answer's shape, made here at the last moment:
+errors are the main API's; the guard (`http.api_endpoint`) runs for every route, so the rate limits
+are too. What changes is only the answer's shape, made here at the last moment:
 
 - a `{"success": true, ...}` envelope;
 - money (and every other decimal) as a JSON number, not the main API's decimal string: the seed's
