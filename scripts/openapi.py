@@ -6,7 +6,8 @@ Powertools' OpenAPIMerge finds each `functions/*/handler.py` resolver (`app = ..
 their schemas. Two corrections follow, both because of how this API answers: validation
 failures are 400s with the error body (`http.configure`), so Powertools' generic 422
 HTTPValidationError response and its schemas are dropped (a route that really answers 422
-declares it, with the error body); and a response without a body (the 302 redirect) has no content.
+declares it, with the error body); a response without a body (the 302 redirect) has no content; and a
+schema no documented route uses (the compatibility API's request, README) is dropped.
 The document ships in the layer (`cashback/openapi.json`), which is what GET /openapi.json serves.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -67,8 +69,27 @@ def corrected(document: dict[str, Any]) -> dict[str, Any]:
     schemas = document["components"]["schemas"]
     for name in GENERIC_VALIDATION_SCHEMAS:
         schemas.pop(name, None)
+    for name in set(schemas) - _referenced(document):  # models of routes kept out (the compatibility API's)
+        del schemas[name]
     document["paths"] = dict(sorted(document["paths"].items()))
     return document
+
+
+def _referenced(document: dict[str, Any]) -> set[str]:
+    """The schemas the paths use, directly or through other schemas."""
+    schemas = document["components"]["schemas"]
+
+    def refs(node: Any) -> set[str]:
+        return set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(node)))
+
+    found: set[str] = set()
+    pending = refs(document["paths"])
+    while pending:
+        name = pending.pop()
+        if name not in found and name in schemas:
+            found.add(name)
+            pending |= refs(schemas[name])
+    return found
 
 
 def render() -> str:

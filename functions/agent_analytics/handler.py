@@ -1,13 +1,14 @@
-"""GET /agents/{agent_id}/analytics: recent searches, a 30-day timeline, top brands and merchants."""
+"""GET /agents/{agent_id}/analytics: recent searches, a 30-day timeline, top brands and merchants.
+GET /api/agent/{agent_id}/analytics is the same with money as JSON numbers (the compatibility API)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 
 from cashback import analytics
-from cashback.api import http
+from cashback.api import compat, http
 from cashback.auth import AGENT_ID_PATTERN
 from cashback.models import AgentAnalytics
 from cashback.observability import logger, metrics, tracer
@@ -27,6 +28,11 @@ http.configure(app)
 )
 def agent_analytics(agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)]) -> AgentAnalytics:
     return analytics.analytics(agent_id, http.caller(app))
+
+
+@app.get("/api/agent/<agent_id>/analytics", include_in_schema=False)
+def compat_agent_analytics(agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)]) -> dict[str, Any]:
+    return compat.envelope(analytics.analytics(agent_id, http.caller(app)))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,13 +1,14 @@
-"""GET /agents/{agent_id}/stats: the agent's totals (one DynamoDB request)."""
+"""GET /agents/{agent_id}/stats: the agent's totals (one DynamoDB request). GET
+/api/agent/{agent_id}/stats is the same in the seed's shape, with the profile (one more request)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 
 from cashback import analytics
-from cashback.api import http
+from cashback.api import compat, http
 from cashback.auth import AGENT_ID_PATTERN
 from cashback.models import AgentStats
 from cashback.observability import logger, metrics, tracer
@@ -27,6 +28,11 @@ http.configure(app)
 )
 def agent_stats(agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)]) -> AgentStats:
     return analytics.stats(agent_id, http.caller(app))
+
+
+@app.get("/api/agent/<agent_id>/stats", include_in_schema=False)
+def compat_agent_stats(agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)]) -> dict[str, Any]:
+    return compat.stats(agent_id, http.caller(app))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,13 +1,14 @@
-"""GET /analytics/leaderboard: the top 10 agents by conversions, revenue or searches."""
+"""GET /analytics/leaderboard: the top 10 agents by conversions, revenue or searches. GET
+/api/analytics/leaderboard is the same with money as JSON numbers (the compatibility API)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from cashback import analytics
-from cashback.api import http
+from cashback.api import compat, http
 from cashback.models import Currency, Leaderboard, LeaderboardMetric, LeaderboardPeriod
 from cashback.observability import logger, metrics, tracer
 
@@ -30,6 +31,15 @@ def get_leaderboard(
     currency: Annotated[Currency, Query(description="ISO 4217 code metric=revenue ranks by")] = "USD",
 ) -> Leaderboard:
     return analytics.leaderboard(metric, period, currency)
+
+
+@app.get("/api/analytics/leaderboard", include_in_schema=False)
+def compat_leaderboard(
+    metric: Annotated[LeaderboardMetric, Query()] = LeaderboardMetric.CONVERSIONS,
+    period: Annotated[LeaderboardPeriod, Query()] = LeaderboardPeriod.WEEK,
+    currency: Annotated[Currency, Query()] = "USD",
+) -> dict[str, Any]:
+    return compat.envelope(analytics.leaderboard(metric, period, currency))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

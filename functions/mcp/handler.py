@@ -5,6 +5,7 @@ its StreamableHTTPSessionManager as one in-memory ASGI call, in stateless JSON-r
 any instance can answer any request and nothing is kept between them. The tools come from the
 layer (`cashback.api.tools`): the REST routes' models and use cases, run as the calling agent.
 GET /mcp, where the transport would open a server-to-client SSE stream, is 405 (none offered).
+/api/mcp (the compatibility API's path) is the same server.
 """
 
 import asyncio
@@ -125,6 +126,7 @@ async def _serve(request: asgi.HttpRequest, invocation: tools.Invocation) -> asg
 
 
 @app.post("/mcp", include_in_schema=False)
+@app.post("/api/mcp", include_in_schema=False)  # the compatibility API's path: the same server
 def mcp() -> Response[str]:
     event = app.current_event
     invocation = tools.Invocation(http.caller(app), http.public_base_url(app), _rid())
@@ -145,6 +147,7 @@ def mcp() -> Response[str]:
 
 
 @app.get("/mcp", include_in_schema=False)
+@app.get("/api/mcp", include_in_schema=False)
 def no_stream() -> Response[str]:
     """The transport's GET opens a server-to-client SSE stream; a stateless server on Lambda
     offers none, and the protocol says to answer 405 then (clients carry on with POST)."""

@@ -1,11 +1,14 @@
-"""POST /agents: register an agent; its bearer token is returned once."""
+"""POST /agents: register an agent; its bearer token is returned once. POST /api/agent/register is
+the same registration in the seed's shape (the compatibility API)."""
+
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
 from cashback import agents
-from cashback.api import http
-from cashback.models import RegisterAgentRequest, RegisteredAgent
+from cashback.api import compat, http
+from cashback.models import CompatRegisterRequest, RegisterAgentRequest, RegisteredAgent
 from cashback.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -21,6 +24,11 @@ http.configure(app)
 )
 def register_agent(request: RegisterAgentRequest) -> Response[RegisteredAgent]:
     return Response(status_code=201, content_type="application/json", body=agents.register(request))
+
+
+@app.post("/api/agent/register", include_in_schema=False)
+def compat_register_agent(request: CompatRegisterRequest) -> Response[dict[str, Any]]:
+    return Response(status_code=201, content_type="application/json", body=compat.register(request))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

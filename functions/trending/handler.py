@@ -1,13 +1,14 @@
-"""GET /analytics/trending: the most searched products and keywords, and the top merchants."""
+"""GET /analytics/trending: the most searched products and keywords, and the top merchants. GET
+/api/analytics/trending is the same with money as JSON numbers (the compatibility API)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from cashback import analytics
-from cashback.api import http
+from cashback.api import compat, http
 from cashback.models import Trending
 from cashback.observability import logger, metrics, tracer
 
@@ -24,6 +25,11 @@ http.configure(app)
 )
 def get_trending(days: Annotated[int, Query(ge=1, le=30)] = 7) -> Trending:
     return analytics.trending(days)
+
+
+@app.get("/api/analytics/trending", include_in_schema=False)
+def compat_trending(days: Annotated[int, Query(ge=1, le=30)] = 7) -> dict[str, Any]:
+    return compat.envelope(analytics.trending(days))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

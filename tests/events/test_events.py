@@ -78,6 +78,9 @@ EXPECTED = {
     "payouts/mark-paid.json": 200,
     "webhook/get-missing.json": 404,
     "deliver_webhooks/scheduled.json": "Delivered",
+    "register_agent/compat-register.json": 201,
+    "search/compat-search.json": 200,
+    "agent_stats/compat-stats.json": 200,
 }
 # What the error events answer, beyond their status.
 ERROR_CODES = {

@@ -140,8 +140,8 @@ def test_wallet_address_is_optional() -> None:
 # ---------------------------------------------------------------- crypto_preference
 
 
-def test_crypto_preference_is_one_of_usdc_usdt_eth_sol() -> None:
-    assert {c.value for c in CryptoPreference} == {"USDC", "USDT", "ETH", "SOL"}
+def test_crypto_preference_is_one_of_usdc_usdt_eth_sol_mon() -> None:
+    assert {c.value for c in CryptoPreference} == {"USDC", "USDT", "ETH", "SOL", "MON"}
     for currency in CryptoPreference:
         assert RegisterAgentRequest(agent_name="a", crypto_preference=currency.value).crypto_preference is currency
 
@@ -155,14 +155,21 @@ def test_any_other_crypto_preference_is_refused(currency: str) -> None:
 
 @pytest.mark.parametrize(
     ("currency", "wallet"),
-    [("ETH", EVM_WALLET), ("SOL", SOLANA_WALLET), ("USDC", EVM_WALLET), ("USDC", SOLANA_WALLET), ("USDT", EVM_WALLET)],
+    [
+        ("ETH", EVM_WALLET),
+        ("SOL", SOLANA_WALLET),
+        ("USDC", EVM_WALLET),
+        ("USDC", SOLANA_WALLET),
+        ("USDT", EVM_WALLET),
+        ("MON", EVM_WALLET),
+    ],
 )
 def test_a_currency_is_accepted_with_a_wallet_of_its_chain(currency: str, wallet: str) -> None:
     RegisterAgentRequest(agent_name="a", wallet_address=wallet, crypto_preference=currency)
 
 
-@pytest.mark.parametrize(("currency", "wallet"), [("ETH", SOLANA_WALLET), ("SOL", EVM_WALLET)])
-def test_eth_needs_an_evm_wallet_and_sol_a_solana_wallet(currency: str, wallet: str) -> None:
+@pytest.mark.parametrize(("currency", "wallet"), [("ETH", SOLANA_WALLET), ("MON", SOLANA_WALLET), ("SOL", EVM_WALLET)])
+def test_eth_and_mon_need_an_evm_wallet_and_sol_a_solana_wallet(currency: str, wallet: str) -> None:
     errors = refusal(RegisterAgentRequest, {"agent_name": "a", "wallet_address": wallet, "crypto_preference": currency})
     assert errors == [("value_error", "")]
 

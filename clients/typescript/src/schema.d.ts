@@ -807,10 +807,11 @@ export interface components {
         };
         /**
          * CryptoPreference
-         * @description Currencies an agent may be paid in. ETH needs an EVM wallet, SOL a Solana one.
+         * @description Currencies an agent may be paid in. ETH and MON (Monad's coin, the seed API's default: see the
+         *     README's compatibility API) need an EVM wallet, SOL a Solana one.
          * @enum {string}
          */
-        CryptoPreference: "USDC" | "USDT" | "ETH" | "SOL";
+        CryptoPreference: "USDC" | "USDT" | "ETH" | "SOL" | "MON";
         /**
          * Erc8004Identity
          * @description The agent's ERC-8004 identity: its token in an Identity Registry on an EVM chain.
@@ -1113,6 +1114,11 @@ export interface components {
             merchant: string;
             /** Merchant Id */
             merchant_id: string;
+            /**
+             * Merchant Domain
+             * @description the host of the page the affiliate link leads to, without www.
+             */
+            merchant_domain: string;
             /**
              * Price
              * Format: decimal

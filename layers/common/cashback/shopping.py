@@ -100,6 +100,7 @@ def _result(listing: Listing, link: str) -> SearchResult:
         category=listing.category,
         merchant=listing.merchant_name,
         merchant_id=listing.merchant_id,
+        merchant_domain=(urlsplit(listing.url).hostname or "").removeprefix("www."),
         price=listing.price,
         currency=listing.currency,
         cashback_rate=listing.cashback_rate,
@@ -121,8 +122,13 @@ def _search_counters(request: SearchRequest, listings: list[Listing]) -> dict[st
     return counters
 
 
-def run_search(request: SearchRequest, caller: Caller, base_url: str, request_id: str) -> SearchResponse:
-    """Search as the calling agent (admin keys and anonymous callers: 403), minting a link per result."""
+def run_search(
+    request: SearchRequest, caller: Caller, base_url: str, request_id: str, on_behalf_of: str | None = None
+) -> SearchResponse:
+    """Search as the calling agent (admin keys and anonymous callers: 403), minting a link per result;
+    `on_behalf_of`, when given (the compatibility API's `agent_id`), must be that agent (403 otherwise)."""
+    if on_behalf_of is not None:
+        caller.require_agent(on_behalf_of)
     agent_id = caller.require_any_agent()
     page = search.search(request, catalog.source())
     links, clicks = _mint_clicks(agent_id, page.listings, base_url)

@@ -69,13 +69,15 @@ class Standing(StrEnum):
 
 class CryptoPreference(StrEnum):
     """
-    Currencies an agent may be paid in. ETH needs an EVM wallet, SOL a Solana one.
+    Currencies an agent may be paid in. ETH and MON (Monad's coin, the seed API's default: see the
+    README's compatibility API) need an EVM wallet, SOL a Solana one.
     """
 
     USDC = "USDC"
     USDT = "USDT"
     ETH = "ETH"
     SOL = "SOL"
+    MON = "MON"
 
 
 class Erc8004Identity(BaseModel):
@@ -234,6 +236,10 @@ class SearchResult(BaseModel):
     category: Annotated[str, Field(title="Category")]
     merchant: Annotated[str, Field(title="Merchant")]
     merchant_id: Annotated[str, Field(title="Merchant Id")]
+    merchant_domain: Annotated[str, Field(title="Merchant Domain")]
+    """
+    the host of the page the affiliate link leads to, without www.
+    """
     price: Annotated[Decimal, Field(title="Price")]
     currency: Annotated[str, Field(title="Currency")]
     cashback_rate: Annotated[Decimal, Field(title="Cashback Rate")]

@@ -82,6 +82,7 @@ if TYPE_CHECKING:
         RollupHealth,
         UpstreamHealth,
     )
+    from cashback.models.compat import CompatRegisterRequest
     from cashback.models.conversions import (
         Conversion,
         ConversionEvent,
@@ -233,6 +234,7 @@ _MODULE_OF: dict[str, str] = {
         ),
         "common",
     ),
+    "CompatRegisterRequest": "compat",
     **dict.fromkeys(
         (
             "Conversion",
@@ -341,6 +343,7 @@ __all__ = [
     "CompareResponse",
     "CompareRow",
     "CompareSummary",
+    "CompatRegisterRequest",
     "Conversion",
     "ConversionCounts",
     "ConversionEvent",

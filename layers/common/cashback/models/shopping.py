@@ -63,6 +63,7 @@ class SearchResult(BaseModel):
     category: str
     merchant: str
     merchant_id: str
+    merchant_domain: str = Field(description="the host of the page the affiliate link leads to, without www.")
     price: Decimal
     currency: str
     cashback_rate: Decimal = Field(description="percent")

@@ -11,12 +11,14 @@ _BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
 class CryptoPreference(StrEnum):
-    """Currencies an agent may be paid in. ETH needs an EVM wallet, SOL a Solana one."""
+    """Currencies an agent may be paid in. ETH and MON (Monad's coin, the seed API's default: see the
+    README's compatibility API) need an EVM wallet, SOL a Solana one."""
 
     USDC = "USDC"
     USDT = "USDT"
     ETH = "ETH"
     SOL = "SOL"
+    MON = "MON"
 
 
 class Chain(StrEnum):
@@ -50,9 +52,9 @@ def wallet_chain(address: str) -> Chain:
 
 
 def check_currency_fits(wallet_address: str | None, preference: CryptoPreference | None) -> None:
-    """ETH needs an EVM wallet and SOL a Solana one (stablecoins go to either); ValueError otherwise."""
-    if wallet_address and preference in (CryptoPreference.ETH, CryptoPreference.SOL):
-        needed = Chain.EVM if preference is CryptoPreference.ETH else Chain.SOLANA
+    """ETH and MON need an EVM wallet and SOL a Solana one (stablecoins go to either); ValueError otherwise."""
+    if wallet_address and preference in (CryptoPreference.ETH, CryptoPreference.MON, CryptoPreference.SOL):
+        needed = Chain.SOLANA if preference is CryptoPreference.SOL else Chain.EVM
         if wallet_chain(wallet_address) is not needed:
             raise ValueError(f"crypto_preference {preference.value} needs a {needed.value} wallet")
 
