@@ -18,6 +18,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.core.parameters import ParameterLocation
 
 from cashback.api.webhooks import sign
 from cashback.auth import AGENT_ID_PATTERN
@@ -68,7 +69,11 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 
 def credentials(case: schemathesis.Case, api: dict[str, Any]) -> dict[str, str]:
-    """The credential each operation's security names: the agent's token or the admin key."""
+    """The credential each operation's security names: the agent's token or the admin key; none
+    when schemathesis left it out on purpose (a negative header case), which the API must refuse."""
+    headers = case.meta.components.get(ParameterLocation.HEADER) if case.meta else None
+    if headers is not None and headers.mode.is_negative:
+        return {}
     schemes = {name for requirement in case.operation.definition.raw.get("security", []) for name in requirement}
     if "agentToken" in schemes:
         return {"Authorization": f"Bearer {api['agent']['token']}"}
