@@ -9,6 +9,7 @@ import time
 import pytest
 
 from cashback import clock, notify
+from cashback.observability import metrics
 from cashback.store import activity as activity_store
 from cashback.store import events
 from cashback.store import webhooks as webhooks_store
@@ -37,7 +38,10 @@ def emitted(out: str) -> dict[str, list[float]]:
 
 @pytest.fixture
 def metrics_on(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Metrics emitted, starting empty: an earlier test in this process may have left some
+    recorded and unflushed (the one Metrics is shared), which the next flush would print."""
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    metrics.clear_metrics()
 
 
 def test_a_delivery_run_that_keeps_up_reports_the_grace_period_as_its_lag(

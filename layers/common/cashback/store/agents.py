@@ -4,7 +4,7 @@ Item layout (pk / sk → attributes):
 - `AGENT#<agent_id>` / `PROFILE` → the profile, its plan, its standing and its current token hash.
   A deleted agent leaves a tombstone here: only agent_id, standing `deleted` and deleted_at, so
   the money records kept under its id point at no person.
-- `AGENT#<agent_id>` / `WALLET#<changed_at>#<revision>` → one wallet change (the audit trail
+- `AGENT#<agent_id>` / `WALLET#<changed_at>#<time in ns>#<revision>` → one wallet change (the audit trail
   payouts follow): the wallet and crypto preference before and after.
 - `CRED#<sha256 of secret>` / `CRED` → kind (agent|admin), principal_id, plan, scopes; an agent's
   standing; an admin key's expires_at.
@@ -16,6 +16,7 @@ Item layout (pk / sk → attributes):
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -147,7 +148,10 @@ def update_agent_profile(
 
 
 def _wallet_change_put(agent_id: str, change: Mapping[str, Any], revision: str) -> dict[str, Any]:
-    item = {**key(f"AGENT#{agent_id}", f"WALLET#{change['changed_at']}#{revision}"), **dump(change)}
+    # Changes are serialised by the profile's revision, and `changed_at` is to the second: the
+    # nanosecond clock keeps two changes of one second in the order they were made.
+    sort_key = f"WALLET#{change['changed_at']}#{time.time_ns():020d}#{revision}"
+    item = {**key(f"AGENT#{agent_id}", sort_key), **dump(change)}
     return {"TableName": get_settings().agents_table, "Item": item}
 
 
