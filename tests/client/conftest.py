@@ -25,8 +25,7 @@ from cashback_client import AsyncCashbackClient, CashbackClient
 from localrun.stack import DEFAULT_WEBHOOK_KEY_ID, DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.conftest import ROOT
 from tests.helpers import make_admin_key
-from tests.integration.conftest import bearer, register
-from tests.small_catalog import MERCHANTS, PRODUCTS
+from tests.integration.conftest import bearer, put_small_catalog, register
 
 RUNNING_SHOES = ["Nike Pegasus 41 Running Shoes", "Brooks Ghost 16 Running Shoe"]
 COMMISSION = "120.00"
@@ -46,10 +45,7 @@ def catalog(local_api: LocalApi) -> None:
     """The small hand-made catalog, loaded through the admin API (upserts: safe to repeat)."""
     admin = bearer(make_admin_key(local_api, "catalog:write"))
     with httpx.Client(base_url=local_api.base_url, timeout=30) as http:
-        merchants = [m.model_dump(mode="json") for m in MERCHANTS]
-        assert http.put("/catalog/merchants", json={"merchants": merchants}, headers=admin).status_code == 200
-        products = [p.model_dump(mode="json", exclude_none=True) for p in PRODUCTS]
-        assert http.put("/catalog/products", json={"products": products}, headers=admin).status_code == 200
+        put_small_catalog(http, admin)
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ import pytest
 
 from localrun.stack import LocalApi
 from tests.helpers import make_admin_key
-from tests.small_catalog import MERCHANTS, PRODUCTS
+from tests.integration.conftest import bearer, put_small_catalog
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_AGENT_ID = "my-agent-001"
@@ -108,10 +108,7 @@ def small_catalog_served(local_api: LocalApi) -> None:
     """The hand-made catalog (tests/small_catalog.py: Nike among its brands), written by an admin key."""
     admin = bearer(make_admin_key(local_api, "catalog:write"))
     with httpx.Client(base_url=local_api.base_url, timeout=30) as client:
-        merchants = [m.model_dump(mode="json") for m in MERCHANTS]
-        assert client.put("/catalog/merchants", json={"merchants": merchants}, headers=admin).status_code == 200
-        products = [p.model_dump(mode="json", exclude_none=True) for p in PRODUCTS]
-        assert client.put("/catalog/products", json={"products": products}, headers=admin).status_code == 200
+        put_small_catalog(client, admin)
 
 
 @pytest.fixture
@@ -120,10 +117,6 @@ def seed_agent(client: httpx.Client) -> dict[str, Any]:
     response = send(client, fixture("register")["request"])
     assert response.status_code == 201, response.text
     return response.json()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 # ---------------------------------------------------------------- the seed's documented examples

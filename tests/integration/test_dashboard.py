@@ -23,8 +23,8 @@ from cashback.api.webhooks import sign
 from localrun.stack import DEFAULT_WEBHOOK_KEY_ID, DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.conftest import ROOT
 from tests.helpers import make_admin_key, run_rollup
-from tests.integration.conftest import bearer, register
-from tests.small_catalog import MERCHANTS, PRODUCTS
+from tests.integration.conftest import bearer, put_small_catalog, register
+from tests.small_catalog import MERCHANTS
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -105,10 +105,7 @@ def network(local_api: LocalApi) -> dict[str, dict[str, Any]]:
     """Three agents with searches, clicks and confirmed conversions today, rolled up."""
     admin = bearer(make_admin_key(local_api, "catalog:write"))
     with httpx.Client(base_url=local_api.base_url, timeout=30) as client:
-        merchants = [m.model_dump(mode="json") for m in MERCHANTS]
-        assert client.put("/catalog/merchants", json={"merchants": merchants}, headers=admin).status_code == 200
-        products = [p.model_dump(mode="json", exclude_none=True) for p in PRODUCTS]
-        assert client.put("/catalog/products", json={"products": products}, headers=admin).status_code == 200
+        put_small_catalog(client, admin)
 
         alpha, hostile, gamma = (
             register(client, name, public=True) for name in ("dash-alpha", HOSTILE_NAME, "dash-gamma")

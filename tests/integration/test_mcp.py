@@ -40,8 +40,8 @@ from cashback.models import (
 )
 from localrun.stack import LocalApi
 from tests.helpers import make_admin_key
-from tests.integration.conftest import bearer, error_code, register
-from tests.small_catalog import HEADPHONES, MERCHANTS, PRODUCTS
+from tests.integration.conftest import bearer, error_code, put_small_catalog, register
+from tests.small_catalog import HEADPHONES
 
 TOOLS = {
     "search_products": (SearchRequest, SearchResponse),
@@ -62,10 +62,7 @@ def agent(local_api: LocalApi) -> dict[str, Any]:
     """The small catalog loaded through the admin API, and a fresh agent."""
     admin = bearer(make_admin_key(local_api, "catalog:write"))
     with httpx.Client(base_url=local_api.base_url, timeout=30) as client:
-        merchants = [m.model_dump(mode="json") for m in MERCHANTS]
-        assert client.put("/catalog/merchants", json={"merchants": merchants}, headers=admin).status_code == 200
-        products = [p.model_dump(mode="json", exclude_none=True) for p in PRODUCTS]
-        assert client.put("/catalog/products", json={"products": products}, headers=admin).status_code == 200
+        put_small_catalog(client, admin)
         return register(client, "mcp-agent")
 
 

@@ -16,8 +16,7 @@ import pytest
 from cashback.api.webhooks import sign
 from localrun.stack import DEFAULT_WEBHOOK_KEY_ID, DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.helpers import make_admin_key
-from tests.integration.conftest import bearer, register
-from tests.small_catalog import MERCHANTS, PRODUCTS
+from tests.integration.conftest import bearer, put_small_catalog, register
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +24,7 @@ def shopper(local_api: LocalApi) -> dict[str, Any]:
     """A catalog loaded through the admin API, an agent, and one affiliate link it was served."""
     admin = bearer(make_admin_key(local_api, "catalog:write"))
     with httpx.Client(base_url=local_api.base_url, timeout=30) as client:
-        merchants = [m.model_dump(mode="json") for m in MERCHANTS]
-        assert client.put("/catalog/merchants", json={"merchants": merchants}, headers=admin).status_code == 200
-        products = [p.model_dump(mode="json", exclude_none=True) for p in PRODUCTS]
-        assert client.put("/catalog/products", json={"products": products}, headers=admin).status_code == 200
+        put_small_catalog(client, admin)
         agent = register(client, "money-flow")
         search = client.post("/search", json={"keywords": "pegasus"}, headers=bearer(agent["token"]))
         assert search.status_code == 200, search.text

@@ -17,8 +17,7 @@ import pytest
 from cashback.api.webhooks import sign
 from localrun.stack import DEFAULT_WEBHOOK_KEY_ID, DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.helpers import make_admin_key, run_rollup
-from tests.integration.conftest import bearer, error_code, register
-from tests.small_catalog import MERCHANTS, PRODUCTS
+from tests.integration.conftest import bearer, error_code, put_small_catalog, register
 
 EVM_WALLET = "0x" + "ab" * 20
 SOLANA_WALLET = "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T"
@@ -80,10 +79,7 @@ def test_an_unknown_plan_is_400(client: httpx.Client, operator: dict[str, str]) 
 def catalog(local_api: LocalApi) -> None:
     admin = bearer(make_admin_key(local_api, "catalog:write"))
     with httpx.Client(base_url=local_api.base_url, timeout=30) as client:
-        merchants = [m.model_dump(mode="json") for m in MERCHANTS]
-        assert client.put("/catalog/merchants", json={"merchants": merchants}, headers=admin).status_code == 200
-        products = [p.model_dump(mode="json", exclude_none=True) for p in PRODUCTS]
-        assert client.put("/catalog/products", json={"products": products}, headers=admin).status_code == 200
+        put_small_catalog(client, admin)
 
 
 def affiliate_path(client: httpx.Client, agent: dict[str, Any]) -> str:

@@ -17,8 +17,7 @@ import pytest
 from cashback.api.webhooks import sign
 from localrun.stack import DEFAULT_WEBHOOK_KEY_ID, DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.helpers import make_admin_key
-from tests.integration.conftest import bearer, error_code, register
-from tests.small_catalog import MERCHANTS, PRODUCTS
+from tests.integration.conftest import bearer, error_code, put_small_catalog, register
 
 WALLETS = ("0x" + "c3" * 20, "0x" + "d4" * 20)
 
@@ -42,10 +41,7 @@ def payees(local_api: LocalApi, admin: dict[str, str]) -> list[dict[str, Any]]:
     """Two agents with wallets and conversions: pending, confirmed, partial and full refunds, USD and EUR."""
     run = uuid.uuid4().hex[:8]
     with httpx.Client(base_url=local_api.base_url, timeout=30) as client:
-        merchants = [m.model_dump(mode="json") for m in MERCHANTS]
-        assert client.put("/catalog/merchants", json={"merchants": merchants}, headers=admin).status_code == 200
-        products = [p.model_dump(mode="json", exclude_none=True) for p in PRODUCTS]
-        assert client.put("/catalog/products", json={"products": products}, headers=admin).status_code == 200
+        put_small_catalog(client, admin)
         found = []
         for name, wallet in zip(("payee-a", "payee-b"), WALLETS, strict=True):
             agent = register(client, name)

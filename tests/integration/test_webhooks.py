@@ -21,8 +21,7 @@ from cashback import signing
 from cashback.api.webhooks import sign
 from localrun.stack import DEFAULT_WEBHOOK_KEY_ID, DEFAULT_WEBHOOK_SECRET, LocalApi
 from tests.helpers import free_port, make_admin_key, run_deliveries
-from tests.integration.conftest import bearer, error_code, register
-from tests.small_catalog import MERCHANTS, PRODUCTS
+from tests.integration.conftest import bearer, error_code, put_small_catalog, register
 
 
 class Receiver:
@@ -66,10 +65,7 @@ class Receiver:
 def catalog(local_api: LocalApi) -> None:
     admin = bearer(make_admin_key(local_api, "catalog:write"))
     with httpx.Client(base_url=local_api.base_url, timeout=30) as client:
-        merchants = [m.model_dump(mode="json") for m in MERCHANTS]
-        assert client.put("/catalog/merchants", json={"merchants": merchants}, headers=admin).status_code == 200
-        products = [p.model_dump(mode="json", exclude_none=True) for p in PRODUCTS]
-        assert client.put("/catalog/products", json={"products": products}, headers=admin).status_code == 200
+        put_small_catalog(client, admin)
 
 
 def shopper(client: httpx.Client, name: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
@@ -168,22 +169,27 @@ def test_a_backlog_inside_one_day_is_counted_in_bounded_runs(agent: str, small_p
     assert searches_counted() == 100
 
 
-def test_a_run_that_stops_part_way_through_a_page_is_finished_without_counting_twice(
-    agent: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    put_searches([NOW + 1 + n for n in range(8)], keywords=[f"word{n}" for n in range(8)])
+def crash_on_the_second_chunk() -> Callable[..., bool]:
+    """analytics_store.apply_chunk as a run that times out while applying its second chunk."""
     applied = analytics_store.apply_chunk
     calls = []
 
-    def crash_on_the_second_chunk(*args: object, **kwargs: object) -> bool:
+    def apply_chunk(*args: object, **kwargs: object) -> bool:
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("Lambda timed out")
         return applied(*args, **kwargs)  # type: ignore[arg-type]
 
+    return apply_chunk
+
+
+def test_a_run_that_stops_part_way_through_a_page_is_finished_without_counting_twice(
+    agent: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_searches([NOW + 1 + n for n in range(8)], keywords=[f"word{n}" for n in range(8)])
     monkeypatch.setattr(rollup, "CHUNK_ITEMS", 3)  # 8 keywords + 1 agent-day + 1 all-time item: 4 chunks
     with monkeypatch.context() as patched:
-        patched.setattr(analytics_store, "apply_chunk", crash_on_the_second_chunk)
+        patched.setattr(analytics_store, "apply_chunk", crash_on_the_second_chunk())
         with pytest.raises(RuntimeError):
             rollup.run(now=NOW + 1200)
     assert analytics_store.get_state()["chunk"] == 1
@@ -302,18 +308,9 @@ def test_a_run_that_stops_part_way_through_moving_the_periods_on_is_finished_wit
     put_agent_searches(NOW + 10)
     rollup.run(now=NOW + 600)
     rollup.run(now=NOW + 6 * DAY)  # the next day moves the searches out of this week
-    applied = analytics_store.apply_chunk
-    calls = []
-
-    def crash_on_the_second_chunk(*args: object, **kwargs: object) -> bool:
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("Lambda timed out")
-        return applied(*args, **kwargs)  # type: ignore[arg-type]
-
     monkeypatch.setattr(rollup, "CHUNK_ITEMS", 2)  # 5 agents: 3 chunks a day
     with monkeypatch.context() as patched:
-        patched.setattr(analytics_store, "apply_chunk", crash_on_the_second_chunk)
+        patched.setattr(analytics_store, "apply_chunk", crash_on_the_second_chunk())
         with pytest.raises(RuntimeError):
             rollup.run(now=NOW + 7 * DAY)
     assert analytics_store.get_state()["upper"] == "SHIFT#2026-11-27"
