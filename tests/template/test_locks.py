@@ -1,6 +1,7 @@
 """What `sam build` installs is what the tests ran: each requirements.txt that ships (the layer's, a
 function's) is the lock `make lock` wrote from the requirements.in beside it, every package pinned
-with its hashes, at the version constraints.txt (the tests' environment) has."""
+with its hashes, at the version constraints.txt (the tests' environment) has. The local tools'
+environments (sam, the runtime emulator's client) are hashed locks of their own pins too."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ LOCKED = [
     ROOT / "functions" / "mcp" / "requirements.in",
     ROOT / "functions" / "reputation" / "requirements.in",
 ]
+TOOLS = [ROOT / "requirements-sam.in", ROOT / "requirements-rie.in"]
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)")
 
 
@@ -60,7 +62,7 @@ def test_every_requirements_file_that_ships_is_a_lock() -> None:
     assert shipped == sorted(p.with_suffix(".txt").relative_to(ROOT) for p in LOCKED)
 
 
-@pytest.mark.parametrize("source", LOCKED, ids=lambda p: str(p.parent.relative_to(ROOT)))
+@pytest.mark.parametrize("source", LOCKED + TOOLS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_lock_pins_every_package_with_hashes(source: Path) -> None:
     entries = _lock_entries(source.with_suffix(".txt"))
     assert entries
@@ -68,7 +70,7 @@ def test_lock_pins_every_package_with_hashes(source: Path) -> None:
         assert hashes and all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes), name
 
 
-@pytest.mark.parametrize("source", LOCKED, ids=lambda p: str(p.parent.relative_to(ROOT)))
+@pytest.mark.parametrize("source", LOCKED + TOOLS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_lock_matches_its_inputs(source: Path) -> None:
     """Every top-level pin is locked at its version, and nothing is locked for a top-level pin that
     was removed: otherwise requirements.in changed without `make lock`."""
@@ -92,3 +94,9 @@ def test_the_tests_install_the_same_top_level_pins() -> None:
     dev = (ROOT / "requirements-dev.txt").read_text(encoding="utf-8")
     for source in LOCKED:
         assert f"-r {source.relative_to(ROOT)}\n" in dev, source
+
+
+def test_make_lock_locks_every_input() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    listed = re.findall(r"^(?:TOOL_)?LOCK_INPUTS := (.*)$", makefile, re.MULTILINE)
+    assert sorted(" ".join(listed).split()) == sorted(str(p.relative_to(ROOT)) for p in LOCKED + TOOLS)
