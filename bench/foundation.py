@@ -39,6 +39,21 @@ COLD_STARTS = [
     ("leaderboard", "events/leaderboard/revenue-30d.json"),
     ("trending", "events/trending/last-7-days.json"),
     ("rollup", "events/rollup/scheduled.json"),
+    ("batch_search", "events/batch_search/batch.json"),
+    ("update_agent", "events/update_agent/describe.json"),
+    ("wallet_history", "events/wallet_history/own-history.json"),
+    ("list_conversions", "events/list_conversions/list.json"),
+    ("directory", "events/directory/newest.json"),
+    ("feedback", "events/feedback/self-feedback.json"),
+    ("reputation", "events/reputation/reputation.json"),
+    ("webhook", "events/webhook/get-missing.json"),
+    ("deliver_webhooks", "events/deliver_webhooks/scheduled.json"),
+    ("agent_admin", "events/agent_admin/change-plan.json"),
+    ("admin_keys", "events/admin_keys/list.json"),
+    ("catalog_admin", "events/catalog_admin/list-products.json"),
+    ("payouts", "events/payouts/report.json"),
+    ("dashboard", "events/dashboard/page.json"),
+    ("docs", "events/docs/openapi-json.json"),
 ]
 FLOORS = Path(__file__).resolve().parent
 EXAMPLE_AGENT_ID = "agt_EXAMPLEexampleEXAMPLE0"
@@ -101,9 +116,9 @@ def _script(handler: Path, event: str) -> str:
     )
 
 
-def cold_starts(rounds: int = 3) -> None:
-    """Each function's cold start as a ratio of the bare boto3 client process, with tracing on as
-    deployed (Tracing: Active), beside the minimal-Powertools and FastAPI + Mangum floors."""
+def cold_starts(rounds: int = 3, functions: list[str] | None = None) -> None:
+    """Each function's cold start (or those named) as a ratio of the bare boto3 client process, with
+    tracing on as deployed (Tracing: Active), beside the minimal-Powertools and FastAPI + Mangum floors."""
     from moto.server import ThreadedMotoServer
 
     from tests.conftest import create_template_tables
@@ -147,7 +162,8 @@ def cold_starts(rounds: int = 3) -> None:
         else:
             print("  (FastAPI + Mangum: not installed in .venv, not measured)")
         for folder, event in COLD_STARTS:
-            targets.append((folder, _script(ROOT / "functions" / folder / "handler.py", event)))
+            if functions is None or folder in functions:
+                targets.append((folder, _script(ROOT / "functions" / folder / "handler.py", event)))
         # Rounds in turn (every target once per round), so a busy moment weighs on all of them alike.
         runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in targets}
         for _ in range(rounds):

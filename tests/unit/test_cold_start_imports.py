@@ -64,3 +64,14 @@ def test_the_health_check_loads_no_model_module_but_the_common_one() -> None:
     modules = set(_cold_import("health")["modules"])  # type: ignore[call-overload]
 
     assert {m for m in modules if m.startswith("cashback.models.")} <= {"cashback.models.common"}
+
+
+def test_the_bench_measures_every_function_cold_with_an_event_it_has() -> None:
+    # In a child: importing the bench sets the bench's environment (unlimited rate limits).
+    listed = "import json; from bench.foundation import COLD_STARTS; print(json.dumps(COLD_STARTS))"
+    child = subprocess.run([sys.executable, "-c", listed], cwd=ROOT, capture_output=True, text=True, check=True)
+    cold_starts = json.loads(child.stdout.strip().splitlines()[-1])
+
+    handlers = sorted(p.parent.name for p in (ROOT / "functions").glob("*/handler.py"))
+    assert sorted(folder for folder, _ in cold_starts) == handlers
+    assert all((ROOT / event).is_file() for _, event in cold_starts)
