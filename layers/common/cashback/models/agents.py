@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StrictBool,
@@ -17,7 +16,7 @@ from pydantic import (
 )
 
 from cashback.auth import ADMIN_KEY_ID_PATTERN, Scope, Standing
-from cashback.models.common import AgentId, EvmAddress, HttpsUrl, JsonSafeInt, _plain_text
+from cashback.models.common import AgentId, ApiModel, EvmAddress, HttpsUrl, JsonSafeInt, _plain_text
 from cashback.models.wallets import CryptoPreference, _wallet, check_currency_fits
 
 
@@ -34,7 +33,7 @@ def _printable_name(value: str) -> str:
     return value
 
 
-class Erc8004Identity(BaseModel):
+class Erc8004Identity(ApiModel):
     """The agent's ERC-8004 identity: its token in an Identity Registry on an EVM chain."""
 
     model_config = ConfigDict(extra="forbid")
@@ -57,7 +56,7 @@ class Erc8004Identity(BaseModel):
         return f"eip155:{self.chain_id}:{self.identity_registry}"
 
 
-class PublicProfile(BaseModel):
+class PublicProfile(ApiModel):
     """What an agent may publish about itself in the directory; all optional."""
 
     description: Annotated[str, Field(max_length=500)] | None = None
@@ -134,7 +133,7 @@ class RegisteredAgent(AgentProfile):
     token_type: Literal["Bearer"] = "Bearer"
 
 
-class RotatedToken(BaseModel):
+class RotatedToken(ApiModel):
     agent_id: AgentId
     token: str = Field(description="The new bearer token. The previous one stopped working.")
     token_type: Literal["Bearer"] = "Bearer"
@@ -144,19 +143,19 @@ class RotatedToken(BaseModel):
 # ---------------------------------------------------------------- operators: plans, standing, erasure
 
 
-class ChangePlanRequest(BaseModel):
+class ChangePlanRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     plan: Plan = Field(description="the rate-limit plan: standard (100/min) or premium (1,000/min)")
 
 
-class AgentDeleted(BaseModel):
+class AgentDeleted(ApiModel):
     agent_id: AgentId = Field(description="now a tombstone id: its money records are kept under it")
     standing: Literal[Standing.DELETED] = Standing.DELETED
     deleted_at: str = Field(description="UTC ISO 8601")
 
 
-class WalletChange(BaseModel):
+class WalletChange(ApiModel):
     changed_at: str = Field(description="UTC ISO 8601")
     wallet_address: str | None = None
     crypto_preference: CryptoPreference | None = None
@@ -164,7 +163,7 @@ class WalletChange(BaseModel):
     previous_crypto_preference: CryptoPreference | None = None
 
 
-class WalletHistory(BaseModel):
+class WalletHistory(ApiModel):
     agent_id: AgentId
     changes: list[WalletChange] = Field(description="newest first")
     cursor: str | None = Field(default=None, description="pass it back for older changes; null on the last page")
@@ -175,7 +174,7 @@ class WalletHistory(BaseModel):
 AdminKeyId = Annotated[str, Field(pattern=ADMIN_KEY_ID_PATTERN, examples=["adm_Zx3vQ9kLm2Pa"])]
 
 
-class AdminKey(BaseModel):
+class AdminKey(ApiModel):
     """What an operator may see of an admin key: never the key itself."""
 
     key_id: AdminKeyId
@@ -187,6 +186,6 @@ class AdminKey(BaseModel):
     revoked_at: str | None = None
 
 
-class AdminKeyPage(BaseModel):
+class AdminKeyPage(ApiModel):
     keys: list[AdminKey]
     cursor: str | None = Field(default=None, description="pass it back for the next page; null on the last page")

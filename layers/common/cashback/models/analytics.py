@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
@@ -15,7 +14,7 @@ from pydantic import (
 from pydantic_core import CoreSchema
 
 from cashback.models.catalog import Currency
-from cashback.models.common import Decimal
+from cashback.models.common import ApiModel, Decimal
 from cashback.money import cents
 
 # Money is never summed across currencies: every amount below is an object keyed by ISO 4217 code
@@ -26,13 +25,13 @@ MoneyByCurrency = Annotated[
 ]
 
 
-class ConversionCounts(BaseModel):
+class ConversionCounts(ApiModel):
     pending: int
     confirmed: int
     refunded: int
 
 
-class CountTrend(BaseModel):
+class CountTrend(ApiModel):
     """A count over the last 7 days (today included) against the 7 before."""
 
     last_7_days: int
@@ -40,7 +39,7 @@ class CountTrend(BaseModel):
     growth_rate: Decimal | None = Field(description="(last - previous) / previous, 4 places; null when previous is 0")
 
 
-class RevenueTrend(BaseModel):
+class RevenueTrend(ApiModel):
     """One currency's revenue over the last 7 days against the 7 before."""
 
     last_7_days: Decimal
@@ -48,7 +47,7 @@ class RevenueTrend(BaseModel):
     growth_rate: Decimal | None = Field(description="(last - previous) / previous; null when previous is 0")
 
 
-class StatsTrends(BaseModel):
+class StatsTrends(ApiModel):
     """The last 7 days (today included, UTC) against the 7 before, from the agent's day counters."""
 
     searches: CountTrend
@@ -58,7 +57,7 @@ class StatsTrends(BaseModel):
     )
 
 
-class AgentStats(BaseModel):
+class AgentStats(ApiModel):
     agent_id: str
     total_searches: int
     total_clicks: int
@@ -74,20 +73,20 @@ class AgentStats(BaseModel):
     as_of: str = Field(description="these figures are live: written with each request")
 
 
-class OwnStatsRequest(BaseModel):
+class OwnStatsRequest(ApiModel):
     """No arguments: the MCP tool get_agent_stats answers for the calling agent only."""
 
     model_config = ConfigDict(extra="forbid")
 
 
-class SearchLogEntry(BaseModel):
+class SearchLogEntry(ApiModel):
     keywords: str
     filters: dict[str, object]
     results_count: int
     timestamp: str
 
 
-class DailyActivity(BaseModel):
+class DailyActivity(ApiModel):
     date: str
     searches: int
     clicks: int
@@ -98,12 +97,12 @@ class DailyActivity(BaseModel):
     )
 
 
-class RankedCount(BaseModel):
+class RankedCount(ApiModel):
     name: str
     count: int
 
 
-class AgentAnalytics(BaseModel):
+class AgentAnalytics(ApiModel):
     agent_id: str
     recent_searches: list[SearchLogEntry]
     timeline: list[DailyActivity] = Field(description="30 days, oldest first; days without activity are zeros")
@@ -135,7 +134,7 @@ class LeaderboardPeriod(StrEnum):
         return json_schema
 
 
-class LeaderboardRow(BaseModel):
+class LeaderboardRow(ApiModel):
     rank: int
     agent_id: str
     agent_name: str
@@ -152,7 +151,7 @@ class LeaderboardRow(BaseModel):
     )
 
 
-class Leaderboard(BaseModel):
+class Leaderboard(ApiModel):
     metric: LeaderboardMetric
     period: LeaderboardPeriod
     currency: Currency = Field(description="metric=revenue ranks by revenue in this currency only")
@@ -160,7 +159,7 @@ class Leaderboard(BaseModel):
     as_of: str | None = Field(description="when the rollup that built this last ran; null before the first run")
 
 
-class TrendingRequest(BaseModel):
+class TrendingRequest(ApiModel):
     """GET /analytics/trending's query parameters as one object (the MCP tool get_trending's arguments)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -168,7 +167,7 @@ class TrendingRequest(BaseModel):
     days: Annotated[int, Field(ge=1, le=30)] = 7
 
 
-class TrendingProduct(BaseModel):
+class TrendingProduct(ApiModel):
     title: str
     searches: int
     clicks: int
@@ -177,12 +176,12 @@ class TrendingProduct(BaseModel):
     revenue: MoneyByCurrency
 
 
-class TrendingKeyword(BaseModel):
+class TrendingKeyword(ApiModel):
     keyword: str
     searches: int
 
 
-class TrendingMerchant(BaseModel):
+class TrendingMerchant(ApiModel):
     merchant_id: str
     name: str = Field(description="the merchant's name in the catalog (its id when it has no record)")
     clicks: int
@@ -192,7 +191,7 @@ class TrendingMerchant(BaseModel):
     order_amount: MoneyByCurrency = Field(description="those orders' amounts by currency")
 
 
-class NetworkTotals(BaseModel):
+class NetworkTotals(ApiModel):
     """The whole network, all time, as of the last rollup (kept by it: one item read)."""
 
     agents: int = Field(description="agents registered, less those deleted")
@@ -201,7 +200,7 @@ class NetworkTotals(BaseModel):
     commission: MoneyByCurrency = Field(description="confirmed commission, net of refunds, by currency")
 
 
-class Trending(BaseModel):
+class Trending(ApiModel):
     days: int
     products: list[TrendingProduct]
     keywords: list[TrendingKeyword]

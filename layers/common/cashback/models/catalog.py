@@ -6,13 +6,12 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StrictBool,
 )
 
-from cashback.models.common import Decimal, HttpsUrl
+from cashback.models.common import ApiModel, Decimal, HttpsUrl
 from cashback.money import cents
 from cashback.text import fold
 
@@ -23,7 +22,7 @@ Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
 Category = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", examples=["audio"])]
 
 
-class Merchant(BaseModel):
+class Merchant(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     merchant_id: CatalogId
@@ -38,7 +37,7 @@ class Merchant(BaseModel):
         return self.category_rates.get(category, self.default_cashback_rate)
 
 
-class Product(BaseModel):
+class Product(ApiModel):
     """One offer: a product as one merchant sells it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -65,35 +64,35 @@ class Product(BaseModel):
         return f"gtin:{self.gtin}" if self.gtin else f"key:{fold(self.product_key)}"
 
 
-class ProductBatch(BaseModel):
+class ProductBatch(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     products: Annotated[list[Product], Field(min_length=1, max_length=25)]
 
 
-class MerchantBatch(BaseModel):
+class MerchantBatch(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     merchants: Annotated[list[Merchant], Field(min_length=1, max_length=25)]
 
 
-class UpsertResult(BaseModel):
+class UpsertResult(ApiModel):
     upserted: int
     ids: list[str]
 
 
-class Deleted(BaseModel):
+class Deleted(ApiModel):
     deleted: str
 
 
-class MerchantPage(BaseModel):
+class MerchantPage(ApiModel):
     """One page of the catalog's merchants, by merchant id."""
 
     merchants: list[Merchant]
     next_cursor: str | None = Field(description="pass as cursor for the next page; null at the end")
 
 
-class ProductPage(BaseModel):
+class ProductPage(ApiModel):
     """One page of the catalog's offers, by product id."""
 
     products: list[Product]

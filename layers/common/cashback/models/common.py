@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    ConfigDict,
     Field,
     GetJsonSchemaHandler,
 )
@@ -32,6 +33,13 @@ class _DecimalFormat:
             if branch.get("type") == "string":
                 branch["format"] = "decimal"
         return json_schema
+
+
+class ApiModel(BaseModel):
+    """Every API model's base: its validator and serializer are built on first use, not at import,
+    so a function's cold start builds only the models its requests use (defer_build)."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 # Every decimal in this module is documented as `format: decimal`; it validates exactly as decimal.Decimal.
@@ -67,16 +75,16 @@ JsonSafeInt = Annotated[int, Field(strict=True, ge=0, le=2**53 - 1)]
 CheckResult = Literal["ok", "unavailable", "stale", "not_run", "open", "half-open"]
 
 
-class RollupHealth(BaseModel):
+class RollupHealth(ApiModel):
     watermark: str | None = Field(default=None, description="every event before it is in the analytics")
     lag_seconds: int | None = Field(default=None, description="now minus the watermark; null before the first run")
 
 
-class UpstreamHealth(BaseModel):
+class UpstreamHealth(ApiModel):
     breaker: Literal["closed", "open", "half-open"] = Field(description="the upstream catalog's circuit breaker")
 
 
-class HealthStatus(BaseModel):
+class HealthStatus(ApiModel):
     status: Literal["ok", "degraded"] = Field(
         description="degraded: the API serves, but the rollup lags or the upstream catalog's breaker is not closed"
     )
@@ -90,12 +98,12 @@ class HealthStatus(BaseModel):
     upstream: UpstreamHealth | None = None
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(ApiModel):
     code: str = Field(examples=["RATE_LIMITED"])
     message: str
     details: dict[str, object] = Field(default_factory=dict)
     request_id: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(ApiModel):
     error: ErrorDetail

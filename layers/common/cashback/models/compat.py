@@ -6,7 +6,7 @@ body differs enough to need a model: the seed's clients send an `agent_id` of th
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import ConfigDict, Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
 
 from cashback.models.agents import (
@@ -16,10 +16,11 @@ from cashback.models.agents import (
     RegisterAgentRequest,
     WalletAddress,
 )
+from cashback.models.common import ApiModel
 from cashback.models.wallets import CryptoPreference, check_currency_fits
 
 
-class CompatRegisterRequest(BaseModel):
+class CompatRegisterRequest(ApiModel):
     """POST /api/agent/register: the seed's body. Ids are the server's: `agent_id` never becomes the
     agent's id (the answer's `agent.agent_id` does); it names the agent when `agent_name` is absent."""
 

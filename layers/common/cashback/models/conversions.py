@@ -8,14 +8,13 @@ from typing import Annotated
 from pydantic import (
     AfterValidator,
     AwareDatetime,
-    BaseModel,
     ConfigDict,
     Field,
     model_validator,
 )
 
 from cashback.models.catalog import Currency
-from cashback.models.common import Decimal
+from cashback.models.common import ApiModel, Decimal
 from cashback.money import cents
 
 
@@ -28,7 +27,7 @@ class ConversionStatus(StrEnum):
 Money = Annotated[Decimal, Field(ge=0, le=10_000_000, decimal_places=2, examples=["12.50"]), AfterValidator(cents)]
 
 
-class ConversionEvent(BaseModel):
+class ConversionEvent(ApiModel):
     """One delivery from an affiliate network; product and merchant come from the click."""
 
     model_config = ConfigDict(extra="forbid")
@@ -65,7 +64,7 @@ class ConversionEvent(BaseModel):
         return self.commission_amount if self.refunded_commission is None else self.refunded_commission
 
 
-class Conversion(BaseModel):
+class Conversion(ApiModel):
     conversion_id: str
     network: str | None = Field(
         default=None, description="the key id of the network that reported it; null before per-network keys"
@@ -86,11 +85,11 @@ class Conversion(BaseModel):
     updated_at: str
 
 
-class ConversionReceipt(BaseModel):
+class ConversionReceipt(ApiModel):
     conversion: Conversion
     applied: bool = Field(description="false when this delivery changed nothing (duplicate or late)")
 
 
-class ConversionPage(BaseModel):
+class ConversionPage(ApiModel):
     conversions: list[Conversion]
     next_cursor: str | None

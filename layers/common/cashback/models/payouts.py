@@ -5,11 +5,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from cashback.models.analytics import MoneyByCurrency
 from cashback.models.catalog import Currency
-from cashback.models.common import AgentId, Decimal
+from cashback.models.common import AgentId, ApiModel, Decimal
 from cashback.models.conversions import ConversionStatus
 from cashback.models.wallets import CryptoPreference
 
@@ -23,7 +23,7 @@ class PeriodStatus(StrEnum):
     PAID = "paid"
 
 
-class PayoutLine(BaseModel):
+class PayoutLine(ApiModel):
     """One conversion's part of an agent's month: its confirmation (+commission), its refund
     (-commission taken back), or both when both happened in the month."""
 
@@ -39,7 +39,7 @@ class PayoutLine(BaseModel):
     updated_at: str = Field(description="when its last change in this month was applied (places it in the month)")
 
 
-class PayoutAgent(BaseModel):
+class PayoutAgent(ApiModel):
     agent_id: AgentId
     wallet_address: str | None = Field(default=None, description="where to pay, as the profile has it now")
     crypto_preference: CryptoPreference | None = None
@@ -50,13 +50,13 @@ class PayoutAgent(BaseModel):
     conversions: list[PayoutLine] = Field(description="the lines that make up `commission`, one per conversion")
 
 
-class PaidRecord(BaseModel):
+class PaidRecord(ApiModel):
     period: Period
     paid_at: str
     paid_by: str = Field(description="the admin key id that marked the month paid")
 
 
-class PayoutReport(BaseModel):
+class PayoutReport(ApiModel):
     period: Period
     status: PeriodStatus
     paid: PaidRecord | None = None

@@ -7,14 +7,13 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
 )
 
 from cashback.models.agents import Erc8004Identity
 from cashback.models.analytics import ConversionCounts
-from cashback.models.common import Decimal, HttpsUrl, PublicText
+from cashback.models.common import ApiModel, Decimal, HttpsUrl, PublicText
 
 Score = Annotated[Decimal, Field(ge=0, le=100, description="0 to 100, 2 places", examples=["87.50"])]
 
@@ -25,7 +24,7 @@ class DirectorySort(StrEnum):
     NEWEST = "newest"
 
 
-class DirectoryEntry(BaseModel):
+class DirectoryEntry(ApiModel):
     """An agent as the public directory shows it: only what the agent published, never tokens,
     wallets or private stats."""
 
@@ -40,7 +39,7 @@ class DirectoryEntry(BaseModel):
     confirmed_conversions: int
 
 
-class DirectoryPage(BaseModel):
+class DirectoryPage(ApiModel):
     agents: list[DirectoryEntry]
     next_cursor: str | None = Field(description="pass as cursor for the next page; null at the end")
 
@@ -58,7 +57,7 @@ FeedbackUri = Annotated[
 ]
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     score: Annotated[int, Field(strict=True, ge=0, le=100, examples=[87])]
@@ -74,20 +73,20 @@ class FeedbackRequest(BaseModel):
     )
 
 
-class FeedbackResponseRequest(BaseModel):
+class FeedbackResponseRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     text: PublicText
     response_uri: FeedbackUri | None = None
 
 
-class FeedbackReply(BaseModel):
+class FeedbackReply(ApiModel):
     text: str
     response_uri: str | None = None
     responded_at: str
 
 
-class Feedback(BaseModel):
+class Feedback(ApiModel):
     subject_id: str
     author_id: str
     author_kind: Literal["agent", "admin"]
@@ -101,7 +100,7 @@ class Feedback(BaseModel):
     responses: list[FeedbackReply] = Field(default_factory=list, description="the subject's public replies")
 
 
-class ReputationInputs(BaseModel):
+class ReputationInputs(ApiModel):
     feedback_count: int
     feedback_average: Decimal | None = Field(description="mean live feedback score, 2 places")
     conversions: ConversionCounts
@@ -109,18 +108,18 @@ class ReputationInputs(BaseModel):
     refund_rate: Decimal | None = Field(description="refunded / (confirmed + refunded), 4 places")
 
 
-class TagCount(BaseModel):
+class TagCount(ApiModel):
     tag: str
     count: int
 
 
-class FeedbackRevoked(BaseModel):
+class FeedbackRevoked(ApiModel):
     subject_id: str
     author_id: str
     revoked: Literal[True] = True
 
 
-class Reputation(BaseModel):
+class Reputation(ApiModel):
     agent_id: str
     agent_name: str
     score: Score | None = Field(description="null while neither input has its minimum sample")
@@ -131,7 +130,7 @@ class Reputation(BaseModel):
     next_cursor: str | None
 
 
-class Erc8004Feedback(BaseModel):
+class Erc8004Feedback(ApiModel):
     """One feedback as the ERC-8004 Reputation Registry's giveFeedback takes it (its argument names)."""
 
     author_id: str
@@ -145,7 +144,7 @@ class Erc8004Feedback(BaseModel):
     feedbackHash: str = Field(description="0x + keccak-256 of the file's bytes (RFC 8785 canonical JSON)")  # noqa: N815
 
 
-class Erc8004Export(BaseModel):
+class Erc8004Export(ApiModel):
     agent_id: str
     agentRegistry: str | None = Field(description="eip155:<chain_id>:<identity_registry>, or null")  # noqa: N815
     agentId: int | None  # noqa: N815

@@ -6,7 +6,6 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     StrictBool,
@@ -14,6 +13,7 @@ from pydantic import (
 )
 
 from cashback.models.common import (
+    ApiModel,
     Decimal,
     ErrorDetail,
 )
@@ -28,7 +28,7 @@ class SortOrder(StrEnum):
     RATING = "rating"
 
 
-class SearchFilters(BaseModel):
+class SearchFilters(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     category: Annotated[str, Field(min_length=1, max_length=60)] | None = None
@@ -46,7 +46,7 @@ class SearchFilters(BaseModel):
         return self
 
 
-class SearchRequest(BaseModel):
+class SearchRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     keywords: Annotated[str, Field(min_length=1, max_length=200, examples=["wireless headphones"])]
@@ -56,7 +56,7 @@ class SearchRequest(BaseModel):
     cursor: Annotated[str, Field(max_length=512)] | None = None
 
 
-class SearchResult(BaseModel):
+class SearchResult(ApiModel):
     product_id: str
     title: str
     brand: str
@@ -73,7 +73,7 @@ class SearchResult(BaseModel):
     affiliate_link: str
 
 
-class SearchResponse(BaseModel):
+class SearchResponse(ApiModel):
     keywords: str
     results: list[SearchResult]
     total: int = Field(description="products matched; a lower bound when total_is_estimate")
@@ -81,23 +81,23 @@ class SearchResponse(BaseModel):
     next_cursor: str | None
 
 
-class BatchSearchRequest(BaseModel):
+class BatchSearchRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     searches: Annotated[list[SearchRequest], Field(min_length=1, max_length=10)]
 
 
-class BatchSearchItem(BaseModel):
+class BatchSearchItem(ApiModel):
     ok: bool
     result: SearchResponse | None = None
     error: ErrorDetail | None = None
 
 
-class BatchSearchResponse(BaseModel):
+class BatchSearchResponse(ApiModel):
     results: list[BatchSearchItem]
 
 
-class CompareRequest(BaseModel):
+class CompareRequest(ApiModel):
     """GET /compare's query parameters as one object (the MCP tool compare_cashback's arguments)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -106,7 +106,7 @@ class CompareRequest(BaseModel):
     max_merchants: Annotated[int, Field(ge=1, le=20)] = 5
 
 
-class CompareRow(BaseModel):
+class CompareRow(ApiModel):
     rank: int
     product_id: str
     title: str
@@ -121,12 +121,12 @@ class CompareRow(BaseModel):
     affiliate_link: str
 
 
-class PriceRange(BaseModel):
+class PriceRange(ApiModel):
     min: Decimal
     max: Decimal
 
 
-class CompareSummary(BaseModel):
+class CompareSummary(ApiModel):
     best_merchant: str
     best_cashback_rate: str = Field(examples=["3.25%"])
     best_effective_price: Decimal
@@ -134,7 +134,7 @@ class CompareSummary(BaseModel):
     merchant_count: int
 
 
-class CompareResponse(BaseModel):
+class CompareResponse(ApiModel):
     success: Literal[True] = True
     product_query: str
     agent_id: str

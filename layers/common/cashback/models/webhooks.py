@@ -5,7 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from cashback.models.common import ApiModel
 
 
 class WebhookEventType(StrEnum):
@@ -26,13 +28,13 @@ WebhookUrl = Annotated[
 ]
 
 
-class WebhookRequest(BaseModel):
+class WebhookRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     url: WebhookUrl
 
 
-class Webhook(BaseModel):
+class Webhook(ApiModel):
     url: str
     events: list[WebhookEventType] = Field(default_factory=lambda: list(WebhookEventType))
     created_at: str
@@ -47,7 +49,7 @@ class Webhook(BaseModel):
     )
 
 
-class FailedDelivery(BaseModel):
+class FailedDelivery(ApiModel):
     delivery_id: str
     event_type: WebhookEventType
     attempts: int
@@ -57,23 +59,23 @@ class FailedDelivery(BaseModel):
     body: str = Field(description="the exact JSON body that was sent (and will be sent again on replay)")
 
 
-class FailedDeliveryPage(BaseModel):
+class FailedDeliveryPage(ApiModel):
     failed: list[FailedDelivery]
     next_cursor: str | None
 
 
-class ReplayResult(BaseModel):
+class ReplayResult(ApiModel):
     requeued: int = Field(description="dead letters queued for delivery at the next run (within a minute)")
     remaining: bool = Field(description="true when more dead letters are left: call again")
 
 
-class OwnWebhookRequest(BaseModel):
+class OwnWebhookRequest(ApiModel):
     """No arguments: the MCP webhook tools act on the calling agent's own webhook only."""
 
     model_config = ConfigDict(extra="forbid")
 
 
-class FailedDeliveriesRequest(BaseModel):
+class FailedDeliveriesRequest(ApiModel):
     """GET /agents/{agent_id}/webhook/failures's query parameters as one object (the MCP tool
     list_failed_webhook_deliveries's arguments)."""
 
