@@ -211,7 +211,7 @@ client: $(VENV)/.installed ## Regenerate the Python client's models (clients/pyt
 	$(PY) -m scripts.client_models
 
 .PHONY: bench
-bench: $(VENV)/.installed $(if $(shell command -v java),$(DYNAMODB_LOCAL)) ## Figures, not assertions: cold starts, requests, latency, search 5k vs 100k, rollup cost, rollup-outage catch-up, directory and reputation reads, local load on both engines (QUICK=1, ONLY=load)
+bench: $(VENV)/.installed $(SAM_VENV)/.installed $(if $(shell command -v java),$(DYNAMODB_LOCAL)) ## Figures, not assertions: cold starts, requests, latency, search 5k vs 100k, rollup cost, rollup-outage catch-up, directory and reputation reads, local load on both engines (QUICK=1, ONLY=load)
 	$(PY) -m bench $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 .PHONY: deploy

@@ -1,7 +1,11 @@
 """Cold start per function, DynamoDB round trips per request, warm invocation time per endpoint.
 
 Cold start: each function is imported and invoked once in a fresh Python process against an
-embedded DynamoDB server, next to a bare `import boto3; boto3.client("dynamodb")` process.
+embedded DynamoDB server, next to a bare `import boto3; boto3.client("dynamodb")` process. The
+processes load what Lambda loads: the `sam build` output (the function's folder, then the layer's
+`python` folder), with no site-packages (`python -I -S`), so nothing installed only in .venv
+(a CLI an optional import finds, say) is imported or counted, and without writing bytecode (`-B`),
+as on Lambda's read-only file system.
 Round trips and warm times: in-process with moto, counted with a botocore event hook.
 """
 
@@ -13,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +61,7 @@ COLD_STARTS = [
     ("docs", "events/docs/openapi-json.json"),
 ]
 FLOORS = Path(__file__).resolve().parent
+BUILD_DIR = ROOT / ".aws-sam" / "bench" / "build"
 EXAMPLE_AGENT_ID = "agt_EXAMPLEexampleEXAMPLE0"
 EXAMPLE_TOKEN = "cbk_agent_EXAMPLE_token_for_events_only_0123456789abcdef"
 
@@ -67,7 +73,11 @@ spec = importlib.util.spec_from_file_location("handler", {handler!r})
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 t1 = time.perf_counter()
-from tests.apigw import LambdaContext
+class LambdaContext:
+    function_name, function_version, memory_limit_in_mb = "bench", "$LATEST", 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+    get_remaining_time_in_millis = staticmethod(lambda: 10_000)
 try:
     module.lambda_handler(json.load(open({event!r})), LambdaContext())
 except Exception:
@@ -77,12 +87,13 @@ print(json.dumps({{"import_ms": (t1 - t0) * 1000, "first_invoke_ms": (t2 - t1) *
 """
 
 _BARE_SCRIPT = """
-import json, time
+import json, sys, time
 t0, c0 = time.perf_counter(), time.process_time()
+sys.path[:0] = {paths!r}
 import boto3
 client = boto3.client("dynamodb")
 t1, c1 = time.perf_counter(), time.process_time()
-print(json.dumps({"import_ms": (t1 - t0) * 1000, "first_invoke_ms": 0.0, "cpu_ms": (c1 - c0) * 1000}))
+print(json.dumps({{"import_ms": (t1 - t0) * 1000, "first_invoke_ms": 0.0, "cpu_ms": (c1 - c0) * 1000}}))
 """
 
 
@@ -101,7 +112,10 @@ def _seed_example_agent() -> None:
 
 
 def _fresh_process(script: str, env: dict[str, str]) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
+    """`-I -S`: no site-packages, no working directory on the path; `-B`: no bytecode written, as on
+    Lambda, where the code is read-only (what the build did not compile is compiled on every start)."""
+    command = [sys.executable, "-I", "-S", "-B", "-c", script]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True, cwd=BUILD_DIR)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -110,10 +124,19 @@ def _median(runs: list[dict[str, float]]) -> dict[str, float]:
     return sorted(runs, key=lambda r: r["cpu_ms"])[len(runs) // 2]
 
 
-def _script(handler: Path, event: str) -> str:
-    return _COLD_START_SCRIPT.format(
-        paths=[str(ROOT), str(ROOT / "layers" / "common")], handler=str(handler), event=str(ROOT / event)
-    )
+def _script(handler: Path, event: str, paths: list[Path]) -> str:
+    return _COLD_START_SCRIPT.format(paths=[str(p) for p in paths], handler=str(handler), event=str(ROOT / event))
+
+
+def _built() -> tuple[dict[str, Path], list[Path]]:
+    """`sam build` into BUILD_DIR: each function's build folder by its source folder's name, and the
+    layers' `python` folders (what Lambda mounts at /opt/python)."""
+    from localrun import template
+    from localrun.rie import sam_build
+
+    sam_build(ROOT / "template.yaml", BUILD_DIR)
+    functions = template.load(ROOT / "template.yaml").functions.values()
+    return {f.code_dir.name: BUILD_DIR / f.logical_id for f in functions}, sorted(BUILD_DIR.glob("*/python"))
 
 
 def cold_starts(rounds: int = 3, functions: list[str] | None = None) -> None:
@@ -150,20 +173,26 @@ def cold_starts(rounds: int = 3, functions: list[str] | None = None) -> None:
         reset_clients()
         create_template_tables()
         print(
-            f"\nCold start (fresh process: import + first invocation, tracing on as on Lambda, median of {rounds} "
+            f"\nCold start (fresh process on the sam build output: import + first invocation, tracing on as on "
+            f"Lambda, median of {rounds} "
             "rounds run in turn), as a ratio of the bare boto3 client process: by CPU time (what the process "
             "itself spends, steady on a shared machine) and by wall time"
         )
+        built, layers = _built()
         health = "events/health/get.json"
-        targets = [("bare boto3 client", _BARE_SCRIPT)]
-        targets.append(("floor: minimal Powertools", _script(FLOORS / "floor_powertools.py", health)))
+        targets = [("bare boto3 client", _BARE_SCRIPT.format(paths=[str(p) for p in layers]))]
+        powertools_floor = _script(FLOORS / "floor_powertools.py", health, [FLOORS, *layers])
+        targets.append(("floor: minimal Powertools", powertools_floor))
         if importlib.util.find_spec("fastapi") and importlib.util.find_spec("mangum"):
-            targets.append(("floor: FastAPI + Mangum", _script(FLOORS / "floor_fastapi.py", health)))
+            # The layer first (the same pydantic), then .venv's packages for FastAPI, Starlette and Mangum.
+            fastapi_paths = [FLOORS, *layers, Path(sysconfig.get_paths()["purelib"])]
+            targets.append(("floor: FastAPI + Mangum", _script(FLOORS / "floor_fastapi.py", health, fastapi_paths)))
         else:
             print("  (FastAPI + Mangum: not installed in .venv, not measured)")
         for folder, event in COLD_STARTS:
             if functions is None or folder in functions:
-                targets.append((folder, _script(ROOT / "functions" / folder / "handler.py", event)))
+                code = built[folder]
+                targets.append((folder, _script(code / "handler.py", event, [code, *layers])))
         # Rounds in turn (every target once per round), so a busy moment weighs on all of them alike.
         runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in targets}
         for _ in range(rounds):
