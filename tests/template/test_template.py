@@ -88,6 +88,20 @@ def test_what_ships_big_ships_compiled(build_dir: Path, folder: str) -> None:
         assert flags == 0b01, module.relative_to(root)  # hash-based, source not checked (PEP 552)
 
 
+def test_the_two_python_makefiles_build_alike() -> None:
+    """The layer's and the MCP function's Makefiles repeat their recipe (sam build copies one folder
+    alone): the wheels they ask for and the way they install and compile stay the same."""
+
+    def recipe(makefile: str) -> list[str]:
+        text = (ROOT / makefile).read_text(encoding="utf-8").replace("\\\n", " ")
+        wanted = ("LAMBDA_WHEELS :=", "python3.13 -m pip install", "python3.13 -m compileall")
+        lines = [" ".join(line.split()) for line in text.splitlines() if line.strip().startswith(wanted)]
+        return [re.sub(r'"\$\([A-Z_]+\)[^"]*"', "TARGET", line) for line in lines]
+
+    assert recipe("layers/common/Makefile") == recipe("functions/mcp/Makefile")
+    assert len(recipe("layers/common/Makefile")) == 3
+
+
 @pytest.mark.xdist_group("sam")
 def test_sam_build_installs_exactly_the_locked_versions(build_dir: Path) -> None:
     """Each folder that has a lock holds every locked distribution at its version, and nothing else
