@@ -19,7 +19,12 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from localrun.template import Function
 
 from bench.common import ROOT, counted_requests, describe, invoke, load_function, read_event, reset_clients, timed
 
@@ -73,11 +78,8 @@ spec = importlib.util.spec_from_file_location("handler", {handler!r})
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 t1 = time.perf_counter()
-class LambdaContext:
-    function_name, function_version, memory_limit_in_mb = "bench", "$LATEST", 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
-    get_remaining_time_in_millis = staticmethod(lambda: 10_000)
+sys.path.append({root!r})  # last, behind the build: only for the tests' Lambda context
+from tests.apigw import LambdaContext
 try:
     module.lambda_handler(json.load(open({event!r})), LambdaContext())
 except Exception:
@@ -125,17 +127,17 @@ def _median(runs: list[dict[str, float]]) -> dict[str, float]:
 
 
 def _script(handler: Path, event: str, paths: list[Path]) -> str:
-    return _COLD_START_SCRIPT.format(paths=[str(p) for p in paths], handler=str(handler), event=str(ROOT / event))
+    return _COLD_START_SCRIPT.format(
+        paths=[str(p) for p in paths], handler=str(handler), event=str(ROOT / event), root=str(ROOT)
+    )
 
 
-def _built() -> tuple[dict[str, Path], list[Path]]:
+def _built(functions: Iterable[Function]) -> tuple[dict[str, Path], list[Path]]:
     """`sam build` into BUILD_DIR: each function's build folder by its source folder's name, and the
     layers' `python` folders (what Lambda mounts at /opt/python)."""
-    from localrun import template
     from localrun.rie import sam_build
 
     sam_build(ROOT / "template.yaml", BUILD_DIR)
-    functions = template.load(ROOT / "template.yaml").functions.values()
     return {f.code_dir.name: BUILD_DIR / f.logical_id for f in functions}, sorted(BUILD_DIR.glob("*/python"))
 
 
@@ -151,8 +153,9 @@ def cold_starts(rounds: int = 3, functions: list[str] | None = None) -> None:
     host, port = server.get_host_and_port()
     from localrun import template
 
+    functions_by_id = template.load(ROOT / "template.yaml").functions
     # The template's environment (Globals, as every function has it) at the prod log level.
-    deployed = {**template.load(ROOT / "template.yaml").functions["HealthFunction"].environment}
+    deployed = {**functions_by_id["HealthFunction"].environment}
     deployed["POWERTOOLS_LOG_LEVEL"] = "INFO"
     env = {
         **os.environ,
@@ -178,7 +181,7 @@ def cold_starts(rounds: int = 3, functions: list[str] | None = None) -> None:
             "rounds run in turn), as a ratio of the bare boto3 client process: by CPU time (what the process "
             "itself spends, steady on a shared machine) and by wall time"
         )
-        built, layers = _built()
+        built, layers = _built(functions_by_id.values())
         health = "events/health/get.json"
         targets = [("bare boto3 client", _BARE_SCRIPT.format(paths=[str(p) for p in layers]))]
         powertools_floor = _script(FLOORS / "floor_powertools.py", health, [FLOORS, *layers])

@@ -78,7 +78,7 @@ def test_what_ships_big_ships_compiled(build_dir: Path, folder: str) -> None:
     """Lambda's code is read-only, so a module without bytecode is compiled on every cold start: each
     module of the layer and of the MCP function has its bytecode, valid without reading the source."""
     root = build_dir / folder
-    modules = [p for p in root.rglob("*.py")]
+    modules = list(root.rglob("*.py"))
     assert len(modules) > 100
     tag = sys.implementation.cache_tag
     for module in modules:
