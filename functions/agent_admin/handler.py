@@ -1,5 +1,8 @@
 """Operators act on an agent (scope agents:write): change its plan, suspend, reinstate, delete."""
 
+from cashback import init_phase  # first: what the imports below build loads with the collector off
+
+# isort: split
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -82,3 +85,6 @@ def delete(agent_id: AgentIdPath) -> AgentDeleted:
 @http.api_endpoint()
 def lambda_handler(event, context):
     return app.resolve(event, context)
+
+
+init_phase.finished()

@@ -1,6 +1,9 @@
 """GET /agents/{agent_id}/analytics: recent searches, a 30-day timeline, top brands and merchants.
 GET /api/agent/{agent_id}/analytics is the same with money as JSON numbers (the compatibility API)."""
 
+from cashback import init_phase  # first: what the imports below build loads with the collector off
+
+# isort: split
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -41,3 +44,6 @@ def compat_agent_analytics(agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTER
 @http.api_endpoint()
 def lambda_handler(event, context):
     return app.resolve(event, context)
+
+
+init_phase.finished()

@@ -4,6 +4,9 @@ API Gateway caches the answer per token for AuthorizerCacheSeconds, so the polic
 route of the stage; each function then checks what this particular caller may do.
 """
 
+from cashback import init_phase  # first: what the imports below build loads with the collector off
+
+# isort: split
 from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerResponse,
@@ -35,3 +38,6 @@ def lambda_handler(event: APIGatewayAuthorizerTokenEvent, context):
     )
     policy.allow_all_routes()
     return policy.asdict()
+
+
+init_phase.finished()

@@ -1,6 +1,9 @@
 """GET /compare: one product across merchants, best cashback first. GET /api/agent/compare is the
 same comparison with money as JSON numbers (the compatibility API)."""
 
+from cashback import init_phase  # first: what the imports below build loads with the collector off
+
+# isort: split
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -49,3 +52,6 @@ def compat_compare(
 @http.api_endpoint()
 def lambda_handler(event, context):
     return app.resolve(event, context)
+
+
+init_phase.finished()

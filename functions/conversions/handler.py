@@ -1,5 +1,8 @@
 """POST /conversions: signed purchase events from affiliate networks; idempotent, forward-only."""
 
+from cashback import init_phase  # first: what the imports below build loads with the collector off
+
+# isort: split
 import time
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -51,3 +54,6 @@ def verify_signature(event: dict) -> None:
 @http.api_endpoint(anonymous_policy="webhook", verify=verify_signature)
 def lambda_handler(event, context):
     return app.resolve(event, context)
+
+
+init_phase.finished()

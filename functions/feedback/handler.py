@@ -4,6 +4,9 @@ One live feedback per author and subject, given by an agent (never about itself)
 with feedback:write; the subject may reply. Limited per caller by the `feedback` policy.
 """
 
+from cashback import init_phase  # first: what the imports below build loads with the collector off
+
+# isort: split
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -89,3 +92,6 @@ def reply_to_feedback(
 @http.api_endpoint(endpoint_policy="feedback")
 def lambda_handler(event, context):
     return app.resolve(event, context)
+
+
+init_phase.finished()

@@ -8,6 +8,9 @@ GET /mcp, where the transport would open a server-to-client SSE stream, is 405 (
 /api/mcp (the compatibility API's path) is the same server.
 """
 
+from cashback import init_phase  # first: what the imports below build loads with the collector off
+
+# isort: split
 import asyncio
 import json
 from contextvars import ContextVar
@@ -175,3 +178,6 @@ def _parse_error(refused: MalformedJson, request_id: str) -> dict[str, Any]:
 @http.api_endpoint(malformed=_parse_error)
 def lambda_handler(event, context):
     return app.resolve(event, context)
+
+
+init_phase.finished()

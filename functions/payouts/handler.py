@@ -1,6 +1,9 @@
 """Payouts per calendar month (admin): the report as JSON or CSV (analytics:read), and marking a
 closed month paid (payouts:write), once."""
 
+from cashback import init_phase  # first: what the imports below build loads with the collector off
+
+# isort: split
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -69,3 +72,6 @@ def mark_payouts_paid(period: PeriodPath) -> PaidRecord:
 @http.api_endpoint()
 def lambda_handler(event, context):
     return app.resolve(event, context)
+
+
+init_phase.finished()

@@ -1,5 +1,8 @@
 """GET /r/{click_id}: record the click and send the shopper to the merchant (302)."""
 
+from cashback import init_phase  # first: what the imports below build loads with the collector off
+
+# isort: split
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -35,3 +38,6 @@ def follow(click_id: Annotated[str, Path(pattern=shopping.CLICK_ID_PATTERN)]) ->
 @http.api_endpoint(anonymous_policy="redirect", per_resource=("click", "click_id"))
 def lambda_handler(event, context):
     return app.resolve(event, context)
+
+
+init_phase.finished()

@@ -1,6 +1,9 @@
 """POST /search: products with cashback for the agent's keywords, filters and sort. GET
 /api/agent/search is the same search in the seed's shape (the compatibility API)."""
 
+from cashback import init_phase  # first: what the imports below build loads with the collector off
+
+# isort: split
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -36,7 +39,11 @@ def compat_search(
     agent_id: Annotated[str | None, Query(pattern=AGENT_ID_PATTERN)] = None,
 ) -> dict[str, Any]:
     request = SearchRequest(keywords=keywords, limit=size)
-    return compat.search(request, http.caller(app), http.public_base_url(app), http.current_request_id(app), agent_id)
+    caller = http.caller(app)
+    answer = shopping.run_search(
+        request, caller, http.public_base_url(app), http.current_request_id(app), on_behalf_of=agent_id
+    )
+    return compat.search(answer, caller.agent_id)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
@@ -45,3 +52,6 @@ def compat_search(
 @http.api_endpoint()
 def lambda_handler(event, context):
     return app.resolve(event, context)
+
+
+init_phase.finished()

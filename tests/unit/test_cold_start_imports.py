@@ -2,14 +2,17 @@
 fresh process with the template's environment and tracing on as on Lambda, a handler leaves out
 Powertools' OpenAPI models (only `make openapi` needs them), the libraries the X-Ray SDK could patch
 but the function does not use (httpx), the model modules of other contexts, and pydantic's plugin
-discovery. `make bench` measures the time; this keeps the imports from creeping back."""
+discovery. Each loads with the garbage collector off and leaves it on, with what init built frozen.
+`make bench` measures the time; this keeps the imports from creeping back."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -17,12 +20,19 @@ from localrun import template
 from tests.conftest import ROOT
 
 CHILD = """
-import importlib.util, json, sys
+import gc, importlib.util, json, sys
+collections_before = sum(generation["collections"] for generation in gc.get_stats())
 spec = importlib.util.spec_from_file_location("handler", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 from pydantic.plugin import _loader
-print(json.dumps({"modules": sorted(sys.modules), "plugins_discovered": _loader._plugins is not None}))
+print(json.dumps({
+    "modules": sorted(sys.modules),
+    "plugins_discovered": _loader._plugins is not None,
+    "collections_while_loading": sum(generation["collections"] for generation in gc.get_stats()) - collections_before,
+    "collector_on": gc.isenabled(),
+    "frozen": gc.get_freeze_count(),
+}))
 """
 
 
@@ -54,6 +64,9 @@ def test_a_cold_function_leaves_out_what_its_requests_do_not_use(folder: str) ->
     modules = set(loaded["modules"])  # type: ignore[call-overload]
 
     assert "aws_lambda_powertools.event_handler.openapi.models" not in modules
+    assert "aws_lambda_powertools.event_handler.appsync" not in modules  # the packages export lazily
+    assert "aws_lambda_powertools.utilities.data_classes.kinesis_firehose_event" not in modules
+    assert "asyncio" not in modules  # neither Powertools' AppSync resolver nor wrapt 2 loads it
     assert "httpx" not in modules
     assert "cashback.models.reputation" not in modules
     assert "cashback.models.webhooks" not in modules
@@ -64,6 +77,84 @@ def test_the_health_check_loads_no_model_module_but_the_common_one() -> None:
     modules = set(_cold_import("health")["modules"])  # type: ignore[call-overload]
 
     assert {m for m in modules if m.startswith("cashback.models.")} <= {"cashback.models.common"}
+
+
+@pytest.mark.parametrize("folder", ["leaderboard", "trending"])
+def test_a_seed_path_shapes_its_answer_without_loading_the_other_use_cases(folder: str) -> None:
+    modules = set(_cold_import(folder)["modules"])  # type: ignore[call-overload]
+
+    assert "cashback.analytics" in modules
+    assert not {"cashback.shopping", "cashback.search", "cashback.agents"} & modules
+
+
+def test_the_docs_function_serves_the_document_without_powertools_openapi_models() -> None:
+    modules = set(_cold_import("docs")["modules"])  # type: ignore[call-overload]
+
+    assert "aws_lambda_powertools.event_handler.openapi.swagger_ui.html" in modules
+    assert "aws_lambda_powertools.event_handler.openapi.models" not in modules
+
+
+def test_mcp_loads_the_low_level_server_and_not_the_sdk_clients_or_its_high_level_server() -> None:
+    modules = set(_cold_import("mcp")["modules"])  # type: ignore[call-overload]
+
+    assert "mcp.server.lowlevel.server" in modules
+    assert not {"mcp.client.session", "mcp.client.stdio", "mcp.server.mcpserver"} & modules
+
+
+@pytest.mark.parametrize("folder", ["health", "authorizer", "rollup"])
+def test_a_function_loads_with_the_collector_off_and_leaves_it_on_with_init_frozen(folder: str) -> None:
+    loaded = _cold_import(folder)
+
+    assert loaded["collections_while_loading"] <= 1  # one may fall before the collector goes off (~50 with it on)
+    assert loaded["collector_on"] is True
+    assert loaded["frozen"] > 10_000  # type: ignore[operator]
+
+
+def test_every_handler_starts_its_init_phase_first_and_finishes_it_last() -> None:
+    for path in sorted((ROOT / "functions").glob("*/handler.py")):
+        body = ast.parse(path.read_text()).body
+        statements = body[1:] if isinstance(body[0], ast.Expr) else body  # after the docstring
+        first, last = ast.unparse(statements[0]), ast.unparse(statements[-1])
+        assert first == "from cashback import init_phase", path
+        assert last == "init_phase.finished()", path
+
+
+EXPORTED = """
+import importlib, json, sys, types
+if sys.argv[1] == "lazily":
+    from cashback import init_phase
+    packages = init_phase.LAZY_PACKAGES
+else:
+    packages = json.loads(sys.argv[2])
+described = {}
+for package in packages:
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        value = getattr(module, name)
+        if isinstance(value, types.ModuleType):
+            described[f"{package}.{name}"] = value.__name__
+        else:  # a class or function by where it is defined; an alias (`A | B`) by what it names
+            described[f"{package}.{name}"] = f"{value.__module__}.{getattr(value, '__qualname__', repr(value))}"
+print(json.dumps({"packages": packages, "described": described}))
+"""
+
+
+def test_the_lazily_exporting_packages_give_what_their_own_init_would() -> None:
+    def exported(*args: str) -> dict[str, Any]:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in (".", "layers/common"))}
+        command = [sys.executable, "-c", EXPORTED, *args]
+        child = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        assert child.returncode == 0, child.stderr[-3000:]
+        result: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
+        return result
+
+    # In children: importing init_phase here would turn this process's garbage collector off.
+    lazily = exported("lazily")
+    as_installed = exported("as installed", json.dumps(lazily["packages"]))
+
+    assert lazily["described"] == as_installed["described"]
+    resolver = lazily["described"]["aws_lambda_powertools.event_handler.APIGatewayRestResolver"]
+    assert resolver == "aws_lambda_powertools.event_handler.api_gateway.APIGatewayRestResolver"
 
 
 def test_the_bench_measures_every_function_cold_with_an_event_it_has() -> None:

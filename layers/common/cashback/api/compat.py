@@ -1,9 +1,10 @@
 """The compatibility API: the seed's paths (`/api/agent/...`, `/api/analytics/...`, `/api/mcp`) on the
 same functions as the main API, answered in the seed's shapes (README "Compatibility API").
 
-Each route calls the same use case as its main twin, with the same caller, so auth, rules and
-errors are the main API's; the guard (`http.api_endpoint`) runs for every route, so the rate limits
-are too. What changes is only the answer's shape, made here at the last moment:
+Each route's handler calls the same use case as its main twin, with the same caller, so auth, rules
+and errors are the main API's; the guard (`http.api_endpoint`) runs for every route, so the rate
+limits are too. What changes is only the answer's shape, made here at the last moment (this module
+calls no use case, so a function imports only the ones it runs):
 
 - a `{"success": true, ...}` envelope;
 - money (and every other decimal) as a JSON number, not the main API's decimal string: the seed's
@@ -15,14 +16,14 @@ are too. What changes is only the answer's shape, made here at the last moment:
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from cashback import agents, analytics, shopping
-from cashback.auth import Caller
-from cashback.models import AgentStats, CompatRegisterRequest, RegisteredAgent, SearchRequest
 from cashback.money import percent_label
+
+if TYPE_CHECKING:
+    from cashback.models import AgentProfile, AgentStats, RegisteredAgent, SearchResponse
 
 # The currency whose figure `total_earnings_mon` carries: the API keeps commissions in the orders'
 # currencies and never converts them (payouts in MON are the operator's); see `total_earnings`.
@@ -55,38 +56,34 @@ def envelope(answer: BaseModel | dict[str, Any]) -> dict[str, Any]:
     return {"success": True, **numbers(answer)}
 
 
-def register(request: CompatRegisterRequest) -> dict[str, Any]:
-    """Register as POST /agents does (the body's `agent_id` is only a name hint)."""
-    registered: RegisteredAgent = agents.register(request.registration())
+def registered(agent: RegisteredAgent) -> dict[str, Any]:
+    """An agent registered as POST /agents registers it (the body's `agent_id` was only a name hint)."""
     return envelope(
         {
             "message": "Agent registered successfully",
             "agent": {
-                "agent_id": registered.agent_id,
-                "agent_name": registered.agent_name,
-                "wallet_address": registered.wallet_address,
-                "crypto_preference": registered.crypto_preference,
-                "plan": registered.plan,
-                "public": registered.public,
-                "registered_at": registered.created_at,
+                "agent_id": agent.agent_id,
+                "agent_name": agent.agent_name,
+                "wallet_address": agent.wallet_address,
+                "crypto_preference": agent.crypto_preference,
+                "plan": agent.plan,
+                "public": agent.public,
+                "registered_at": agent.created_at,
             },
-            "auth_token": registered.token,
-            "token_type": registered.token_type,
-            "created_at": registered.created_at,
+            "auth_token": agent.token,
+            "token_type": agent.token_type,
+            "created_at": agent.created_at,
             "note": REGISTERED_NOTE,
         }
     )
 
 
-def search(
-    request: SearchRequest, caller: Caller, base_url: str, request_id: str, agent_id: str | None
-) -> dict[str, Any]:
-    """Search as POST /search does (`agent_id`, when sent, must be the caller's), in the seed's shape."""
-    answer = shopping.run_search(request, caller, base_url, request_id, on_behalf_of=agent_id)
+def search(answer: SearchResponse, agent_id: str | None) -> dict[str, Any]:
+    """POST /search's answer to `agent_id` in the seed's shape."""
     return envelope(
         {
             "query": answer.keywords,
-            "agent_id": caller.agent_id,
+            "agent_id": agent_id,
             "total_results": answer.total,
             "total_is_estimate": answer.total_is_estimate,
             "results": [
@@ -114,15 +111,13 @@ def search(
     )
 
 
-def stats(agent_id: str, caller: Caller) -> dict[str, Any]:
+def stats(totals: AgentStats, profile: AgentProfile) -> dict[str, Any]:
     """GET /agents/{agent_id}/stats with the profile's name, wallet and registration time, in the
-    seed's stats shape. Two use cases, so an admin key needs analytics:read and agents:read."""
-    totals: AgentStats = analytics.stats(agent_id, caller)
-    profile = agents.profile(agent_id, caller)
+    seed's stats shape."""
     counts = totals.conversions
     return envelope(
         {
-            "agent_id": agent_id,
+            "agent_id": profile.agent_id,
             "agent_name": profile.agent_name,
             "wallet_address": profile.wallet_address,
             "crypto_preference": profile.crypto_preference,
