@@ -87,6 +87,14 @@ def test_a_seed_path_shapes_its_answer_without_loading_the_other_use_cases(folde
     assert not {"cashback.shopping", "cashback.search", "cashback.agents"} & modules
 
 
+@pytest.mark.parametrize("folder", ["webhook", "deliver_webhooks"])
+def test_the_webhook_functions_load_httpx_only_to_deliver(folder: str) -> None:
+    modules = set(_cold_import(folder)["modules"])  # type: ignore[call-overload]
+
+    assert "cashback.outbound" in modules
+    assert "httpx" not in modules
+
+
 def test_the_docs_function_serves_the_document_without_powertools_openapi_models() -> None:
     modules = set(_cold_import("docs")["modules"])  # type: ignore[call-overload]
 

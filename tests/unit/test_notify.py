@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -176,3 +177,19 @@ def test_a_redirect_is_a_failed_delivery_and_is_not_followed(
 
     assert error == "HTTP 307"
     assert paths == ["/hook"]
+
+
+def test_a_receiver_that_does_not_answer_is_a_failed_delivery_named_by_its_transport_error(
+    local_key: None, settings_env: Callable[..., Any]
+) -> None:
+    settings_env("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
+    settings_env("WEBHOOK_ALLOW_HTTP", "true")
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    webhook = {"url": f"http://127.0.0.1:{port}/hook", "secret": sealing.seal(SECRET, AGENT)}
+    record = {"delivery_id": "dlv_1", "agent_id": AGENT, "event_type": "conversion.pending", "body": "{}"}
+
+    error = notify.attempt(record, webhook, 1_800_000_000)
+
+    assert error == "ConnectError"

@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import httpx
-
 from cashback import clock, outbound, sealing, signing
 from cashback import cursor as cursors
 from cashback.auth import Caller
@@ -242,8 +240,8 @@ def attempt(record: dict[str, Any], webhook: dict[str, Any], now: int) -> str | 
         status = outbound.post(str(webhook["url"]), body, headers)
     except outbound.TargetForbidden as exc:
         return f"target refused: {exc.message}"
-    except httpx.HTTPError as exc:
-        return f"{type(exc).__name__}"
+    except outbound.DeliveryFailed as exc:
+        return str(exc)
     return None if 200 <= status < 300 else f"HTTP {status}"
 
 

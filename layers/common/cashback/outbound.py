@@ -19,13 +19,15 @@ import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
-
-import httpx
 
 from cashback.errors import ApiError
 from cashback.observability import trace_httpx
 from cashback.settings import get_settings
+
+if TYPE_CHECKING:
+    import httpx
 
 # getaddrinfo has no timeout of its own: a resolver that hangs must not hold a request until the
 # function's timeout, so lookups run on a few threads and are given up after this long.
@@ -84,16 +86,27 @@ def resolve(url: str) -> Target:
     return Target(url=pinned, host=parts.netloc, sni=host if parts.scheme == "https" else None)
 
 
+class DeliveryFailed(Exception):
+    """No answer came (a timeout, a refused connection, a TLS failure): the transport error's name."""
+
+
 def post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST `body` to a checked `url`; the status code. Raises TargetForbidden or httpx.HTTPError."""
+    """POST `body` to a checked `url`; the status code. Raises TargetForbidden or DeliveryFailed."""
+    # Here, not at import: httpx loads only where a delivery is sent, not in every function that
+    # registers or reads a webhook (about 20 ms of their cold start).
+    import httpx  # noqa: PLC0415
+
     target = resolve(url)
     extensions = {"sni_hostname": target.sni} if target.sni else {}
-    response = _client().post(
-        target.url,
-        content=body,
-        headers={**headers, "Host": target.host, "Content-Type": "application/json"},
-        extensions=extensions,
-    )
+    try:
+        response = _client().post(
+            target.url,
+            content=body,
+            headers={**headers, "Host": target.host, "Content-Type": "application/json"},
+            extensions=extensions,
+        )
+    except httpx.HTTPError as exc:
+        raise DeliveryFailed(type(exc).__name__) from exc
     return response.status_code
 
 
@@ -102,6 +115,8 @@ def _client() -> httpx.Client:
     """One client, reused while the container is warm (building its TLS context costs ~0.25 s).
     No kept-alive connections: requests go to addresses, and a connection opened and verified for
     one host name must never carry a request for another host at the same address."""
+    import httpx  # noqa: PLC0415 (see post)
+
     trace_httpx()
     return httpx.Client(
         timeout=get_settings().webhook_timeout_seconds,
