@@ -64,6 +64,7 @@ def test_a_cold_function_leaves_out_what_its_requests_do_not_use(folder: str) ->
     modules = set(loaded["modules"])  # type: ignore[call-overload]
 
     assert "aws_lambda_powertools.event_handler.openapi.models" not in modules
+    assert "aws_lambda_powertools.event_handler.openapi.merge" not in modules
     assert "aws_lambda_powertools.event_handler.appsync" not in modules  # the packages export lazily
     assert "aws_lambda_powertools.utilities.data_classes.kinesis_firehose_event" not in modules
     assert "asyncio" not in modules  # neither Powertools' AppSync resolver nor wrapt 2 loads it
