@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from functools import cache
 from typing import Any
 
 import pytest
@@ -36,6 +37,7 @@ print(json.dumps({
 """
 
 
+@cache  # a function's cold import is the same whichever test reads it
 def _cold_import(folder: str) -> dict[str, object]:
     environment = template.load(ROOT / "template.yaml").functions["HealthFunction"].environment
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "PYDANTIC_"))}
