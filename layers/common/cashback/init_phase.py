@@ -24,7 +24,6 @@ import gc
 gc.disable()  # before the imports below, which allocate too
 
 import ast  # noqa: E402
-import importlib  # noqa: E402
 import importlib.util  # noqa: E402
 import sys  # noqa: E402
 from typing import Any  # noqa: E402
