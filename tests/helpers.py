@@ -111,7 +111,7 @@ def free_port() -> int:
 def publish_agent(agent_id: str, name: str) -> None:
     """A public agent profile written straight to the tables in use (public boards rank public
     agents only), for tests that count activity without registering over the API."""
-    from cashback import directory
+    from cashback import agents
     from cashback.models import AgentProfile
     from cashback.store import agents as agent_store
     from cashback.store import reputation as reputation_store
@@ -119,5 +119,5 @@ def publish_agent(agent_id: str, name: str) -> None:
     profile = AgentProfile(
         agent_id=agent_id, agent_name=name, plan="standard", public=True, created_at="2026-11-01T00:00:00Z"
     )
-    listing = reputation_store.summary_put(directory.entry_of(profile))
+    listing = reputation_store.summary_put(agents.directory_entry(profile))
     agent_store.create_agent(profile.model_dump(mode="json", exclude_none=True), f"hash-{agent_id}", listing)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cashback import directory
+from cashback import agents
 from cashback.auth import hash_secret
 from cashback.models import AgentProfile
 from cashback.store import activity as activity_store
@@ -119,7 +119,7 @@ def example_agent(small_catalog: object) -> None:
         "plan": "standard",
         "created_at": "2026-11-25T00:00:00Z",
     }
-    listing = reputation_store.summary_put(directory.entry_of(AgentProfile(**profile, public=True)))
+    listing = reputation_store.summary_put(agents.directory_entry(AgentProfile(**profile, public=True)))
     agent_store.create_agent({**profile, "public": True}, hash_secret(EXAMPLE_TOKEN), listing)
     click = {"agent_id": EXAMPLE_AGENT_ID, "product_id": "p_shoe1", "merchant_id": "m_beta"}
     activity_store.put_items(

@@ -76,7 +76,7 @@ def simulate(clock: Clock, rng: random.Random) -> dict:
         agent_store.create_agent(
             profile.model_dump(mode="json", exclude_none=True),
             f"hash-{agent}",
-            reputation_store.summary_put(directory.entry_of(profile)),
+            reputation_store.summary_put(agents.directory_entry(profile)),
             agents.counted_event(agent, 1),  # as registration writes it
         )
     rollup.run(now=clock.now)  # the first run starts the watermark at the beginning

@@ -90,6 +90,42 @@ def test_a_seed_path_shapes_its_answer_without_loading_the_other_use_cases(folde
     assert not {"cashback.shopping", "cashback.search", "cashback.agents"} & modules
 
 
+@pytest.mark.parametrize("folder", ["agent_stats", "payouts", "list_conversions", "webhook"])
+def test_money_is_typed_without_loading_the_catalog_models(folder: str) -> None:
+    modules = set(_cold_import(folder)["modules"])  # type: ignore[call-overload]
+
+    assert "cashback.models.common" in modules  # where Currency lives
+    assert "cashback.models.catalog" not in modules
+
+
+def test_writing_a_profile_builds_its_directory_entry_without_the_directory_models() -> None:
+    """Registering, editing and deleting an agent write its directory entry, in the same transaction;
+    the directory's answer models (and those they build on) load only where the directory is read."""
+    code = (
+        "import json, sys\n"
+        "from cashback import agents\n"
+        "from cashback.models import AgentProfile\n"
+        "profile = AgentProfile(agent_id='agt_EXAMPLEexampleEXAMPLE0', agent_name='Runner', plan='standard',\n"
+        "    public=True, description='Finds shoes.', created_at='2026-11-01T00:00:00Z')\n"
+        "print(json.dumps({'entry': agents.directory_entry(profile), 'modules': sorted(sys.modules)}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in (".", "layers/common"))}
+    child = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert child.returncode == 0, child.stderr[-3000:]
+    written = json.loads(child.stdout)
+
+    assert written["entry"] == {
+        "agent_id": "agt_EXAMPLEexampleEXAMPLE0",
+        "agent_name": "Runner",
+        "description": "Finds shoes.",
+        "created_at": "2026-11-01T00:00:00Z",
+        "search_text": "runner\nfinds shoes.",
+    }
+    assert not {"cashback.directory", "cashback.models.reputation", "cashback.models.analytics"} & set(
+        written["modules"]
+    )
+
+
 @pytest.mark.parametrize("folder", ["webhook", "deliver_webhooks"])
 def test_the_webhook_functions_load_httpx_only_to_deliver(folder: str) -> None:
     modules = set(_cold_import(folder)["modules"])  # type: ignore[call-overload]

@@ -48,6 +48,7 @@ from cashback.settings import AWS_CLIENT_CONFIG
 from cashback.store import agents as agent_store
 from cashback.store import events
 from cashback.store import reputation as reputation_store
+from cashback.text import fold
 
 # What PATCH /agents/{agent_id} may change; the rest of the profile is fixed at registration.
 WALLET = ("wallet_address", "crypto_preference")
@@ -62,6 +63,12 @@ def counted_event(agent_id: str, change: int) -> dict[str, Any]:
     return events.event_item("agent", f"{agent_id}:{what}", int(time.time()), fields)
 
 
+def directory_entry(profile: AgentProfile) -> dict[str, Any]:
+    """A public agent's directory entry: its published fields and the text the directory's `query` matches."""
+    published = profile.model_dump(mode="json", include=set(reputation_store.PUBLISHED), exclude_none=True)
+    return {**published, "search_text": fold(f"{profile.agent_name}\n{profile.description or ''}")}
+
+
 def register(request: RegisterAgentRequest) -> RegisteredAgent:
     token = new_agent_token()
     profile = AgentProfile(
@@ -71,9 +78,7 @@ def register(request: RegisterAgentRequest) -> RegisteredAgent:
         public=request.public,
         created_at=clock.now_iso(),
     )
-    from cashback import directory  # noqa: PLC0415  (lazy: its models load where profiles are written, not in the authorizer)
-
-    listing = reputation_store.summary_put(directory.entry_of(profile)) if profile.public else None
+    listing = reputation_store.summary_put(directory_entry(profile)) if profile.public else None
     fields = profile.model_dump(mode="json", exclude_none=True)
     agent_store.create_agent(fields, hash_secret(token), listing, counted_event(profile.agent_id, 1))
     logger.info("agent registered", extra={"agent_id": profile.agent_id})
@@ -100,10 +105,8 @@ def update_profile(agent_id: str, caller: Caller, request: UpdateAgentRequest) -
         except ValueError as exc:
             raise InvalidRequest("INVALID_VALUE", str(exc), {"fields": list(WALLET)}) from exc
         fields = updated.model_dump(mode="json", include=set(EDITABLE))
-        from cashback import directory  # noqa: PLC0415  (lazy: its models load where profiles are written, not in the authorizer)
-
-        entry = directory.entry_of(updated) if updated.public else None
-        listing = reputation_store.listing_update(agent_id, entry, directory.PUBLISHED)
+        entry = directory_entry(updated) if updated.public else None
+        listing = reputation_store.listing_update(agent_id, entry)
         change = _wallet_change(stored, fields)
         if agent_store.update_agent_profile(agent_id, fields, stored.get("profile_revision"), listing, change):
             logger.info("agent profile updated", extra={"agent_id": agent_id, "public": updated.public})
@@ -195,9 +198,7 @@ def delete(agent_id: str, caller: Caller, api_id: str, stage: str) -> AgentDelet
         if stored.get("standing") == Standing.DELETED.value:
             return AgentDeleted(agent_id=agent_id, deleted_at=str(stored["deleted_at"]))
         deleted_at = clock.now_iso()
-        from cashback import directory  # noqa: PLC0415  (lazy: its models load where profiles are written, not in the authorizer)
-
-        listing = reputation_store.listing_update(agent_id, None, directory.PUBLISHED)
+        listing = reputation_store.listing_update(agent_id, None)
         event = counted_event(agent_id, -1)
         if agent_store.delete_agent(
             agent_id, stored["token_hash"], stored.get("profile_revision"), listing, deleted_at, event

@@ -5,18 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from cashback.models import AgentProfile, DirectoryEntry, DirectoryPage, DirectorySort
+from cashback.models import DirectoryEntry, DirectoryPage, DirectorySort
 from cashback.store import reputation as reputation_store
 from cashback.text import fold
-
-# The profile fields a public agent publishes; nothing else reaches the directory's items.
-PUBLISHED = ("agent_id", "agent_name", "description", "homepage_url", "mcp_endpoint_url", "erc8004", "created_at")
-
-
-def entry_of(profile: AgentProfile) -> dict[str, Any]:
-    """A public agent's directory entry: its published fields and the text `query` matches."""
-    published = profile.model_dump(mode="json", include=set(PUBLISHED), exclude_none=True)
-    return {**published, "search_text": fold(f"{profile.agent_name}\n{profile.description or ''}")}
 
 
 def listing(
@@ -37,7 +28,7 @@ def public_agent_ids() -> set[str]:
 def public_entry(item: dict[str, Any]) -> DirectoryEntry:
     rank = Decimal(item.get("reputation_rank", reputation_store.UNSCORED_RANK))
     return DirectoryEntry(
-        **{name: item[name] for name in PUBLISHED if name in item},
+        **{name: item[name] for name in reputation_store.PUBLISHED if name in item},
         reputation_score=rank if rank >= 0 else None,
         confirmed_conversions=int(item.get("confirmed_conversions", 0)),
     )

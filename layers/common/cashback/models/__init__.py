@@ -57,8 +57,6 @@ if TYPE_CHECKING:
     from cashback.models.catalog import (
         CatalogId,
         Category,
-        Currency,
-        Deleted,
         Merchant,
         MerchantBatch,
         MerchantPage,
@@ -71,7 +69,9 @@ if TYPE_CHECKING:
     )
     from cashback.models.common import (
         AgentId,
+        Currency,
         Decimal,
+        Deleted,
         ErrorBody,
         ErrorDetail,
         EvmAddress,
@@ -204,8 +204,6 @@ _MODULE_OF: dict[str, str] = {
         (
             "CatalogId",
             "Category",
-            "Currency",
-            "Deleted",
             "Merchant",
             "MerchantBatch",
             "MerchantPage",
@@ -221,7 +219,9 @@ _MODULE_OF: dict[str, str] = {
     **dict.fromkeys(
         (
             "AgentId",
+            "Currency",
             "Decimal",
+            "Deleted",
             "ErrorBody",
             "ErrorDetail",
             "EvmAddress",

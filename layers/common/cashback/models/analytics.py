@@ -13,8 +13,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema
 
-from cashback.models.catalog import Currency
-from cashback.models.common import ApiModel, Decimal
+from cashback.models.common import ApiModel, Currency, Decimal
 from cashback.money import cents
 
 # Money is never summed across currencies: every amount below is an object keyed by ISO 4217 code

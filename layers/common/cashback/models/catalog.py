@@ -11,14 +11,13 @@ from pydantic import (
     StrictBool,
 )
 
-from cashback.models.common import ApiModel, Decimal, HttpsUrl
+from cashback.models.common import ApiModel, Currency, Decimal, HttpsUrl
 from cashback.money import cents
 from cashback.text import fold
 
 Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2, examples=["3.25"]), AfterValidator(cents)]
 Price = Annotated[Decimal, Field(gt=0, le=1_000_000, decimal_places=2, examples=["348.00"]), AfterValidator(cents)]
 CatalogId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{3,64}$")]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
 Category = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", examples=["audio"])]
 
 
@@ -79,10 +78,6 @@ class MerchantBatch(ApiModel):
 class UpsertResult(ApiModel):
     upserted: int
     ids: list[str]
-
-
-class Deleted(ApiModel):
-    deleted: str
 
 
 class MerchantPage(ApiModel):

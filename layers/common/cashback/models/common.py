@@ -42,6 +42,10 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
 
+class Deleted(ApiModel):
+    deleted: str
+
+
 # Every decimal in this module is documented as `format: decimal`; it validates exactly as decimal.Decimal.
 Decimal = Annotated[_Decimal, _DecimalFormat]
 
@@ -70,6 +74,7 @@ EvmAddress = Annotated[
 ]
 # Integers a JSON client reads exactly (IEEE doubles), as RFC 8785 canonical JSON requires.
 JsonSafeInt = Annotated[int, Field(strict=True, ge=0, le=2**53 - 1)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
 
 
 CheckResult = Literal["ok", "unavailable", "stale", "not_run", "open", "half-open"]

@@ -13,8 +13,7 @@ from pydantic import (
     model_validator,
 )
 
-from cashback.models.catalog import Currency
-from cashback.models.common import ApiModel, Decimal
+from cashback.models.common import ApiModel, Currency, Decimal
 from cashback.money import cents
 
 

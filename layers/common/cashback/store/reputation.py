@@ -32,6 +32,8 @@ from cashback.store.dynamo import dump, dynamodb, key, load, unavailable
 
 NOT_THIS_LISTING = "The cursor is not one this API issued for this listing."
 DIRECTORY = "public"
+# The profile fields a public agent publishes; nothing else of its profile reaches the directory's items.
+PUBLISHED = ("agent_id", "agent_name", "description", "homepage_url", "mcp_endpoint_url", "erc8004", "created_at")
 UNSCORED_RANK = Decimal(-1)
 DIRECTORY_INDEXES = {
     "reputation": ("DirectoryByReputation", "reputation_rank"),
@@ -71,16 +73,16 @@ def summary_put(entry: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def listing_update(agent_id: str, entry: Mapping[str, Any] | None, published: Sequence[str]) -> dict[str, Any]:
+def listing_update(agent_id: str, entry: Mapping[str, Any] | None) -> dict[str, Any]:
     """The transaction action that brings an agent's directory entry in line with its profile:
     with `entry`, list it with exactly those published fields (a score it already has is kept);
     with None, take it out of the directory and drop what it had published (feedback totals and
     the score stay)."""
     keep_score: list[str] = []
     if entry is None:
-        fields: dict[str, Any] = dict.fromkeys([*published, "directory", "search_text"])
+        fields: dict[str, Any] = dict.fromkeys([*PUBLISHED, "directory", "search_text"])
     else:
-        fields = {name: entry.get(name) for name in published}
+        fields = {name: entry.get(name) for name in PUBLISHED}
         fields.update(directory=DIRECTORY, search_text=entry["search_text"])
         keep_score = [
             "reputation_rank = if_not_exists(reputation_rank, :unscored)",
