@@ -98,6 +98,15 @@ def test_money_is_typed_without_loading_the_catalog_models(folder: str) -> None:
     assert "cashback.models.catalog" not in modules
 
 
+@pytest.mark.parametrize("folder", ["feedback", "reputation", "directory"])
+def test_reputation_and_the_directory_load_no_agent_or_analytics_models(folder: str) -> None:
+    """They show an agent's ERC-8004 identity and conversion counts, which live in models.common."""
+    modules = set(_cold_import(folder)["modules"])  # type: ignore[call-overload]
+
+    assert "cashback.models.reputation" in modules
+    assert not {"cashback.models.agents", "cashback.models.analytics", "cashback.models.catalog"} & modules
+
+
 def test_writing_a_profile_builds_its_directory_entry_without_the_directory_models() -> None:
     """Registering, editing and deleting an agent write its directory entry, in the same transaction;
     the directory's answer models (and those they build on) load only where the directory is read."""

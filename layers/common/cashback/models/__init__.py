@@ -22,7 +22,6 @@ if TYPE_CHECKING:
         AgentProfile,
         ChangePlanRequest,
         Description,
-        Erc8004Identity,
         Plan,
         PublicProfile,
         RegisterAgentRequest,
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
     from cashback.models.analytics import (
         AgentAnalytics,
         AgentStats,
-        ConversionCounts,
         CountTrend,
         DailyActivity,
         Leaderboard,
@@ -69,9 +67,11 @@ if TYPE_CHECKING:
     )
     from cashback.models.common import (
         AgentId,
+        ConversionCounts,
         Currency,
         Decimal,
         Deleted,
+        Erc8004Identity,
         ErrorBody,
         ErrorDetail,
         EvmAddress,
@@ -163,7 +163,6 @@ _MODULE_OF: dict[str, str] = {
             "AgentProfile",
             "ChangePlanRequest",
             "Description",
-            "Erc8004Identity",
             "Plan",
             "PublicProfile",
             "RegisterAgentRequest",
@@ -179,7 +178,6 @@ _MODULE_OF: dict[str, str] = {
         (
             "AgentAnalytics",
             "AgentStats",
-            "ConversionCounts",
             "CountTrend",
             "DailyActivity",
             "Leaderboard",
@@ -219,9 +217,11 @@ _MODULE_OF: dict[str, str] = {
     **dict.fromkeys(
         (
             "AgentId",
+            "ConversionCounts",
             "Currency",
             "Decimal",
             "Deleted",
+            "Erc8004Identity",
             "ErrorBody",
             "ErrorDetail",
             "EvmAddress",

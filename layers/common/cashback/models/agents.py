@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal as _Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -11,12 +10,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    field_validator,
     model_validator,
 )
 
 from cashback.auth import ADMIN_KEY_ID_PATTERN, Scope, Standing
-from cashback.models.common import AgentId, ApiModel, EvmAddress, HttpsUrl, JsonSafeInt, _plain_text
+from cashback.models.common import AgentId, ApiModel, Erc8004Identity, HttpsUrl, _plain_text
 from cashback.models.wallets import CryptoPreference, _wallet, check_currency_fits
 
 
@@ -31,29 +29,6 @@ def _printable_name(value: str) -> str:
     if not value.isprintable():
         raise ValueError("agent_name must contain printable characters only")
     return value
-
-
-class Erc8004Identity(ApiModel):
-    """The agent's ERC-8004 identity: its token in an Identity Registry on an EVM chain."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    chain_id: Annotated[int, Field(strict=True, ge=1, le=2**53 - 1, examples=[8453])]
-    identity_registry: EvmAddress
-    agent_token_id: Annotated[JsonSafeInt, Field(description="the agent's token id (agentId) in that registry")]
-
-    @field_validator("chain_id", "agent_token_id", mode="before")
-    @classmethod
-    def _stored_number(cls, value: object) -> object:
-        """DynamoDB hands numbers back as Decimal; JSON input never is one, so strictness stays."""
-        if isinstance(value, _Decimal) and value == value.to_integral_value():
-            return int(value)
-        return value
-
-    @property
-    def agent_registry(self) -> str:
-        """The registry as ERC-8004 names it (CAIP-10): `eip155:<chain_id>:<identity_registry>`."""
-        return f"eip155:{self.chain_id}:{self.identity_registry}"
 
 
 class PublicProfile(ApiModel):

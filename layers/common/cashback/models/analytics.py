@@ -13,7 +13,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema
 
-from cashback.models.common import ApiModel, Currency, Decimal
+from cashback.models.common import ApiModel, ConversionCounts, Currency, Decimal
 from cashback.money import cents
 
 # Money is never summed across currencies: every amount below is an object keyed by ISO 4217 code
@@ -22,12 +22,6 @@ MoneyByCurrency = Annotated[
     dict[Currency, Annotated[Decimal, AfterValidator(cents)]],
     Field(examples=[{"EUR": "3.00", "USD": "12.50"}]),
 ]
-
-
-class ConversionCounts(ApiModel):
-    pending: int
-    confirmed: int
-    refunded: int
 
 
 class CountTrend(ApiModel):

@@ -1,5 +1,6 @@
 """Types every context's models share: decimals documented as `format: decimal`, ids, safe text
-and URLs, and the one error body."""
+and URLs, currencies, the one error body, and the values two contexts publish (an agent's ERC-8004
+identity, conversion counts)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
+    field_validator,
 )
 from pydantic_core import CoreSchema
 
@@ -75,6 +77,35 @@ EvmAddress = Annotated[
 # Integers a JSON client reads exactly (IEEE doubles), as RFC 8785 canonical JSON requires.
 JsonSafeInt = Annotated[int, Field(strict=True, ge=0, le=2**53 - 1)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
+
+
+class Erc8004Identity(ApiModel):
+    """The agent's ERC-8004 identity: its token in an Identity Registry on an EVM chain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    chain_id: Annotated[int, Field(strict=True, ge=1, le=2**53 - 1, examples=[8453])]
+    identity_registry: EvmAddress
+    agent_token_id: Annotated[JsonSafeInt, Field(description="the agent's token id (agentId) in that registry")]
+
+    @field_validator("chain_id", "agent_token_id", mode="before")
+    @classmethod
+    def _stored_number(cls, value: object) -> object:
+        """DynamoDB hands numbers back as Decimal; JSON input never is one, so strictness stays."""
+        if isinstance(value, _Decimal) and value == value.to_integral_value():
+            return int(value)
+        return value
+
+    @property
+    def agent_registry(self) -> str:
+        """The registry as ERC-8004 names it (CAIP-10): `eip155:<chain_id>:<identity_registry>`."""
+        return f"eip155:{self.chain_id}:{self.identity_registry}"
+
+
+class ConversionCounts(ApiModel):
+    pending: int
+    confirmed: int
+    refunded: int
 
 
 CheckResult = Literal["ok", "unavailable", "stale", "not_run", "open", "half-open"]

@@ -11,9 +11,7 @@ from pydantic import (
     Field,
 )
 
-from cashback.models.agents import Erc8004Identity
-from cashback.models.analytics import ConversionCounts
-from cashback.models.common import ApiModel, Decimal, HttpsUrl, PublicText
+from cashback.models.common import ApiModel, ConversionCounts, Decimal, Erc8004Identity, HttpsUrl, PublicText
 
 Score = Annotated[Decimal, Field(ge=0, le=100, description="0 to 100, 2 places", examples=["87.50"])]
 
