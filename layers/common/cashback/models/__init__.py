@@ -75,12 +75,9 @@ if TYPE_CHECKING:
         ErrorBody,
         ErrorDetail,
         EvmAddress,
-        HealthStatus,
         HttpsUrl,
         JsonSafeInt,
         PublicText,
-        RollupHealth,
-        UpstreamHealth,
     )
     from cashback.models.compat import CompatRegisterRequest
     from cashback.models.conversions import (
@@ -91,6 +88,7 @@ if TYPE_CHECKING:
         ConversionStatus,
         Money,
     )
+    from cashback.models.health import HealthStatus, RollupHealth, UpstreamHealth
     from cashback.models.payouts import (
         PaidRecord,
         PayoutAgent,
@@ -225,12 +223,9 @@ _MODULE_OF: dict[str, str] = {
             "ErrorBody",
             "ErrorDetail",
             "EvmAddress",
-            "HealthStatus",
             "HttpsUrl",
             "JsonSafeInt",
             "PublicText",
-            "RollupHealth",
-            "UpstreamHealth",
         ),
         "common",
     ),
@@ -246,6 +241,7 @@ _MODULE_OF: dict[str, str] = {
         ),
         "conversions",
     ),
+    **dict.fromkeys(("HealthStatus", "RollupHealth", "UpstreamHealth"), "health"),
     **dict.fromkeys(
         (
             "PaidRecord",
