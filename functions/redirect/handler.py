@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 
-from cashback import shopping
+from cashback import clicks
 from cashback.api import http
 from cashback.observability import logger, metrics, tracer
 
@@ -27,8 +27,8 @@ http.configure(app)
         "To the merchant (Location)", {404: f"CLICK_NOT_FOUND; {http.UNROUTABLE_ID}"}, status=302, authorized=False
     ),
 )
-def follow(click_id: Annotated[str, Path(pattern=shopping.CLICK_ID_PATTERN)]) -> Response[None]:
-    target = shopping.follow_click(click_id)
+def follow(click_id: Annotated[str, Path(pattern=clicks.CLICK_ID_PATTERN)]) -> Response[None]:
+    target = clicks.follow(click_id)
     return Response(status_code=302, headers={"Location": target, "Referrer-Policy": "no-referrer"}, body="")
 
 

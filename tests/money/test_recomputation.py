@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 
-from cashback import agents, analytics, conversions, directory, reputation, rollup, shopping
+from cashback import agents, analytics, clicks, conversions, directory, reputation, rollup, shopping
 from cashback.analytics import growth, ratio
 from cashback.auth import Caller, PrincipalKind
 from cashback.catalog import admin as catalog_admin
@@ -100,7 +100,7 @@ def simulate(clock: Clock, rng: random.Random) -> dict:
                         continue
                     click_id = result.affiliate_link.rsplit("/", 1)[1]
                     clock.now += rng.randint(1, 60)
-                    shopping.follow_click(click_id)
+                    clicks.follow(click_id)
                     truth["clicks"].append({"agent": agent, "day": day_of(clock.now), "result": result})
                     if rng.random() < 0.6:
                         deliver_conversion(clock, rng, truth, agent, click_id, result)

@@ -91,6 +91,14 @@ def test_a_seed_path_shapes_its_answer_without_loading_the_other_use_cases(folde
     assert not {"cashback.shopping", "cashback.search", "cashback.agents"} & modules
 
 
+def test_the_redirect_follows_a_link_without_loading_search_or_the_catalog() -> None:
+    modules = set(_cold_import("redirect")["modules"])  # type: ignore[call-overload]
+
+    assert "cashback.clicks" in modules
+    assert not {"cashback.shopping", "cashback.search", "cashback.catalog"} & modules
+    assert not {m for m in modules if m.startswith("cashback.models.")} - {"cashback.models.common"}
+
+
 @pytest.mark.parametrize("folder", ["agent_stats", "payouts", "list_conversions", "webhook"])
 def test_money_is_typed_without_loading_the_catalog_models(folder: str) -> None:
     modules = set(_cold_import(folder)["modules"])  # type: ignore[call-overload]

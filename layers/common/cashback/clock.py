@@ -15,6 +15,12 @@ def iso(moment: datetime | float) -> str:
     return as_datetime.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def now_and_epoch() -> tuple[datetime, int]:
+    """This second, as an aware datetime and as epoch seconds."""
+    epoch = int(time.time())
+    return datetime.fromtimestamp(epoch, UTC), epoch
+
+
 def now_iso() -> str:
     return iso(int(time.time()))
 

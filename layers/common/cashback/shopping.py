@@ -3,21 +3,21 @@
 Every listing served gets a fresh click id (unguessable, bound to the agent, product and
 merchant, valid CLICK_TTL_DAYS days); its affiliate link is `<api>/r/<click_id>`. The redirect
 only ever sends the browser to the URL stored with the click, which came from the catalog and
-is checked to be https on the merchant's own domain, so it cannot be an open redirect.
+is checked to be https on the merchant's own domain, so it cannot be an open redirect
+(following a link: `cashback.clicks`).
 """
 
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from cashback import catalog, clock, search
 from cashback.auth import Caller
 from cashback.catalog import Listing
-from cashback.errors import ApiError, DependencyUnavailable
+from cashback.clicks import CLICK_ID_PREFIX
+from cashback.errors import ApiError
 from cashback.models import (
     BatchSearchItem,
     BatchSearchResponse,
@@ -31,31 +31,18 @@ from cashback.models import (
     SearchResult,
 )
 from cashback.money import cashback_amount, percent_label
-from cashback.observability import MetricUnit, logger, metrics
+from cashback.observability import MetricUnit, metrics
 from cashback.settings import get_settings
 from cashback.store import activity as activity_store
 from cashback.store import events
 from cashback.text import fold, query_tokens
 
-CLICK_ID_PREFIX = "clk_"
-CLICK_ID_PATTERN = r"^clk_[A-Za-z0-9_-]{22}$"
 # Click items stay this long after they stop redirecting, for conversions that arrive late.
 CLICK_RETENTION_SECONDS = 180 * 86400
 SEARCH_LOG_RETENTION_SECONDS = 90 * 86400
 BRANDS_COUNTED_PER_SEARCH = 3
 # Trending counts a search for the distinct products among its first results.
 PRODUCTS_COUNTED_PER_SEARCH = 3
-
-
-class ClickNotFound(ApiError):
-    status = 404
-    code = "CLICK_NOT_FOUND"
-    default_message = "This link is unknown or has expired."
-
-
-def _now() -> tuple[datetime, int]:
-    epoch = int(time.time())
-    return datetime.fromtimestamp(epoch, UTC), epoch
 
 
 def with_subid(url: str, param: str, click_id: str) -> str:
@@ -68,7 +55,7 @@ def _mint_clicks(
     agent_id: str, listings: Iterable[Listing], base_url: str
 ) -> tuple[dict[str, str], list[activity_store.Click]]:
     """Links by product id, and the clicks to store for them."""
-    moment, epoch = _now()
+    moment, epoch = clock.now_and_epoch()
     valid_until = epoch + get_settings().click_ttl_days * 86400
     links: dict[str, str] = {}
     clicks: list[activity_store.Click] = []
@@ -132,7 +119,7 @@ def run_search(
     agent_id = caller.require_any_agent()
     page = search.search(request, catalog.source())
     links, clicks = _mint_clicks(agent_id, page.listings, base_url)
-    moment, epoch = _now()
+    moment, epoch = clock.now_and_epoch()
     log_entry = activity_store.SearchLog(
         keywords=request.keywords,
         filters=request.filters.model_dump(mode="json", exclude_none=True),
@@ -217,48 +204,3 @@ def run_compare(
         merchant_count=len(rows),
     )
     return CompareResponse(product_query=product_name, agent_id=agent_id, results=rows, summary=summary)
-
-
-def follow_click(click_id: str) -> str:
-    """Record one use of the click and return where it goes: the merchant URL with our sub-id.
-
-    A valid click always reaches the merchant: when counting it fails (DynamoDB throttles or
-    errors), the click is read instead and the shopper redirected uncounted, logged and counted
-    as the ClickCountFailed metric. Only a click that cannot even be read answers 503.
-    """
-    moment, epoch = _now()
-    try:
-        click = activity_store.use_click(click_id, clock.iso(moment), epoch)
-        counted = True
-    except DependencyUnavailable as failure:
-        _count_failed(click_id, failure)
-        click, counted = activity_store.get_click(click_id), False
-        if click is not None and click.valid_until <= epoch:
-            click = None
-    if click is None or not click.target_url.startswith("https://"):
-        raise ClickNotFound()
-    if counted:
-        try:
-            _count_click(click, moment, epoch)
-        except DependencyUnavailable as failure:
-            _count_failed(click_id, failure)
-    return click.target_url
-
-
-def _count_click(click: activity_store.Click, moment: datetime, epoch: int) -> None:
-    activity_store.count_totals(click.agent_id, {"total_clicks": 1}, clock.iso(moment))
-    activity_store.count_day(click.agent_id, moment.date().isoformat(), {"clicks": 1})
-    attributed = {
-        "agent_id": click.agent_id,
-        "product_id": click.product_id,
-        "merchant_id": click.merchant_id,
-        "match_key": click.match_key,
-        "title": click.title,
-    }
-    activity_store.put_event(events.event_item("click", f"{click.click_id}:{click.uses}", epoch, attributed))
-    metrics.add_metric(name="Clicks", unit=MetricUnit.Count, value=1)
-
-
-def _count_failed(click_id: str, failure: DependencyUnavailable) -> None:
-    logger.warning("click not counted; redirecting anyway", extra={"click_id": click_id, "reason": failure.details})
-    metrics.add_metric(name="ClickCountFailed", unit=MetricUnit.Count, value=1)
