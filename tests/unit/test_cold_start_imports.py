@@ -116,6 +116,14 @@ def test_reputation_and_the_directory_load_no_agent_or_analytics_models(folder: 
     assert not {"cashback.models.agents", "cashback.models.analytics", "cashback.models.catalog"} & modules
 
 
+def test_the_payout_report_loads_no_analytics_models() -> None:
+    """Its commission by currency is the same MoneyByCurrency the stats show, from models.common."""
+    modules = set(_cold_import("payouts")["modules"])  # type: ignore[call-overload]
+
+    assert "cashback.models.payouts" in modules
+    assert "cashback.models.analytics" not in modules
+
+
 def test_writing_a_profile_builds_its_directory_entry_without_the_directory_models() -> None:
     """Registering, editing and deleting an agent write its directory entry, in the same transaction;
     the directory's answer models (and those they build on) load only where the directory is read."""

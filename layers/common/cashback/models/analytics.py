@@ -13,15 +13,10 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema
 
-from cashback.models.common import ApiModel, ConversionCounts, Currency, Decimal
+from cashback.models.common import ApiModel, ConversionCounts, Currency, Decimal, MoneyByCurrency
 from cashback.money import cents
 
-# Money is never summed across currencies: every amount below is an object keyed by ISO 4217 code
-# ({"EUR": "3.00", "USD": "12.50"}); a currency appears once it has a non-zero amount.
-MoneyByCurrency = Annotated[
-    dict[Currency, Annotated[Decimal, AfterValidator(cents)]],
-    Field(examples=[{"EUR": "3.00", "USD": "12.50"}]),
-]
+# Money is never summed across currencies: every amount below is a MoneyByCurrency (models.common).
 
 
 class CountTrend(ApiModel):

@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic_core import CoreSchema
 
 from cashback.auth import AGENT_ID_PATTERN
+from cashback.money import cents
 
 
 class _DecimalFormat:
@@ -77,6 +78,12 @@ EvmAddress = Annotated[
 # Integers a JSON client reads exactly (IEEE doubles), as RFC 8785 canonical JSON requires.
 JsonSafeInt = Annotated[int, Field(strict=True, ge=0, le=2**53 - 1)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
+# Money is never summed across currencies: an amount is an object keyed by ISO 4217 code
+# ({"EUR": "3.00", "USD": "12.50"}); a currency appears once it has a non-zero amount.
+MoneyByCurrency = Annotated[
+    dict[Currency, Annotated[Decimal, AfterValidator(cents)]],
+    Field(examples=[{"EUR": "3.00", "USD": "12.50"}]),
+]
 
 
 class Erc8004Identity(ApiModel):

@@ -7,8 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from cashback.models.analytics import MoneyByCurrency
-from cashback.models.common import AgentId, ApiModel, Currency, Decimal
+from cashback.models.common import AgentId, ApiModel, Currency, Decimal, MoneyByCurrency
 from cashback.models.conversions import ConversionStatus
 from cashback.models.wallets import CryptoPreference
 
