@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from localrun.rie import sam_build
 from tests.conftest import ROOT
 
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
@@ -44,11 +45,12 @@ OTHER_FUNCTION_BUDGET_MB = 0.1
 
 @pytest.fixture(scope="module")
 def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One real `sam build` (a minute or two) for the tests of this module that read its output."""
-    tmp = tmp_path_factory.mktemp("sam")
-    build = tmp / "build"
-    result = _sam("build", "--build-dir", str(build), "--cache-dir", str(tmp / "cache"))
-    assert result.returncode == 0, result.stdout + result.stderr
+    """One real `sam build` (a minute or two) for the tests of this module that read its output,
+    through the local runner's `sam_build`: it holds the project's build lock, since sam build keeps
+    its dependency cache under the project's .aws-sam whatever --build-dir says, and a build on
+    another test worker at the same time broke this one ("Directory not empty" in .aws-sam/deps)."""
+    build = tmp_path_factory.mktemp("sam") / "build"
+    sam_build(ROOT / "template.yaml", build)
     yield build
     shutil.rmtree(build)
 
