@@ -1,11 +1,12 @@
 """Cold start per function, DynamoDB round trips per request, warm invocation time per endpoint.
 
 Cold start: each function is imported and invoked once in a fresh Python process against an
-embedded DynamoDB server, next to a bare `import boto3; boto3.client("dynamodb")` process. The
-processes load what Lambda loads: the `sam build` output (the function's folder, then the layer's
-`python` folder), with no site-packages (`python -I -S`), so nothing installed only in .venv
-(a CLI an optional import finds, say) is imported or counted, and without writing bytecode (`-B`),
-as on Lambda's read-only file system.
+embedded DynamoDB server, next to a bare `import boto3; boto3.client("dynamodb")` process on stock
+boto3 and botocore (.venv's, the locked versions, with every service's model: what a function that
+bundles no SDK gets from the runtime). The functions' processes load what Lambda loads: the
+`sam build` output (the function's folder, then the layer's `python` folder), with no site-packages
+(`python -I -S`), so nothing installed only in .venv (a CLI an optional import finds, say) is
+imported or counted, and without writing bytecode (`-B`), as on Lambda's read-only file system.
 Round trips and warm times: in-process with moto, counted with a botocore event hook.
 """
 
@@ -188,12 +189,15 @@ def cold_starts(rounds: int = 3, functions: list[str] | None = None) -> None:
         )
         built, layers = _built(functions_by_id.values())
         health = "events/health/get.json"
-        targets = [("bare boto3 client", _BARE_SCRIPT.format(paths=[str(p) for p in layers]))]
+        venv_packages = Path(sysconfig.get_paths()["purelib"])  # stock boto3 and botocore, the locked versions
+        targets = [("bare boto3 client", _BARE_SCRIPT.format(paths=[str(venv_packages)]))]
+        # The same process on the layer's botocore, which keeps only the models of the services called.
+        targets.append(("bare, the layer's botocore", _BARE_SCRIPT.format(paths=[str(p) for p in layers])))
         powertools_floor = _script(FLOORS / "floor_powertools.py", health, [FLOORS, *layers])
         targets.append(("floor: minimal Powertools", powertools_floor))
         if importlib.util.find_spec("fastapi") and importlib.util.find_spec("mangum"):
             # The layer first (the same pydantic), then .venv's packages for FastAPI, Starlette and Mangum.
-            fastapi_paths = [FLOORS, *layers, Path(sysconfig.get_paths()["purelib"])]
+            fastapi_paths = [FLOORS, *layers, venv_packages]
             targets.append(("floor: FastAPI + Mangum", _script(FLOORS / "floor_fastapi.py", health, fastapi_paths)))
         else:
             print("  (FastAPI + Mangum: not installed in .venv, not measured)")
