@@ -2,11 +2,12 @@
 
 Cold start: each function is imported and invoked once in a fresh Python process against an
 embedded DynamoDB server, next to a bare `import boto3; boto3.client("dynamodb")` process on stock
-boto3 and botocore (.venv's, the locked versions, with every service's model: what a function that
-bundles no SDK gets from the runtime). The functions' processes load what Lambda loads: the
-`sam build` output (the function's folder, then the layer's `python` folder), with no site-packages
-(`python -I -S`), so nothing installed only in .venv (a CLI an optional import finds, say) is
-imported or counted, and without writing bytecode (`-B`), as on Lambda's read-only file system.
+boto3 and botocore (the layer's lock, installed and compiled as the layer's Makefile does, with every
+service's model kept: what a function that bundles no SDK gets). The functions' processes load what
+Lambda loads: the `sam build` output (the function's folder, then the layer's `python` folder), with
+no site-packages (`python -I -S`), so nothing installed only in .venv (a CLI an optional import
+finds, say) is imported or counted, and without writing bytecode (`-B`), as on Lambda's read-only
+file system.
 Round trips and warm times: in-process with moto, counted with a botocore event hook.
 """
 
@@ -16,6 +17,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -147,6 +149,24 @@ def _built(functions: Iterable[Function]) -> tuple[dict[str, Path], list[Path]]:
     return {f.code_dir.name: BUILD_DIR / f.logical_id for f in functions}, sorted(BUILD_DIR.glob("*/python"))
 
 
+def _stock_sdk() -> Path:
+    """The layer's lock installed and compiled as `layers/common/Makefile` does, without keeping only
+    the services called: botocore with every service's model, for the bare process. Made once per lock."""
+    target = BUILD_DIR.parent / "stock-sdk"
+    lock = ROOT / "layers" / "common" / "requirements.txt"
+    made_from = target / ".lock"
+    if made_from.exists() and made_from.read_text(encoding="utf-8") == lock.read_text(encoding="utf-8"):
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
+    pip += ["--require-hashes", "--only-binary=:all:", "--target", str(target), "-r", str(lock)]
+    subprocess.run(pip, check=True)
+    compileall = [sys.executable, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
+    subprocess.run([*compileall, str(target)], check=True)
+    made_from.write_text(lock.read_text(encoding="utf-8"), encoding="utf-8")
+    return target
+
+
 def cold_starts(rounds: int = 3, functions: list[str] | None = None) -> None:
     """Each function's cold start (or those named) as a ratio of the bare boto3 client process, with
     tracing on as deployed (Tracing: Active), beside the minimal-Powertools and FastAPI + Mangum floors."""
@@ -189,15 +209,14 @@ def cold_starts(rounds: int = 3, functions: list[str] | None = None) -> None:
         )
         built, layers = _built(functions_by_id.values())
         health = "events/health/get.json"
-        venv_packages = Path(sysconfig.get_paths()["purelib"])  # stock boto3 and botocore, the locked versions
-        targets = [("bare boto3 client", _BARE_SCRIPT.format(paths=[str(venv_packages)]))]
+        targets = [("bare boto3 client", _BARE_SCRIPT.format(paths=[str(_stock_sdk())]))]
         # The same process on the layer's botocore, which keeps only the models of the services called.
         targets.append(("bare, the layer's botocore", _BARE_SCRIPT.format(paths=[str(p) for p in layers])))
         powertools_floor = _script(FLOORS / "floor_powertools.py", health, [FLOORS, *layers])
         targets.append(("floor: minimal Powertools", powertools_floor))
         if importlib.util.find_spec("fastapi") and importlib.util.find_spec("mangum"):
             # The layer first (the same pydantic), then .venv's packages for FastAPI, Starlette and Mangum.
-            fastapi_paths = [FLOORS, *layers, venv_packages]
+            fastapi_paths = [FLOORS, *layers, Path(sysconfig.get_paths()["purelib"])]
             targets.append(("floor: FastAPI + Mangum", _script(FLOORS / "floor_fastapi.py", health, fastapi_paths)))
         else:
             print("  (FastAPI + Mangum: not installed in .venv, not measured)")
