@@ -1,7 +1,7 @@
 """Keep in a built layer's botocore only the AWS services named (the Makefile's AWS_SERVICES, the
 services the code makes clients for): their models, and their entries in endpoints.json.
 
-botocore ships the models of every AWS service (about 28 MB of the layer), and each client it
+botocore ships the models of every AWS service (19.5 MB of the layer), and each client it
 creates lists them all, twice, and parses the endpoints of all of them (a 1.25 MB JSON file): about
 25 ms of CPU on every cold start, for services no function calls. A client for a service not kept
 fails with botocore's UnknownServiceError; tests/template keeps the list equal to the code's clients.
