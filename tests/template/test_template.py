@@ -166,24 +166,18 @@ print(json.dumps(failed))
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "CashbackApiTest",
     }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-S",
-            "-c",
-            script,
-            str(build_dir),
-            str(build_dir / "CommonLayer" / "python"),
-            json.dumps(functions),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    layer = build_dir / "CommonLayer" / "python"
+    output = _isolated_python(script, str(build_dir), str(layer), json.dumps(functions), env=env, timeout=300)
+    assert json.loads(output.splitlines()[-1]) == {}
+
+
+def _isolated_python(script: str, *args: str, env: dict[str, str], timeout: int) -> str:
+    """What the script prints, run where only what it puts on sys.path is importable (no
+    site-packages, no working directory); it must exit 0."""
+    command = [sys.executable, "-I", "-S", "-c", script, *args]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.splitlines()[-1]) == {}
+    return result.stdout
 
 
 @pytest.mark.xdist_group("sam")
@@ -232,16 +226,7 @@ print(json.dumps(endpoints))
 """
     services = sorted(_layer_services())
     env = {"PATH": os.environ["PATH"], "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
-    result = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", script, str(layer), *services],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    endpoints = json.loads(result.stdout)
+    endpoints = json.loads(_isolated_python(script, str(layer), *services, env=env, timeout=60))
     assert endpoints.pop("s3") is None
     assert endpoints == {name: f"https://{name}.eu-west-1.amazonaws.com" for name in services}
 
