@@ -213,6 +213,9 @@ def test_the_built_layer_makes_clients_for_those_services_and_no_other(build_dir
     layer = build_dir / "CommonLayer" / "python"
     data = layer / "botocore" / "data"
     assert {folder.name for folder in data.iterdir() if folder.is_dir()} == _layer_services()
+    partitions = json.loads((data / "endpoints.json").read_text(encoding="utf-8"))["partitions"]
+    aws = next(partition for partition in partitions if partition["partition"] == "aws")
+    assert set(aws["services"]) == _layer_services()  # each one's endpointPrefix is its name
     script = """
 import json, sys
 sys.path[:0] = [sys.argv[1]]
