@@ -2,12 +2,11 @@
 
 Cold start: each function is imported and invoked once in a fresh Python process against an
 embedded DynamoDB server, next to a bare `import boto3; boto3.client("dynamodb")` process on stock
-boto3 and botocore (the layer's lock, installed and compiled as the layer's Makefile does, with every
-service's model kept: what a function that bundles no SDK gets). The functions' processes load what
-Lambda loads: the `sam build` output (the function's folder, then the layer's `python` folder), with
-no site-packages (`python -I -S`), so nothing installed only in .venv (a CLI an optional import
-finds, say) is imported or counted, and without writing bytecode (`-B`), as on Lambda's read-only
-file system.
+boto3 and botocore (the layer's own Makefile, told to keep every service's model: what a function
+that bundles no SDK gets). The functions' processes load what Lambda loads: the `sam build` output
+(the function's folder, then the layer's `python` folder), with no site-packages (`python -I -S`), so
+nothing installed only in .venv (a CLI an optional import finds, say) is imported or counted, and
+without writing bytecode (`-B`), as on Lambda's read-only file system.
 Round trips and warm times: in-process with moto, counted with a botocore event hook.
 """
 
@@ -150,21 +149,21 @@ def _built(functions: Iterable[Function]) -> tuple[dict[str, Path], list[Path]]:
 
 
 def _stock_sdk() -> Path:
-    """The layer's lock installed and compiled as `layers/common/Makefile` does, without keeping only
-    the services called: botocore with every service's model, for the bare process. Made once per lock."""
+    """The layer built by its own Makefile but keeping every service's model (`AWS_SERVICES=`): stock
+    boto3 and botocore, for the bare process. Built again when the lock or the Makefile changes."""
+    from localrun.rie import python313_first_on_path
+
     target = BUILD_DIR.parent / "stock-sdk"
-    lock = ROOT / "layers" / "common" / "requirements.txt"
-    made_from = target / ".lock"
-    if made_from.exists() and made_from.read_text(encoding="utf-8") == lock.read_text(encoding="utf-8"):
-        return target
+    recipe = ROOT / "layers" / "common"
+    made_from = "".join((recipe / name).read_text(encoding="utf-8") for name in ("requirements.txt", "Makefile"))
+    stamp = target / ".made-from"
+    if stamp.exists() and stamp.read_text(encoding="utf-8") == made_from:
+        return target / "python"
     shutil.rmtree(target, ignore_errors=True)
-    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
-    pip += ["--require-hashes", "--only-binary=:all:", "--target", str(target), "-r", str(lock)]
-    subprocess.run(pip, check=True)
-    compileall = [sys.executable, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
-    subprocess.run([*compileall, str(target)], check=True)
-    made_from.write_text(lock.read_text(encoding="utf-8"), encoding="utf-8")
-    return target
+    make = ["make", "-C", str(recipe), "build-CommonLayer", f"ARTIFACTS_DIR={target}", "AWS_SERVICES="]
+    subprocess.run(make, env={**os.environ, "PATH": python313_first_on_path()}, check=True, stdout=subprocess.DEVNULL)
+    stamp.write_text(made_from, encoding="utf-8")
+    return target / "python"
 
 
 def cold_starts(rounds: int = 3, functions: list[str] | None = None) -> None:

@@ -94,8 +94,6 @@ def sam_build(template_path: Path, build_dir: Path) -> None:
     command = [str(SAM), "build", "--template", str(template_path), "--build-dir", str(build_dir)]
     command += ["--cache-dir", str(build_dir.parent / "cache")]
     print("building:", " ".join(command), file=sys.stderr, flush=True)
-    # sam build (BuildMethod python3.13) looks for python3.13 on PATH: our venv's base interpreter is one.
-    path = f"{Path(sys.base_prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
     # One build at a time per project: sam build keeps working files under .aws-sam whatever
     # --build-dir says, and two test workers building at once were seen to break each other.
     lock_file = template_path.parent / ".aws-sam" / "build.lock"
@@ -105,12 +103,18 @@ def sam_build(template_path: Path, build_dir: Path) -> None:
         result = subprocess.run(  # noqa: S603 (aws-sam-cli from our own venv)
             command,
             cwd=template_path.parent,
-            env={**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": path},
+            env={**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": python313_first_on_path()},
             check=False,
             stdout=sys.stderr,
         )
     if result.returncode:
         raise LocalRunError(f"sam build failed ({result.returncode})")
+
+
+def python313_first_on_path() -> str:
+    """PATH with our venv's base interpreter, a python3.13, first: sam build's python3.13 builder and
+    the Makefiles it runs call python3.13 by name."""
+    return f"{Path(sys.base_prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def rie_binary() -> Path:
