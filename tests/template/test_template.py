@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from localrun.rie import sam_build
+from localrun.rie import python313_first_on_path, sam_build
 from tests.conftest import ROOT
 
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
@@ -22,9 +22,7 @@ pytestmark = pytest.mark.skipif(not SAM.exists(), reason="make test installs .ve
 
 
 def _sam(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    # sam build looks for python3.13 on PATH (make puts it there); the venv's base interpreter is one.
-    base_python = Path(sys.executable).resolve().parent
-    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": f"{base_python}{os.pathsep}{os.environ['PATH']}"}
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": python313_first_on_path()}
     return subprocess.run([str(SAM), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
