@@ -18,7 +18,7 @@ RUNTIME ?= process
 export RUNTIME
 # The top-level pins `make lock` resolves (see lock below): what ships, then the local tools' own
 # environments (sam, the Lambda runtime emulator's client), which never see constraints.txt.
-LOCK_INPUTS := layers/common/requirements.in functions/mcp/requirements.in functions/reputation/requirements.in
+LOCK_INPUTS := layers/common/requirements.in functions/reputation/requirements.in
 TOOL_LOCK_INPUTS := requirements-sam.in requirements-rie.in
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam

@@ -14,7 +14,6 @@ from tests.conftest import ROOT
 
 LOCKED = [
     ROOT / "layers" / "common" / "requirements.in",
-    ROOT / "functions" / "mcp" / "requirements.in",
     ROOT / "functions" / "reputation" / "requirements.in",
 ]
 TOOLS = [ROOT / "requirements-sam.in", ROOT / "requirements-rie.in"]

@@ -17,7 +17,6 @@ INPUTS = [
     "requirements-rie.txt",
     "constraints.txt",
     "layers/common/requirements.in",
-    "functions/mcp/requirements.in",
     "functions/reputation/requirements.in",
     "clients/python/pyproject.toml",
 ]

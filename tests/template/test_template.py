@@ -34,10 +34,10 @@ def test_sam_validate_lint_passes() -> None:
 
 # What a `sam build` may weigh, unzipped (Lambda's limit is 250 MB for a function and its layers).
 # Measured (README, "What ships is what runs"): layer 29.3 MB (bytecode 10.3 MB, botocore 3.7 MB with
-# the models of its four services), MCP 40 MB (bytecode 9.8 MB), Reputation 11.4 MB (pycryptodome),
-# dashboard 0.25 MB, every other function a few KB.
+# the models of its four services), Reputation 11.4 MB (pycryptodome), dashboard 0.25 MB, every other
+# function (MCP included) a few KB.
 LAYER_BUDGET_MB = 32
-FUNCTION_BUDGET_MB = {"McpFunction": 43, "ReputationFunction": 13, "DashboardFunction": 1}
+FUNCTION_BUDGET_MB = {"ReputationFunction": 13, "DashboardFunction": 1}
 OTHER_FUNCTION_BUDGET_MB = 0.1
 
 
@@ -68,16 +68,15 @@ def test_sam_build_puts_the_cashback_package_in_the_layer(build_dir: Path) -> No
     dashboard = build_dir / "DashboardFunction"  # its Makefile vendors Chart.js from npm
     assert (dashboard / "static" / "index.html").exists()
     assert (dashboard / "vendor" / "chart.umd.min.js").read_text().startswith("/*!\n * Chart.js v4")
-    assert (build_dir / "McpFunction" / "mcp").is_dir()  # the MCP SDK, in that function only
-    assert not (layer / "mcp").exists() and not (build_dir / "HealthFunction" / "mcp").exists()
+    assert (build_dir / "McpFunction" / "handler.py").exists()
+    assert not (layer / "mcp").exists() and not (build_dir / "McpFunction" / "mcp").exists()  # no MCP SDK ships
 
 
 @pytest.mark.xdist_group("sam")
-@pytest.mark.parametrize("folder", ["CommonLayer/python", "McpFunction"])
-def test_what_ships_big_ships_compiled(build_dir: Path, folder: str) -> None:
+def test_the_layer_ships_compiled(build_dir: Path) -> None:
     """Lambda's code is read-only, so a module without bytecode is compiled on every cold start: each
-    module of the layer and of the MCP function has its bytecode, valid without reading the source."""
-    root = build_dir / folder
+    module of the layer has its bytecode, valid without reading the source."""
+    root = build_dir / "CommonLayer" / "python"
     modules = list(root.rglob("*.py"))
     assert len(modules) > 100
     tag = sys.implementation.cache_tag
@@ -88,27 +87,12 @@ def test_what_ships_big_ships_compiled(build_dir: Path, folder: str) -> None:
         assert flags == 0b01, module.relative_to(root)  # hash-based, source not checked (PEP 552)
 
 
-def test_the_two_python_makefiles_build_alike() -> None:
-    """The layer's and the MCP function's Makefiles repeat their recipe (sam build copies one folder
-    alone): the wheels they ask for and the way they install and compile stay the same."""
-
-    def recipe(makefile: str) -> list[str]:
-        text = (ROOT / makefile).read_text(encoding="utf-8").replace("\\\n", " ")
-        wanted = ("LAMBDA_WHEELS :=", "python3.13 -m pip install", "python3.13 -m compileall")
-        lines = [" ".join(line.split()) for line in text.splitlines() if line.strip().startswith(wanted)]
-        return [re.sub(r'"\$\([A-Z_]+\)[^"]*"', "TARGET", line) for line in lines]
-
-    assert recipe("layers/common/Makefile") == recipe("functions/mcp/Makefile")
-    assert len(recipe("layers/common/Makefile")) == 3
-
-
 @pytest.mark.xdist_group("sam")
 def test_sam_build_installs_exactly_the_locked_versions(build_dir: Path) -> None:
     """Each folder that has a lock holds every locked distribution at its version, and nothing else
     (in particular no botocore other than the one the tests ran)."""
     for folder, lock in [
         (build_dir / "CommonLayer" / "python", ROOT / "layers/common/requirements.txt"),
-        (build_dir / "McpFunction", ROOT / "functions/mcp/requirements.txt"),
         (build_dir / "ReputationFunction", ROOT / "functions/reputation/requirements.txt"),
     ]:
         installed = {

@@ -167,11 +167,12 @@ def test_the_docs_function_serves_the_document_without_powertools_openapi_models
     assert "aws_lambda_powertools.event_handler.openapi.models" not in modules
 
 
-def test_mcp_loads_the_low_level_server_and_not_the_sdk_clients_or_its_high_level_server() -> None:
+def test_mcp_speaks_the_protocol_without_the_mcp_sdk_or_an_asgi_stack() -> None:
     modules = set(_cold_import("mcp")["modules"])  # type: ignore[call-overload]
 
-    assert "mcp.server.lowlevel.server" in modules
-    assert not {"mcp.client.session", "mcp.client.stdio", "mcp.server.mcpserver"} & modules
+    assert "cashback.api.mcp_protocol" in modules
+    sdk = ("mcp", "mcp_types", "starlette", "sse_starlette", "uvicorn", "anyio")
+    assert not {m for m in modules if m.split(".")[0] in sdk}
 
 
 @pytest.mark.parametrize("folder", ["health", "authorizer", "rollup"])

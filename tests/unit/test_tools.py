@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from cashback.api import asgi, tools
+from cashback.api import tools
 from cashback.auth import Caller, PrincipalKind
 from cashback.errors import Forbidden
 from cashback.models import CompareRequest, FailedDeliveriesRequest, SearchRequest, TrendingRequest
@@ -78,28 +77,3 @@ def test_agent_tools_refuse_a_caller_that_is_not_an_agent() -> None:
 
     with pytest.raises(Forbidden):
         tool.run(tool.parse({}), admin)
-
-
-async def _echo(scope: asgi.Scope, receive: Any, send: Any) -> None:
-    message = await receive()
-    await send({"type": "http.response.start", "status": 201, "headers": [(b"x-path", scope["path"].encode())]})
-    await send({"type": "http.response.body", "body": message["body"][:3], "more_body": True})
-    await send({"type": "http.response.body", "body": message["body"][3:]})
-    assert (await receive())["type"] == "http.disconnect"  # only once the response is complete
-
-
-def test_asgi_call_delivers_the_body_and_collects_the_whole_response() -> None:
-    request = asgi.HttpRequest("POST", "/mcp", [("Content-Type", "application/json")], b'{"a": 1}')
-
-    response = asyncio.run(asgi.call(_echo, request))
-
-    assert (response.status, response.body) == (201, b'{"a": 1}')
-    assert response.header("X-Path") == "/mcp"
-
-
-def test_the_asgi_scope_carries_lowercase_headers_and_https() -> None:
-    scope = asgi.scope_of(asgi.HttpRequest("post", "/mcp", [("Authorization", "Bearer x")], host="api.example.test"))
-
-    assert scope["method"] == "POST" and scope["scheme"] == "https"
-    assert scope["headers"] == [(b"authorization", b"Bearer x")]
-    assert scope["server"] == ("api.example.test", 443)

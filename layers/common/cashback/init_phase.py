@@ -10,11 +10,10 @@ starts"; `make bench` measures them).
 - **Packages that import everything export lazily.** `aws_lambda_powertools.event_handler` imports
   every resolver it has (AppSync, Bedrock, VPC Lattice, ...), `utilities.data_classes` every event
   class, `openapi` its merge tool, `openapi.swagger_ui` the OpenAPI models (for OAuth2, which the
-  docs page does not use), `mcp` its clients and `mcp.server` its high-level server with uvicorn,
-  though a function uses one or two of each. Here such a package's `__init__` is read, not run: a
-  name it exports is imported from the module that defines it on first use, the same object the
-  package would have bound (PEP 562's module `__getattr__`). A package whose `__init__` does more
-  than import and list names loads as usual.
+  docs page does not use), though a function uses one or two of each. Here such a package's
+  `__init__` is read, not run: a name it exports is imported from the module that defines it on
+  first use, the same object the package would have bound (PEP 562's module `__getattr__`). A
+  package whose `__init__` does more than import and list names loads as usual.
 """
 
 from __future__ import annotations
@@ -34,8 +33,6 @@ LAZY_PACKAGES = (
     "aws_lambda_powertools.utilities.data_classes",
     "aws_lambda_powertools.event_handler.openapi",
     "aws_lambda_powertools.event_handler.openapi.swagger_ui",
-    "mcp",
-    "mcp.server",
 )
 
 

@@ -1,5 +1,5 @@
-"""One HTTP request through an ASGI application, in memory: how a Lambda function serves an
-ASGI app (e.g. the MCP SDK's transport) for the request API Gateway handed it."""
+"""One HTTP request through an ASGI application, in memory: how the tests put a request to the
+official MCP SDK's server (the reference `tests/unit/test_mcp_protocol.py` holds POST /mcp to)."""
 
 from __future__ import annotations
 
