@@ -34,8 +34,7 @@ from typing import Any
 
 HANDSHAKE_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
 PER_REQUEST_VERSIONS = ("2026-07-28",)
-LATEST_HANDSHAKE_VERSION = HANDSHAKE_VERSIONS[-1]
-DEFAULT_HANDSHAKE_VERSION = "2025-03-26"  # what the transport assumes without the header
+LATEST_HANDSHAKE_VERSION = HANDSHAKE_VERSIONS[-1]  # every handshake version has the same messages
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -111,24 +110,23 @@ def answer(server: Server, headers: Iterable[tuple[str, str]], message: Any) -> 
     folded = dict(pairs)
     version = folded.get(VERSION_HEADER)
     if version is None or version in HANDSHAKE_VERSIONS:
-        return _handshake_era(server, folded, version or DEFAULT_HANDSHAKE_VERSION, message)
+        return _handshake_era(server, folded, message)
     return _per_request_era(server, pairs, folded, message)
 
 
-def accepts_json(accept: str) -> tuple[bool, bool]:
-    """(JSON, SSE): which of the transport's two media types the Accept header admits."""
-    types = {part.split(";")[0].strip().lower() for part in accept.split(",")}
-    any_type = "*/*" in types
-    return any_type or bool({"application/json", "application/*"} & types), any_type or bool(
-        {"text/event-stream", "text/*"} & types
-    )
+def _accepts(headers: Mapping[str, str]) -> tuple[bool, bool]:
+    """Whether the Accept header admits the transport's two media types: (JSON, an event stream)."""
+    types = {part.split(";")[0].strip().lower() for part in headers.get("accept", "").split(",")}
+    json = bool(types & {"*/*", "application/*", "application/json"})
+    stream = bool(types & {"*/*", "text/*", "text/event-stream"})
+    return json, stream
 
 
 # ---------------------------------------------------------------- the handshake era
 
 
-def _handshake_era(server: Server, headers: Mapping[str, str], version: str, message: Any) -> Answer:
-    if not accepts_json(headers.get("accept", ""))[0]:
+def _handshake_era(server: Server, headers: Mapping[str, str], message: Any) -> Answer:
+    if not _accepts(headers)[0]:
         refused = ProtocolError(INVALID_REQUEST, "Not Acceptable: Client must accept application/json")
         return Answer(406, _error(None, refused))
     if _is_notification(message) or _is_response(message):
@@ -137,12 +135,12 @@ def _handshake_era(server: Server, headers: Mapping[str, str], version: str, mes
         return Answer(400, _error(None, ProtocolError(INVALID_REQUEST, _INVALID_BODY)))
     request_id, method, params = message["id"], message["method"], message.get("params")
     try:
-        return Answer(200, _result(request_id, _handshake_method(server, version, method, params)))
+        return Answer(200, _result(request_id, _handshake_method(server, method, params)))
     except ProtocolError as error:
         return Answer(200, _error(request_id, error))
 
 
-def _handshake_method(server: Server, version: str, method: str, params: dict[str, Any] | None) -> dict[str, Any]:
+def _handshake_method(server: Server, method: str, params: dict[str, Any] | None) -> dict[str, Any]:
     if method == "initialize":
         requested = _initialize_params(params)
         return {
@@ -181,7 +179,7 @@ def _initialize_params(params: dict[str, Any] | None) -> str:
 
 
 def _per_request_era(server: Server, pairs: list[tuple[str, str]], headers: Mapping[str, str], message: Any) -> Answer:
-    wants_json, wants_stream = accepts_json(headers.get("accept", ""))
+    wants_json, wants_stream = _accepts(headers)
     if not wants_json:
         return Answer(406)
     if _is_notification(message):
