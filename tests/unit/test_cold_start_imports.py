@@ -173,6 +173,8 @@ def test_mcp_speaks_the_protocol_without_the_mcp_sdk_or_an_asgi_stack() -> None:
     assert "cashback.api.mcp_protocol" in modules
     sdk = ("mcp", "mcp_types", "starlette", "sse_starlette", "uvicorn", "anyio")
     assert not {m for m in modules if m.split(".")[0] in sdk}
+    assert "cashback.shopping" in modules  # search, the tool most calls use
+    assert not {"cashback.analytics", "cashback.notify"} & modules  # loaded by their tools' first call
 
 
 @pytest.mark.parametrize("folder", ["health", "authorizer", "rollup"])

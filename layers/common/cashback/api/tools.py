@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from cashback import analytics, notify, shopping
+from cashback import shopping
 from cashback.auth import Caller
 from cashback.models import (
     AgentStats,
@@ -74,11 +74,19 @@ def _compare(request: CompareRequest, call: Invocation) -> CompareResponse:
     return shopping.run_compare(request.product_name, request.max_merchants, call.caller, call.base_url)
 
 
+# The stats and webhook tools load their use cases when first called: an MCP function's init, which
+# search (the tool most calls use) does pay for, does not (README, "Cold starts").
+
+
 def _own_stats(_: OwnStatsRequest, call: Invocation) -> AgentStats:
+    from cashback import analytics  # noqa: PLC0415
+
     return analytics.own_stats(call.caller)
 
 
 def _trending(request: TrendingRequest, _: Invocation) -> Trending:
+    from cashback import analytics  # noqa: PLC0415
+
     return analytics.trending(request.days)
 
 
@@ -86,30 +94,42 @@ def _trending(request: TrendingRequest, _: Invocation) -> Trending:
 
 
 def _set_webhook(request: WebhookRequest, call: Invocation) -> Webhook:
+    from cashback import notify  # noqa: PLC0415
+
     webhook, _ = notify.set_webhook(notify.calling_agent(call.caller), call.caller, request)
     return webhook
 
 
 def _get_webhook(_: OwnWebhookRequest, call: Invocation) -> Webhook:
+    from cashback import notify  # noqa: PLC0415
+
     return notify.get_webhook(notify.calling_agent(call.caller), call.caller)
 
 
 def _delete_webhook(_: OwnWebhookRequest, call: Invocation) -> Deleted:
+    from cashback import notify  # noqa: PLC0415
+
     agent_id = notify.calling_agent(call.caller)
     notify.delete_webhook(agent_id, call.caller)
     return Deleted(deleted=agent_id)
 
 
 def _rotate_webhook_secret(_: OwnWebhookRequest, call: Invocation) -> Webhook:
+    from cashback import notify  # noqa: PLC0415
+
     return notify.rotate_secret(notify.calling_agent(call.caller), call.caller)
 
 
 def _failed_deliveries(request: FailedDeliveriesRequest, call: Invocation) -> FailedDeliveryPage:
+    from cashback import notify  # noqa: PLC0415
+
     agent_id = notify.calling_agent(call.caller)
     return notify.failed_deliveries(agent_id, call.caller, request.limit, request.cursor)
 
 
 def _replay_deliveries(_: OwnWebhookRequest, call: Invocation) -> ReplayResult:
+    from cashback import notify  # noqa: PLC0415
+
     return notify.replay(notify.calling_agent(call.caller), call.caller)
 
 
