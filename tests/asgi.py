@@ -30,9 +30,6 @@ class HttpResponse:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
 
-    def header(self, name: str) -> str | None:
-        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
-
 
 def scope_of(request: HttpRequest) -> Scope:
     """The ASGI HTTP connection scope (HTTPS, as API Gateway is reached)."""

@@ -109,13 +109,13 @@ def handshake(version: str | None = None) -> list[tuple[str, str]]:
     return JSON + ([("MCP-Protocol-Version", version)] if version else [])
 
 
+DROP = object()  # an argument's "leave this member out"
+
+
 def envelope(version: Any = MODERN, **overrides: Any) -> dict[str, Any]:
     meta = {mcp_protocol.VERSION_KEY: version, mcp_protocol.CAPABILITIES_KEY: {}}
     meta.update(overrides)
     return {key: value for key, value in meta.items() if value is not DROP}
-
-
-DROP = object()
 
 
 def per_request(method: str, name: str | None = None, version: str = MODERN) -> list[tuple[str, str]]:
@@ -319,6 +319,9 @@ INVALID_IN_THE_HANDSHAKE_ERA = {
 }
 
 
+INVALID_BODY = "Body must be a single JSON-RPC request or notification object"
+
+
 @pytest.mark.parametrize("body", INVALID_IN_THE_HANDSHAKE_ERA.values(), ids=INVALID_IN_THE_HANDSHAKE_ERA.keys())
 def test_an_invalid_message_in_the_handshake_era_is_an_invalid_request_as_in_the_per_request_era(body: Any) -> None:
     """Here the SDK's handshake-era transport drops a request with a bad id (202) or answers
@@ -328,10 +331,7 @@ def test_an_invalid_message_in_the_handshake_era_is_an_invalid_request_as_in_the
     status, answer = our_answer(handshake(), body)
 
     assert sdk_status in (202, 400)
-    assert (status, answer) == (400, {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": ANY_BODY}})
-
-
-ANY_BODY = "Body must be a single JSON-RPC request or notification object"
+    assert (status, answer) == (400, {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": INVALID_BODY}})
 
 
 def test_no_tool_declares_a_header_so_the_per_request_eras_parameter_headers_have_nothing_to_check() -> None:

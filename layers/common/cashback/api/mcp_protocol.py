@@ -199,7 +199,7 @@ def _per_request_era(server: Server, pairs: list[tuple[str, str]], headers: Mapp
 def _acknowledge(headers: Mapping[str, str], notification: dict[str, Any]) -> Answer:
     """202 for a notification at a version this era serves (the version header is all there is to
     check); otherwise the error a request would get."""
-    if not _is_valid_notification(notification):
+    if not _is_method_call(notification):
         return _per_request_error(None, ProtocolError(INVALID_REQUEST, _INVALID_BODY))
     if (unsupported := _unsupported(headers.get(VERSION_HEADER, ""))) is not None:
         return _per_request_error(None, unsupported)
@@ -211,8 +211,8 @@ def _check_routing_headers(pairs: list[tuple[str, str]], headers: Mapping[str, s
     routing = [name for name, _ in pairs if name in (VERSION_HEADER, METHOD_HEADER, NAME_HEADER)]
     if repeated := next((name for name in routing if routing.count(name) > 1), None):
         raise ProtocolError(HEADER_MISMATCH, f"{repeated} header appears more than once")
-    params = message.get("params")
-    meta = params.get("_meta") if isinstance(params, dict) else None
+    params = message.get("params", {})  # an object, if any (a request)
+    meta = params.get("_meta")
     if not isinstance(meta, dict):
         raise ProtocolError(
             INVALID_PARAMS,
@@ -229,7 +229,7 @@ def _check_routing_headers(pairs: list[tuple[str, str]], headers: Mapping[str, s
         )
     if headers.get(METHOD_HEADER) != message["method"]:
         raise ProtocolError(HEADER_MISMATCH, f"{METHOD_HEADER} header does not match the request body's method")
-    name = params.get("name") if message["method"] == "tools/call" and isinstance(params, dict) else None
+    name = params.get("name") if message["method"] == "tools/call" else None
     if name is not None and _header_value(headers.get(NAME_HEADER)) != name:
         raise ProtocolError(HEADER_MISMATCH, f"{NAME_HEADER} header does not match the request body's 'name' parameter")
     if (unsupported := _unsupported(meta[VERSION_KEY])) is not None:
@@ -240,6 +240,7 @@ def _per_request_method(server: Server, method: str, params: dict[str, Any]) -> 
     if method in ("server/discover", "tools/list", "tools/call"):
         _check_envelope(params["_meta"])
     if method == "server/discover":
+        _check_meta(params)
         result = {
             "supportedVersions": list(PER_REQUEST_VERSIONS),
             "capabilities": {"tools": {"listChanged": False}},
@@ -257,7 +258,7 @@ def _per_request_method(server: Server, method: str, params: dict[str, Any]) -> 
 
 
 def _check_envelope(meta: dict[str, Any]) -> None:
-    _check_meta({"_meta": meta})
+    """The per-request era's own `_meta` keys (each method's parameter check reads the rest)."""
     client = meta.get(CLIENT_INFO_KEY)
     if not isinstance(meta[CAPABILITIES_KEY], dict) or (client is not None and not _is_implementation(client)):
         raise _invalid_params()
@@ -295,13 +296,7 @@ def _header_value(value: str | None) -> str | None:
 
 
 def _is_request(message: Any) -> bool:
-    return (
-        isinstance(message, dict)
-        and message.get("jsonrpc") == "2.0"
-        and _is_request_id(message.get("id"))
-        and isinstance(message.get("method"), str)
-        and isinstance(message.get("params", {}), dict)
-    )
+    return _is_method_call(message) and _is_request_id(message.get("id"))
 
 
 def _is_notification(message: Any) -> bool:
@@ -309,9 +304,11 @@ def _is_notification(message: Any) -> bool:
     return isinstance(message, dict) and "id" not in message
 
 
-def _is_valid_notification(message: dict[str, Any]) -> bool:
+def _is_method_call(message: Any) -> bool:
+    """What a request and a notification share: JSON-RPC 2.0, a method, params an object if any."""
     return (
-        message.get("jsonrpc") == "2.0"
+        isinstance(message, dict)
+        and message.get("jsonrpc") == "2.0"
         and isinstance(message.get("method"), str)
         and isinstance(message.get("params", {}), dict)
     )
